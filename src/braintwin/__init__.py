@@ -1,0 +1,31 @@
+"""braintwin: Virtual Brain Twins.
+
+A twin is built in stages, and the package is laid out the same way (imports flow
+one way, left to right)::
+
+    connectome -> models -> simulate -> observe -> features -> infer -> twin -> whatif -> report
+
+Quick start::
+
+    import braintwin as bt
+    conn = bt.Connectome.builtin("tvb76").normalized("max")
+    res = bt.simulate(conn, bt.models.MontbrioPazoRoxin(eta=-5.0), duration=1000.0)
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .errors import BraintwinError, BraintwinWarning, DivergenceError, InputError
+from .connectome import Connectome
+from . import models
+
+__all__ = [
+    "__version__",
+    "BraintwinError",
+    "BraintwinWarning",
+    "DivergenceError",
+    "InputError",
+    "Connectome",
+    "models",
+]

@@ -1,0 +1,85 @@
+"""The ``braintwin`` command line: composes the pipeline's stages, adds none of its own.
+
+Each sub-command lives in its own module and registers on :data:`app`.  User
+errors (:class:`~braintwin.errors.BraintwinError`, bad options) print one line to
+stderr and exit with status 2; ``--verbose`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from .. import __version__
+from ..errors import BraintwinError
+
+app = typer.Typer(
+    name="braintwin",
+    help="Virtual Brain Twins: connectomes, fast network simulation, personalisation and what-if scenarios.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_state = {"verbose": False}
+
+
+def _version(value: bool):
+    if value:
+        typer.echo(f"braintwin {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Show full tracebacks on errors."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+):
+    """Virtual Brain Twins from the command line."""
+    _state["verbose"] = verbose
+
+
+def _register() -> None:
+    from . import connectome as _c  # noqa: F401  (registers commands)
+    from . import simulate as _s  # noqa: F401
+    from . import demo as _d  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``braintwin`` script. Returns the exit status."""
+    _register()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    verbose = "--verbose" in argv or "-v" in argv
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="braintwin", standalone_mode=False)
+        return int(rv or 0) if isinstance(rv, int) else 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        print("braintwin: aborted", file=sys.stderr)
+        return 130
+    except click.UsageError as e:
+        if verbose:
+            raise
+        ctx = f"{e.ctx.command_path}: " if e.ctx is not None else "braintwin: "
+        print(f"{ctx}error: {e.format_message()}", file=sys.stderr)
+        return 2
+    except click.ClickException as e:
+        if verbose:
+            raise
+        print(f"braintwin: error: {e.format_message()}", file=sys.stderr)
+        return 2
+    except (BraintwinError, FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        if verbose:
+            raise
+        msg = str(e) if isinstance(e, BraintwinError) else f"{getattr(e, 'filename', '') or ''}: {e.strerror or e}"
+        print(f"braintwin: error: {msg}", file=sys.stderr)
+        return 2
+
+
+def run() -> None:  # pragma: no cover - console glue
+    sys.exit(main())

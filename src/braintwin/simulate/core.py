@@ -1,0 +1,687 @@
+"""``simulate`` and ``simulate_batch``: delayed stochastic network integration.
+
+A single run is a batch of one.  Every run is seeded (bit-for-bit reproducible
+whether it runs alone or in a batch, on any number of workers), streamed through
+its monitors chunk by chunk, and checked for divergence: a run whose state
+becomes non-finite is stopped and flagged with the step, time and region.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import BraintwinWarning, DivergenceError, InputError
+from ..models import get_coupling, get_model
+from ..models.base import Model
+from ..models.coupling import Coupling
+from .monitors import Monitor, TimeSeries, get_monitor
+from .network import Network, prepare_network
+from .numba_engine import INTEGRATORS, KernelSpec, build_kernel
+from .stimulus import Stimulus
+
+__all__ = ["simulate", "simulate_batch", "SimResult", "BatchResult", "Divergence", "Simulation"]
+
+CHUNK_STEPS = 2048
+
+
+@dataclass
+class Divergence:
+    """Where and when a simulation became non-finite."""
+
+    sim: int
+    step: int
+    time_ms: float
+    region: int
+    label: str
+
+    def __str__(self) -> str:
+        return f"simulation {self.sim} diverged at t = {self.time_ms:g} ms (step {self.step}) in region {self.region} ({self.label})"
+
+
+@dataclass
+class SimResult:
+    """Result of :func:`simulate`: one :class:`TimeSeries` per monitor.
+
+    ``result["tavg"]`` gives a monitor's time series; ``diverged`` is True when the
+    run was stopped because its state became non-finite (then ``divergence``
+    says where and when, and the time series end at that point).
+    """
+
+    monitors: dict[str, TimeSeries]
+    diverged: bool
+    divergence: Divergence | None
+    final_state: np.ndarray
+    config: dict = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> TimeSeries:
+        try:
+            return self.monitors[name]
+        except KeyError:
+            raise KeyError(f"no monitor {name!r}; monitors are {list(self.monitors)}") from None
+
+    @property
+    def ts(self) -> TimeSeries:
+        """The first monitor's time series."""
+        return next(iter(self.monitors.values()))
+
+
+@dataclass
+class BatchResult:
+    """Result of :func:`simulate_batch`.
+
+    ``monitors[name].data`` has shape ``(n_sims, n_times, n_outputs, n_regions)``.
+    ``diverged[k]`` flags simulation ``k``; its data after the divergence are NaN,
+    and ``divergences`` lists where and when each one diverged.
+    """
+
+    monitors: dict[str, TimeSeries]
+    diverged: np.ndarray
+    divergences: list[Divergence]
+    params: dict[str, np.ndarray]
+    seeds: np.ndarray
+    config: dict = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> TimeSeries:
+        return self.monitors[name]
+
+    @property
+    def n_sims(self) -> int:
+        return len(self.diverged)
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Mask of simulations that did not diverge."""
+        return ~self.diverged
+
+
+def _nsig_array(noise, model: Model, n: int) -> np.ndarray | None:
+    """Noise intensities (TVB's nsig) as ``(n_state, n_regions)``, or None for no noise."""
+    if noise is None or noise is False:
+        return None
+    S = model.n_state
+    if isinstance(noise, Mapping):
+        unknown = set(noise) - set(model.state_names)
+        if unknown:
+            raise InputError(f"unknown state variable(s) {sorted(unknown)} in noise", field="noise")
+        arr = np.array([[float(noise.get(s, 0.0))] * n for s in model.state_names])
+    else:
+        a = np.asarray(noise, float)
+        if a.ndim == 0:
+            arr = np.full((S, n), float(a))
+        elif a.shape == (S,):
+            arr = np.repeat(a[:, None], n, axis=1)
+        elif a.shape == (S, n):
+            arr = a.copy()
+        else:
+            raise InputError(f"noise intensity must be a scalar, {S} values (one per state variable) or ({S}, {n}); got shape {a.shape}", field="noise")
+    if np.any(arr < 0) or not np.all(np.isfinite(arr)):
+        raise InputError("noise intensities must be finite and >= 0", field="noise")
+    return arr if np.any(arr > 0) else None
+
+
+class Simulation:
+    """A configured simulation: network, model, coupling, integrator, monitors.
+
+    Built by :func:`simulate` and :func:`simulate_batch`; reusable for many runs
+    with different parameter values and seeds (the kernel is compiled once).
+    """
+
+    def __init__(
+        self,
+        connectome,
+        model,
+        *,
+        coupling=None,
+        dt: float = 0.01,
+        speed: float = 3.0,
+        delays: bool = True,
+        method: str = "heun",
+        noise=None,
+        monitors: Sequence[Any] = ("tavg:1.0",),
+        outputs: Sequence[str] | None = None,
+        stimulus: Stimulus | None = None,
+        engine: str = "numba",
+    ):
+        if not hasattr(connectome, "weights"):
+            from ..connectome import Connectome
+
+            connectome = Connectome.load(connectome)
+        self.connectome = connectome
+        self.model = get_model(model)
+        self.coupling = get_coupling(coupling, default=self.model.default_coupling)
+        self.coupling.check(len(self.model.coupling_vars), self.model.name)
+        self.method = str(method).lower()
+        if self.method not in INTEGRATORS:
+            raise InputError(f"unknown integrator {method!r}; choose one of {', '.join(INTEGRATORS)}", field="method")
+        self.dt = float(dt)
+        if engine not in ("numba", "numpy"):
+            raise InputError(f"unknown engine {engine!r}; choose numba or numpy (jax arrives with the [jax] extra)", field="engine")
+        self.engine = engine
+        c = self.connectome
+        self.net: Network = prepare_network(c.weights, c.tract_lengths, speed, self.dt, labels=c.labels, delays=delays)
+        self.speed = float(speed)
+        self.nsig = _nsig_array(noise, self.model, self.net.n_regions)
+        if self.nsig is not None and self.method == "rk4":
+            raise InputError("rk4 is deterministic; use heun or euler with noise", field="method")
+        self.noisy = tuple(int(k) for k in np.nonzero(np.any(self.nsig > 0, axis=1))[0]) if self.nsig is not None else ()
+        self.monitor_specs = [get_monitor(m) for m in monitors]
+        if not self.monitor_specs:
+            raise InputError("at least one monitor is needed", field="monitors")
+        for m in self.monitor_specs:
+            m.period_steps(self.dt)
+        self.outputs = self.model.outputs_of(outputs)
+        self.stimulus = stimulus
+        self.spec = KernelSpec(self.model, self.coupling, self.method, self.outputs, self.noisy, stimulus is not None)
+        self._kernels: dict = {}
+        self._lock = threading.Lock()
+        self.K = self.coupling.n_history(len(self.model.coupling_vars))
+        self._cv_idx = [self.model.state_names.index(v) for v in self.model.coupling_vars]
+
+    # ------------------------------------------------------------------------
+    @property
+    def kernel(self):
+        """The compiled kernel for the model's own parameter values."""
+        return self.kernel_for(*self._param_arrays(None))
+
+    def kernel_for(self, P: np.ndarray, CQ: np.ndarray):
+        """The compiled kernel for these parameter values (see :meth:`used_history`)."""
+        used = self.used_history(P, CQ)
+        with self._lock:
+            if used not in self._kernels:
+                spec = KernelSpec(self.model, self.coupling, self.method, self.outputs, self.noisy, self.stimulus is not None, used)
+                self._kernels[used] = build_kernel(spec)
+            return self._kernels[used]
+
+    def used_history(self, P: np.ndarray, CQ: np.ndarray) -> tuple[int, ...]:
+        """Which coupling history signals can change the dynamics for these parameter values.
+
+        A coupling input multiplied by a parameter that is zero in every region
+        (MPR's ``cv`` by default) needs no delayed sum; the kernel skips it.  Found
+        by probing the model's and the coupling's own definitions with NumPy.
+        """
+        from ..models.base import Vars
+
+        model, cpl = self.model, self.coupling
+        N = P.shape[1]
+        rng = np.random.default_rng(12345)
+        n_cv = len(self._cv_idx)
+        n_c = cpl.n_terms(n_cv)
+        q = Vars(**dict(zip(cpl.parameter_names, CQ)))
+        used_terms: set[int] = set()
+        used_hist: set[int] = set()
+        with np.errstate(all="ignore"):
+            for _ in range(2):
+                y = model.initial_state(N, rng)
+                c0 = [rng.standard_normal(N) for _ in range(n_c)]
+                f0 = model.evaluate(y, c0, P)
+                for k in range(n_c):
+                    c1 = list(c0)
+                    c1[k] = c0[k] + 1.0 + rng.random(N)
+                    if np.any(model.evaluate(y, c1, P) != f0):
+                        used_terms.add(k)
+                xi = tuple(y[i] for i in self._cv_idx)
+                g0 = [rng.standard_normal(N) for _ in range(self.K)]
+                p0 = [np.broadcast_to(v, (N,)) for v in cpl.post(tuple(g0), xi, self.net.wsum, q, np)]
+                for k in range(self.K):
+                    g1 = list(g0)
+                    g1[k] = g0[k] + 1.0 + rng.random(N)
+                    p1 = [np.broadcast_to(v, (N,)) for v in cpl.post(tuple(g1), xi, self.net.wsum, q, np)]
+                    if any(np.any(p1[t] != p0[t]) for t in used_terms):
+                        used_hist.add(k)
+        return tuple(sorted(used_hist))
+
+    def n_steps(self, duration: float) -> int:
+        if not duration > 0:
+            raise InputError(f"duration must be > 0 ms, got {duration}", field="duration")
+        return int(round(duration / self.dt))
+
+    def _history(self, initial, rng) -> np.ndarray:
+        """Initial history ``(T, n_state, n_regions)``, the last row being the state at t = 0."""
+        S, N = self.model.n_state, self.net.n_regions
+        if initial is None:
+            x0 = self.model.initial_state(N, rng)
+            return x0[None]
+        a = np.asarray(initial, float)
+        if a.shape == (S, N):
+            return a[None].copy()
+        if a.ndim == 3 and a.shape[1:] == (S, N):
+            return a.copy()
+        if a.shape == (S,):
+            return np.repeat(a[:, None], N, axis=1)[None]
+        raise InputError(f"initial state must have shape ({S}, {N}), ({S},) or (T, {S}, {N}); got {a.shape}", field="initial")
+
+    def run(
+        self,
+        duration: float,
+        *,
+        params: Mapping[str, Any] | None = None,
+        seed: int | None = 0,
+        initial=None,
+        noise_normals: np.ndarray | None = None,
+        sim_index: int = 0,
+        prefetch_noise: bool = False,
+        progress=None,
+        dtype=np.float64,
+    ) -> SimResult:
+        """Integrate one simulation for ``duration`` ms and return its monitors."""
+        if self.engine == "numpy":
+            from .reference import run_reference
+
+            return run_reference(self, duration, params=params, seed=seed, initial=initial, noise_normals=noise_normals)
+        net, model = self.net, self.model
+        S, N, K = model.n_state, net.n_regions, self.K
+        n_steps = self.n_steps(duration)
+        P, CQ = self._param_arrays(params)
+        ss = np.random.SeedSequence(seed)
+        init_rng, noise_rng = (np.random.default_rng(s) for s in ss.spawn(2))
+        hist = self._history(initial, init_rng)
+        x = np.ascontiguousarray(hist[-1].copy())
+        hbuf = self._init_hbuf(hist, CQ)
+        gxl = np.zeros((K, N, max(net.block, 1)))
+        cur = np.zeros((K, max(net.block, 1), N))
+        kernel = self.kernel_for(P, CQ)
+        # noise
+        nz = len(self.noisy)
+        if nz:
+            nscale = np.sqrt(2.0 * self.nsig[list(self.noisy)] * self.dt)
+        else:
+            nscale = np.zeros((1, N))
+        if noise_normals is not None:
+            noise_normals = np.asarray(noise_normals, float)
+            if noise_normals.shape != (n_steps, S, N):
+                raise InputError(f"noise_normals must have shape ({n_steps}, {S}, {N}), got {noise_normals.shape}", field="noise_normals")
+        # monitors
+        mons = [type(m).__new__(type(m)) for m in self.monitor_specs]
+        for m, proto in zip(mons, self.monitor_specs):
+            m.__dict__.update(proto.__dict__)
+        periods = np.array([m.period_steps(self.dt) for m in mons], dtype=np.int64)
+        is_avg = np.array([m.average for m in mons], dtype=np.bool_)
+        n_out = len(self.outputs)
+        for m, p in zip(mons, periods):
+            m.begin(n_steps // p, n_out, N, self.dt, self.outputs, net.labels)
+        acc = np.zeros((len(mons), n_out, N))
+        cnt = np.zeros(len(mons), dtype=np.int64)
+        chunk = CHUNK_STEPS
+        max_rows = chunk // int(periods.min()) + 1
+        mout = np.empty((len(mons), max_rows, n_out, N))
+        rows = np.zeros(len(mons), dtype=np.int64)
+        ocur = np.zeros((n_out, N))
+        labels = net.labels
+        stim_w = self.stimulus.weights(N, labels) if self.stimulus is not None else None
+        dummy_stim = np.zeros((1, 1))
+
+        def make_noise(c0, n):
+            if not nz:
+                return np.zeros((1, 1, 1))
+            if noise_normals is not None:
+                return np.ascontiguousarray(noise_normals[c0:c0 + n][:, list(self.noisy)])
+            return noise_rng.standard_normal((n, nz, N))
+
+        pool = ThreadPoolExecutor(1) if (prefetch_noise and nz and noise_normals is None) else None
+        divergence = None
+        try:
+            pending = pool.submit(make_noise, 0, min(chunk, n_steps)) if pool else None
+            for c0 in range(0, n_steps, chunk):
+                n = min(chunk, n_steps - c0)
+                if pool:
+                    noise = pending.result()
+                    if c0 + n < n_steps:
+                        pending = pool.submit(make_noise, c0 + n, min(chunk, n_steps - c0 - n))
+                else:
+                    noise = make_noise(c0, n)
+                if stim_w is not None:
+                    t = (c0 + np.arange(n)) * self.dt
+                    stim = np.ascontiguousarray(np.asarray(self.stimulus.pattern(t), float)[:, None] * stim_w[None])
+                else:
+                    stim = dummy_stim
+                rows[:] = 0
+                status, tb, ib = kernel(
+                    x, hbuf, cur, gxl, c0, n, self.dt, P, CQ,
+                    *net.long, *net.short, net.wsum, max(net.block, 1), net.mask,
+                    noise, nscale, stim, periods, is_avg, acc, cnt, mout, rows, ocur,
+                )
+                for k, m in enumerate(mons):
+                    if rows[k]:
+                        m.push(mout[k, : rows[k]])
+                if progress is not None:
+                    progress(n)
+                if status != 0:
+                    divergence = Divergence(sim_index, int(tb), (int(tb) + 1) * self.dt, int(ib), labels[int(ib)])
+                    break
+        finally:
+            if pool:
+                pool.shutdown(wait=True, cancel_futures=True)
+        return SimResult(
+            {m.name: m.result() for m in mons},
+            divergence is not None,
+            divergence,
+            x,
+            self._config(duration, params, seed),
+        )
+
+    def _config(self, duration, params, seed) -> dict:
+        return {
+            "model": self.model.name,
+            "model_params": {k: (v if np.ndim(v) == 0 else np.asarray(v).tolist()) for k, v in self.model.values.items()},
+            "coupling": self.coupling.name,
+            "coupling_params": dict(self.coupling.values),
+            "dt": self.dt,
+            "speed": self.speed,
+            "method": self.method,
+            "duration": duration,
+            "seed": seed,
+            "overrides": {k: np.asarray(v).tolist() for k, v in (params or {}).items()},
+            "nsig": None if self.nsig is None else self.nsig.tolist(),
+            "connectome": getattr(self.connectome, "source", ""),
+        }
+
+    def _param_arrays(self, params: Mapping[str, Any] | None):
+        params = dict(params or {})
+        cvals = dict(self.coupling.values)
+        for k in list(params):
+            if k in ("G", "a") or (k in cvals and k not in self.model.parameter_names):
+                cvals["a" if k == "G" else k] = float(np.asarray(params.pop(k)))
+        unknown = set(params) - set(self.model.parameter_names)
+        if unknown:
+            raise InputError(
+                f"unknown parameter(s) {sorted(unknown)}; {self.model.name} has {', '.join(self.model.parameter_names)}; coupling {self.coupling.name} has {', '.join(self.coupling.parameter_names)} (G = a)",
+                field="params",
+            )
+        P = np.ascontiguousarray(self.model.param_array(self.net.n_regions, params))
+        CQ = np.array([cvals[n] for n in self.coupling.parameter_names], float)
+        return P, CQ
+
+    def _init_hbuf(self, hist: np.ndarray, CQ: np.ndarray) -> np.ndarray:
+        """Ring buffer of the coupling's history signals, filled from the initial history."""
+        from ..models.base import Vars
+
+        L, N = self.net.horizon, self.net.n_regions
+        T = hist.shape[0]
+        lags = np.arange(L)  # lag k <-> time -k
+        rows = hist[np.clip(T - 1 - lags, 0, T - 1)]  # (L, S, N)
+        x = tuple(rows[:, i] for i in self._cv_idx)
+        q = Vars(**dict(zip(self.coupling.parameter_names, CQ)))
+        h = np.stack([np.broadcast_to(v, (L, N)) for v in self.coupling.pre(x, q, np)])  # (K, L, N)
+        hbuf = np.empty((self.K, N, L))
+        pos = (-lags) & self.net.mask
+        hbuf[:, :, pos] = np.transpose(h, (0, 2, 1))
+        return hbuf
+
+
+def simulate(
+    connectome,
+    model,
+    *,
+    duration: float = 1000.0,
+    coupling=None,
+    G: float | None = None,
+    dt: float = 0.01,
+    speed: float = 3.0,
+    delays: bool = True,
+    method: str = "heun",
+    noise=None,
+    seed: int | None = 0,
+    initial=None,
+    monitors: Sequence[Any] = ("tavg:1.0",),
+    outputs: Sequence[str] | None = None,
+    stimulus: Stimulus | None = None,
+    noise_normals: np.ndarray | None = None,
+    on_divergence: str = "warn",
+    engine: str = "numba",
+) -> SimResult:
+    """Simulate a network of neural masses coupled through a connectome with delays.
+
+    Parameters
+    ----------
+    connectome : Connectome or str
+        The network (a :class:`~braintwin.Connectome`, a file or a built-in name
+        such as ``"tvb76"``).  Weights are used as given: normalise first
+        (``conn.normalized("max")``) if the model expects it.
+    model : Model or str
+        A model instance (``MontbrioPazoRoxin(eta=-5)``) or name.
+    duration : float
+        Simulated time in ms.
+    coupling : Coupling or str, optional
+        Coupling function; the model's default if omitted.
+    G : float, optional
+        Global coupling scale (the coupling's ``a``).
+    dt : float
+        Integration step in ms.
+    speed : float
+        Conduction speed in mm/ms (= m/s); delays are ``rint(length / speed / dt)`` steps.
+    delays : bool
+        If False, every delay is zero.
+    method : {"heun", "euler", "rk4"}
+        Integrator (Heun and Euler are stochastic when ``noise`` is given).
+    noise : float, sequence, mapping or array, optional
+        Additive noise intensities (TVB's ``nsig``), per state variable (and
+        optionally per region); each step adds ``sqrt(2 nsig dt) N(0, 1)``.
+    seed : int
+        Seed of the noise and of the random initial state.
+    initial : array, optional
+        Initial state ``(n_state, n_regions)`` (constant history) or history
+        ``(T, n_state, n_regions)`` ending at t = 0; random from the model's
+        ranges if omitted.
+    monitors : sequence
+        Monitors or specs like ``"tavg:1.0"``, ``"subsample:0.1"``, ``"raw"``.
+    outputs : sequence of str, optional
+        Recorded outputs: state variables or expressions of them (``"x2 - x1"``).
+    stimulus : Stimulus, optional
+        Regional input added to the model's ``stimulus_vars``.
+    noise_normals : array, optional
+        Explicit standard normal draws ``(n_steps, n_state, n_regions)`` instead
+        of the seeded generator (for comparisons with other simulators).
+    on_divergence : {"warn", "raise", "ignore"}
+        What to do, besides flagging the result, when the state becomes non-finite.
+    engine : {"numba", "numpy"}
+        The compiled CPU engine, or the slow NumPy reference evaluation.
+
+    Returns
+    -------
+    SimResult
+
+    Examples
+    --------
+    >>> import braintwin as bt
+    >>> conn = bt.Connectome.builtin("tvb76").normalized("max").with_zero_diagonal()
+    >>> res = bt.simulate(conn, bt.models.MontbrioPazoRoxin(), G=0.5, noise=(0.01, 0.02), duration=100.0)
+    >>> res["tavg"].data.shape
+    (100, 2, 76)
+    """
+    if coupling is None or isinstance(coupling, str):
+        cm = get_model(model)
+        coupling = get_coupling(coupling, default=cm.default_coupling, **({"a": G} if G is not None else {}))
+    elif G is not None:
+        coupling = type(coupling)(**{**coupling.values, "a": G})
+    sim = Simulation(
+        connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
+        monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
+    )
+    res = sim.run(duration, seed=seed, initial=initial, noise_normals=noise_normals, prefetch_noise=True)
+    _report_divergence([res.divergence] if res.diverged else [], on_divergence)
+    return res
+
+
+def _report_divergence(divs: list[Divergence], mode: str) -> None:
+    if not divs or mode == "ignore":
+        return
+    msg = f"{len(divs)} simulation(s) diverged; first: {divs[0]}"
+    if mode == "raise":
+        raise DivergenceError(msg, field="state")
+    if mode == "warn":
+        warnings.warn(msg + " (flagged in the result)", BraintwinWarning, stacklevel=3)
+    elif mode != "flag":
+        raise InputError(f"on_divergence must be warn, raise, flag or ignore; got {mode!r}", field="on_divergence")
+
+
+def simulate_batch(
+    connectome,
+    model,
+    params: Mapping[str, Any] | None = None,
+    *,
+    n_sims: int | None = None,
+    seeds: Sequence[int] | int | None = 0,
+    duration: float = 1000.0,
+    coupling=None,
+    G: float | None = None,
+    dt: float = 0.01,
+    speed: float = 3.0,
+    delays: bool = True,
+    method: str = "heun",
+    noise=None,
+    initial=None,
+    monitors: Sequence[Any] = ("tavg:1.0",),
+    outputs: Sequence[str] | None = None,
+    stimulus: Stimulus | None = None,
+    n_workers: int | None = None,
+    progress: bool | None = None,
+    on_divergence: str = "warn",
+    dtype=np.float32,
+    engine: str = "numba",
+) -> BatchResult:
+    """Run many simulations that differ in parameter values and seeds, in parallel.
+
+    Parameters
+    ----------
+    params : mapping of name to array
+        For each parameter to vary, ``n_sims`` values (global) or an array
+        ``(n_sims, n_regions)`` (per region).  Model parameters and the
+        coupling's (``G``/``a``, ...) may be mixed.
+    n_sims : int, optional
+        Number of simulations (inferred from ``params`` when given).
+    seeds : int or sequence of int
+        One seed per simulation, or a base seed from which independent
+        per-simulation seeds are derived (``SeedSequence(base).spawn``).  A
+        simulation's output depends only on its own seed and parameters, not on
+        the batch or the number of workers.
+    n_workers : int, optional
+        Parallel workers (threads running the nogil kernel); all cores by default.
+    progress : bool, optional
+        Show a progress bar (default: when running more than one simulation on a terminal).
+    dtype : numpy dtype
+        Storage type of the outputs (float32 halves the memory).
+
+    Other parameters are as in :func:`simulate` and apply to every simulation.
+
+    Returns
+    -------
+    BatchResult
+    """
+    params = {k: np.asarray(v, float) for k, v in (params or {}).items()}
+    sizes = {len(v) for v in params.values() if v.ndim >= 1}
+    if len(sizes) > 1:
+        raise InputError(f"parameter arrays have different lengths {sorted(sizes)}", field="params")
+    n = n_sims if n_sims is not None else (sizes.pop() if sizes else None)
+    if n is None:
+        if np.ndim(seeds) == 1:
+            n = len(seeds)
+        else:
+            raise InputError("give n_sims, per-simulation parameter arrays or a list of seeds", field="n_sims")
+    for k, v in params.items():
+        if v.ndim == 0:
+            params[k] = np.full(n, float(v))
+        elif len(v) != n:
+            raise InputError(f"{len(v)} values for {n} simulations", field=k)
+    if np.ndim(seeds) == 1:
+        seed_arr = np.asarray(seeds, dtype=np.int64)
+        if len(seed_arr) != n:
+            raise InputError(f"{len(seed_arr)} seeds for {n} simulations", field="seeds")
+    else:
+        seed_arr = np.array([s.generate_state(1, np.uint32)[0] for s in np.random.SeedSequence(seeds).spawn(n)], dtype=np.int64)
+
+    if coupling is None or isinstance(coupling, str):
+        cm = get_model(model)
+        coupling = get_coupling(coupling, default=cm.default_coupling, **({"a": G} if G is not None else {}))
+    elif G is not None:
+        coupling = type(coupling)(**{**coupling.values, "a": G})
+    sim = Simulation(
+        connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
+        monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
+    )
+    n_steps = sim.n_steps(duration)
+    sim.kernel  # compile once, before the threads start
+    mons = sim.monitor_specs
+    N, n_out = sim.net.n_regions, len(sim.outputs)
+    store = {}
+    times = {}
+    for m in mons:
+        p = m.period_steps(dt)
+        store[m.name] = np.full((n, n_steps // p, n_out, N), np.nan, dtype=dtype)
+    diverged = np.zeros(n, dtype=bool)
+    divs: list[Divergence | None] = [None] * n
+    n_workers = max(1, min(n, n_workers or os.cpu_count() or 1))
+
+    bar = _progress_bar(progress, n, n_steps)
+    lock = threading.Lock()
+
+    def one(k: int):
+        pk = {name: v[k] for name, v in params.items()}
+        res = sim.run(duration, params=pk, seed=int(seed_arr[k]), initial=initial, sim_index=k)
+        for name, ts in res.monitors.items():
+            store[name][k, : len(ts.time)] = ts.data
+            with lock:
+                times.setdefault(name, None)
+                if res.divergence is None and times[name] is None:
+                    times[name] = ts.time
+        if res.diverged:
+            diverged[k] = True
+            divs[k] = res.divergence
+        if bar is not None:
+            with lock:
+                bar.advance()
+
+    try:
+        if n_workers == 1:
+            for k in range(n):
+                one(k)
+        else:
+            with ThreadPoolExecutor(n_workers) as ex:
+                list(ex.map(one, range(n)))
+    finally:
+        if bar is not None:
+            bar.close()
+    out = {}
+    for m in mons:
+        p = m.period_steps(dt)
+        rows = n_steps // p
+        k = np.arange(1, rows + 1) * p
+        t = (k - p / 2.0) * dt if m.average else k * dt
+        out[m.name] = TimeSeries(t, store[m.name], sim.outputs, sim.net.labels, m.name)
+    dl = [d for d in divs if d is not None]
+    _report_divergence(dl, on_divergence)
+    cfg = sim._config(duration, None, None)
+    return BatchResult(out, diverged, dl, params, seed_arr, cfg)
+
+
+class _Bar:
+    def __init__(self, n: int, n_steps: int):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self.p = Progress(
+            TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+            transient=False,
+        )
+        self.p.start()
+        self.task = self.p.add_task("sims", total=n)
+
+    def advance(self):
+        self.p.advance(self.task)
+
+    def close(self):
+        self.p.stop()
+
+
+def _progress_bar(progress: bool | None, n: int, n_steps: int):
+    import sys
+
+    if progress is None:
+        progress = n > 1 and sys.stderr.isatty()
+    return _Bar(n, n_steps) if progress else None
