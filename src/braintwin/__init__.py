@@ -19,6 +19,13 @@ __version__ = "0.1.0"
 from .errors import BraintwinError, BraintwinWarning, DivergenceError, InputError
 from .connectome import Connectome
 from . import models
+from .simulate import (  # the function shadows the subpackage's name on purpose: bt.simulate(...)
+    Simulation,
+    read_simulation,
+    simulate,
+    simulate_batch,
+    write_simulation,
+)
 
 __all__ = [
     "__version__",
@@ -28,4 +35,9 @@ __all__ = [
     "InputError",
     "Connectome",
     "models",
+    "simulate",
+    "simulate_batch",
+    "Simulation",
+    "read_simulation",
+    "write_simulation",
 ]

@@ -267,7 +267,6 @@ class Simulation:
         initial=None,
         noise_normals: np.ndarray | None = None,
         sim_index: int = 0,
-        prefetch_noise: bool = False,
         progress=None,
         dtype=np.float64,
     ) -> SimResult:
@@ -318,47 +317,34 @@ class Simulation:
         stim_w = self.stimulus.weights(N, labels) if self.stimulus is not None else None
         dummy_stim = np.zeros((1, 1))
 
-        def make_noise(c0, n):
-            if not nz:
-                return np.zeros((1, 1, 1))
-            if noise_normals is not None:
-                return np.ascontiguousarray(noise_normals[c0:c0 + n][:, list(self.noisy)])
-            return noise_rng.standard_normal((n, nz, N))
-
-        pool = ThreadPoolExecutor(1) if (prefetch_noise and nz and noise_normals is None) else None
+        zbuf = np.zeros((max(nz, 1), N))
+        dummy_noise = np.zeros((1, 1, 1))
         divergence = None
-        try:
-            pending = pool.submit(make_noise, 0, min(chunk, n_steps)) if pool else None
-            for c0 in range(0, n_steps, chunk):
-                n = min(chunk, n_steps - c0)
-                if pool:
-                    noise = pending.result()
-                    if c0 + n < n_steps:
-                        pending = pool.submit(make_noise, c0 + n, min(chunk, n_steps - c0 - n))
-                else:
-                    noise = make_noise(c0, n)
-                if stim_w is not None:
-                    t = (c0 + np.arange(n)) * self.dt
-                    stim = np.ascontiguousarray(np.asarray(self.stimulus.pattern(t), float)[:, None] * stim_w[None])
-                else:
-                    stim = dummy_stim
-                rows[:] = 0
-                status, tb, ib = kernel(
-                    x, hbuf, cur, gxl, c0, n, self.dt, P, CQ,
-                    *net.long, *net.short, net.wsum, max(net.block, 1), net.mask,
-                    noise, nscale, stim, periods, is_avg, acc, cnt, mout, rows, ocur,
-                )
-                for k, m in enumerate(mons):
-                    if rows[k]:
-                        m.push(mout[k, : rows[k]])
-                if progress is not None:
-                    progress(n)
-                if status != 0:
-                    divergence = Divergence(sim_index, int(tb), (int(tb) + 1) * self.dt, int(ib), labels[int(ib)])
-                    break
-        finally:
-            if pool:
-                pool.shutdown(wait=True, cancel_futures=True)
+        for c0 in range(0, n_steps, chunk):
+            n = min(chunk, n_steps - c0)
+            if noise_normals is not None and nz:
+                noise = np.ascontiguousarray(noise_normals[c0:c0 + n][:, list(self.noisy)])
+            else:
+                noise = dummy_noise
+            if stim_w is not None:
+                t = (c0 + np.arange(n)) * self.dt
+                stim = np.ascontiguousarray(np.asarray(self.stimulus.pattern(t), float)[:, None] * stim_w[None])
+            else:
+                stim = dummy_stim
+            rows[:] = 0
+            status, tb, ib = kernel(
+                x, hbuf, cur, gxl, c0, n, self.dt, P, CQ,
+                *net.long, *net.short, net.wsum, max(net.block, 1), net.mask,
+                noise, nscale, noise_rng, noise_normals is None, zbuf, stim, periods, is_avg, acc, cnt, mout, rows, ocur,
+            )
+            for k, m in enumerate(mons):
+                if rows[k]:
+                    m.push(mout[k, : rows[k]])
+            if progress is not None:
+                progress(n)
+            if status != 0:
+                divergence = Divergence(sim_index, int(tb), (int(tb) + 1) * self.dt, int(ib), labels[int(ib)])
+                break
         return SimResult(
             {m.name: m.result() for m in mons},
             divergence is not None,
@@ -436,6 +422,7 @@ def simulate(
     noise_normals: np.ndarray | None = None,
     on_divergence: str = "warn",
     engine: str = "numba",
+    progress: bool = False,
 ) -> SimResult:
     """Simulate a network of neural masses coupled through a connectome with delays.
 
@@ -483,6 +470,8 @@ def simulate(
         What to do, besides flagging the result, when the state becomes non-finite.
     engine : {"numba", "numpy"}
         The compiled CPU engine, or the slow NumPy reference evaluation.
+    progress : bool
+        Show a progress bar over integration steps.
 
     Returns
     -------
@@ -505,7 +494,15 @@ def simulate(
         connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
         monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
     )
-    res = sim.run(duration, seed=seed, initial=initial, noise_normals=noise_normals, prefetch_noise=True)
+    bar = _Bar(sim.n_steps(duration), "integrating steps") if progress else None
+    try:
+        res = sim.run(
+            duration, seed=seed, initial=initial, noise_normals=noise_normals,
+            progress=(lambda n: bar.advance(n)) if bar else None,
+        )
+    finally:
+        if bar:
+            bar.close()
     _report_divergence([res.divergence] if res.diverged else [], on_divergence)
     return res
 
@@ -626,7 +623,8 @@ def simulate_batch(
         pk = {name: v[k] for name, v in params.items()}
         res = sim.run(duration, params=pk, seed=int(seed_arr[k]), initial=initial, sim_index=k)
         for name, ts in res.monitors.items():
-            store[name][k, : len(ts.time)] = ts.data
+            with np.errstate(over="ignore"):  # values just before a divergence may not fit float32
+                store[name][k, : len(ts.time)] = ts.data
             with lock:
                 times.setdefault(name, None)
                 if res.divergence is None and times[name] is None:
@@ -662,18 +660,21 @@ def simulate_batch(
 
 
 class _Bar:
-    def __init__(self, n: int, n_steps: int):
+    """A rich progress bar on stderr."""
+
+    def __init__(self, total: int, what: str = "simulations"):
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
         self.p = Progress(
-            TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-            transient=False,
+            TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=False,
         )
         self.p.start()
-        self.task = self.p.add_task("sims", total=n)
+        self.task = self.p.add_task(what, total=total)
 
-    def advance(self):
-        self.p.advance(self.task)
+    def advance(self, n: int = 1):
+        self.p.advance(self.task, n)
 
     def close(self):
         self.p.stop()
@@ -684,4 +685,4 @@ def _progress_bar(progress: bool | None, n: int, n_steps: int):
 
     if progress is None:
         progress = n > 1 and sys.stderr.isatty()
-    return _Bar(n, n_steps) if progress else None
+    return _Bar(n, "simulations") if progress else None

@@ -139,11 +139,13 @@ def generate_source(spec: KernelSpec) -> str:
     load_y = "\n".join(f"{y} = x[{k}, i]" for k, y in enumerate(ys))
     load_p = "\n".join(f"{p} = P[{k}, i]" for k, p in enumerate(ps))
     load_q = "\n".join(f"{q} = CQ[{k}]" for k, q in enumerate(qs)) or "pass"
-    load_z = "\n".join(f"z_{sv} = noise[s, {slot}, i] * nscale[{slot}, i]" for sv, slot in noise_slot.items())
+    load_z = "\n".join(f"z_{sv} = zbuf[{slot}, i] * nscale[{slot}, i]" for sv, slot in noise_slot.items())
     store = "\n".join(f"x[{k}, i] = n_{k}" for k in range(len(S)))
     finite = " and ".join(f"abs(n_{k}) < 1e300" for k in range(len(S)))
     xi_load = "\n".join(f"x_{k} = x[{cv}, i]" for k, cv in enumerate(cv_idx))
     out_store = "\n".join(f"ocur[{k}, i] = o[{k}]" for k in range(len(spec.outputs)))
+    out_acc = "\n".join(f"acc[mi, {k}, i] += o[{k}]" for k in range(len(spec.outputs)))
+    nz = len(spec.noisy)
 
     used = spec.used_history if spec.used_history is not None else tuple(range(K))
     g_init = "\n".join(f"g_{k} = {'gxl[' + str(k) + ', i, sb]' if k in used else '0.0'}" for k in range(K))
@@ -168,14 +170,25 @@ if n1 < B:
     main = f'''
 def chunk(x, hbuf, cur, gxl, t_start, n, dt, P, CQ,
           l_ptr, l_idx, l_w, l_d, s_ptr, s_idx, s_w, s_d, wsum, B, mask,
-          noise, nscale, stim, periods, is_avg, acc, cnt, mout, rows, ocur):
+          noise, nscale, rng, use_rng, zbuf, stim, periods, is_avg, acc, cnt, mout, rows, ocur):
     N = x.shape[1]
     L = hbuf.shape[2]
 {textwrap.indent(load_q, "    ")}
     n_long = l_idx.shape[0]
+    n_mon = periods.shape[0]
     for s in range(n):
         t = t_start + s
         sb = t % B
+        if {nz} > 0:
+            # noise in step-major order, as one bulk draw of (n_steps, n_noisy, n_regions) would give
+            if use_rng:
+                for kk in range({nz}):
+                    for i in range(N):
+                        zbuf[kk, i] = rng.standard_normal()
+            else:
+                for kk in range({nz}):
+                    for i in range(N):
+                        zbuf[kk, i] = noise[s, kk, i]
         if sb == 0 and t > 0:
             t0 = t - B
             for i in range(N):
@@ -219,12 +232,11 @@ def chunk(x, hbuf, cur, gxl, t_start, n, dt, P, CQ,
 {textwrap.indent(store, "            ")}
             o = _out({", ".join(f"n_{k}" for k in range(len(S)))})
 {textwrap.indent(out_store, "            ")}
-        for mi in range(periods.shape[0]):
+            for mi in range(n_mon):
+                if is_avg[mi]:
+{textwrap.indent(out_acc, "                    ")}
+        for mi in range(n_mon):
             cnt[mi] += 1
-            if is_avg[mi]:
-                for k in range(ocur.shape[0]):
-                    for i in range(N):
-                        acc[mi, k, i] += ocur[k, i]
             if cnt[mi] == periods[mi]:
                 r = rows[mi]
                 if is_avg[mi]:
