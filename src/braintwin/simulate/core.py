@@ -318,6 +318,7 @@ class Simulation:
         dummy_stim = np.zeros((1, 1))
 
         zbuf = np.zeros((max(nz, 1), N))
+        garr = np.zeros((K, N))
         dummy_noise = np.zeros((1, 1, 1))
         divergence = None
         for c0 in range(0, n_steps, chunk):
@@ -335,7 +336,7 @@ class Simulation:
             status, tb, ib = kernel(
                 x, hbuf, cur, gxl, c0, n, self.dt, P, CQ,
                 *net.long, *net.short, net.wsum, max(net.block, 1), net.mask,
-                noise, nscale, noise_rng, noise_normals is None, zbuf, stim, periods, is_avg, acc, cnt, mout, rows, ocur,
+                noise, nscale, noise_rng, noise_normals is None, zbuf, garr, stim, periods, is_avg, acc, cnt, mout, rows, ocur,
             )
             for k, m in enumerate(mons):
                 if rows[k]:

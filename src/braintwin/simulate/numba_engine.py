@@ -93,10 +93,11 @@ def generate_source(spec: KernelSpec) -> str:
     def clamp(names):
         lines = []
         for k, n in enumerate(names):
+            # selects, not branches (vectorisable); NaN passes through, as numpy.clip lets it
             if np.isfinite(lo[k]):
-                lines.append(f"if {n} < {lo[k]!r}: {n} = {lo[k]!r}")
+                lines.append(f"{n} = {float(lo[k])!r} if {n} < {float(lo[k])!r} else {n}")
             if np.isfinite(hi[k]):
-                lines.append(f"if {n} > {hi[k]!r}: {n} = {hi[k]!r}")
+                lines.append(f"{n} = {float(hi[k])!r} if {n} > {float(hi[k])!r} else {n}")
         return lines
 
     noise_slot = {sv: k for k, sv in enumerate(spec.noisy)}
@@ -144,7 +145,9 @@ def generate_source(spec: KernelSpec) -> str:
     finite = " and ".join(f"abs(n_{k}) < 1e300" for k in range(len(S)))
     xi_load = "\n".join(f"x_{k} = x[{cv}, i]" for k, cv in enumerate(cv_idx))
     out_store = "\n".join(f"ocur[{k}, i] = o[{k}]" for k in range(len(spec.outputs)))
-    out_acc = "\n".join(f"acc[mi, {k}, i] += o[{k}]" for k in range(len(spec.outputs)))
+    g_save = "\n".join(f"garr[{k}, i] = g_{k}" for k in range(K))
+    g_load = "\n".join(f"g_{k} = garr[{k}, i]" for k in range(K))
+    finite_x = " and ".join(f"abs(x[{k}, i]) < 1e300" for k in range(len(S)))
     nz = len(spec.noisy)
 
     used = spec.used_history if spec.used_history is not None else tuple(range(K))
@@ -170,7 +173,7 @@ if n1 < B:
     main = f'''
 def chunk(x, hbuf, cur, gxl, t_start, n, dt, P, CQ,
           l_ptr, l_idx, l_w, l_d, s_ptr, s_idx, s_w, s_d, wsum, B, mask,
-          noise, nscale, rng, use_rng, zbuf, stim, periods, is_avg, acc, cnt, mout, rows, ocur):
+          noise, nscale, rng, use_rng, zbuf, garr, stim, periods, is_avg, acc, cnt, mout, rows, ocur):
     N = x.shape[1]
     L = hbuf.shape[2]
 {textwrap.indent(load_q, "    ")}
@@ -219,6 +222,11 @@ def chunk(x, hbuf, cur, gxl, t_start, n, dt, P, CQ,
 {textwrap.indent(g_short_cur, "                    ")}
                 else:
 {textwrap.indent(g_short_old, "                    ")}
+{textwrap.indent(g_save, "            ")}
+        # every region's step is independent (the coupling is held): a branch-free, vectorisable loop
+        nbad = 0
+        for i in range(N):
+{textwrap.indent(g_load, "            ")}
 {textwrap.indent(xi_load, "            ")}
             cc = _post({", ".join(gs + xs)}, wsum[i]{", " if qs else ""}{", ".join(qs)})
 {textwrap.indent(chr(10).join(f"{c} = cc[{k}]" for k, c in enumerate(cs)), "            ")}
@@ -227,14 +235,19 @@ def chunk(x, hbuf, cur, gxl, t_start, n, dt, P, CQ,
 {textwrap.indent(load_z, "            ")}
             st = stim[s, i] if {spec.has_stim} else 0.0
 {textwrap.indent(update, "            ")}
-            if not ({finite}):
-                return 1, t, i
+            nbad += not ({finite})
 {textwrap.indent(store, "            ")}
             o = _out({", ".join(f"n_{k}" for k in range(len(S)))})
 {textwrap.indent(out_store, "            ")}
-            for mi in range(n_mon):
-                if is_avg[mi]:
-{textwrap.indent(out_acc, "                    ")}
+        if nbad > 0:
+            for i in range(N):
+                if not ({finite_x}):
+                    return 1, t, i
+        for mi in range(n_mon):
+            if is_avg[mi]:
+                for k in range(ocur.shape[0]):
+                    for i in range(N):
+                        acc[mi, k, i] += ocur[k, i]
         for mi in range(n_mon):
             cnt[mi] += 1
             if cnt[mi] == periods[mi]:
