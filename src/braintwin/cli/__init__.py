@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+
+try:  # typer >= 0.20 vendors click; older versions use click itself
+    from typer._click import exceptions as _cx
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import exceptions as _cx
+
+# typer's own Exit/Abort, plus click's where typer re-exports those
+_EXIT = tuple({typer.Exit, getattr(_cx, "Exit", typer.Exit)})
+_ABORT = tuple({typer.Abort, getattr(_cx, "Abort", typer.Abort)})
 
 from .. import __version__
 from ..errors import BraintwinError
@@ -57,18 +65,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = command.main(args=argv, prog_name="braintwin", standalone_mode=False)
         return int(rv or 0) if isinstance(rv, int) else 0
-    except click.exceptions.Exit as e:
+    except _EXIT as e:
         return e.exit_code
-    except click.exceptions.Abort:
+    except _ABORT:
         print("braintwin: aborted", file=sys.stderr)
         return 130
-    except click.UsageError as e:
+    except _cx.UsageError as e:
         if verbose:
             raise
         ctx = f"{e.ctx.command_path}: " if e.ctx is not None else "braintwin: "
         print(f"{ctx}error: {e.format_message()}", file=sys.stderr)
         return 2
-    except click.ClickException as e:
+    except _cx.ClickException as e:
         if verbose:
             raise
         print(f"braintwin: error: {e.format_message()}", file=sys.stderr)

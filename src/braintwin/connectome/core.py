@@ -1,0 +1,670 @@
+"""The :class:`Connectome`: brain regions, tract weights and tract lengths."""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import BraintwinWarning, InputError
+
+__all__ = ["Connectome", "infer_hemispheres", "NORMALIZATIONS"]
+
+#: Accepted values of ``mode`` in :meth:`Connectome.normalized`.
+NORMALIZATIONS = ("none", "max", "rowsum", "log1p")
+
+
+class Connectome:
+    """A structural connectome: regions, tract weights and tract lengths.
+
+    Every parameter is kept as an attribute of the same name.  Arrays are stored
+    as read-only float64 (or bool) copies; every method that changes something
+    returns a new :class:`Connectome`.
+
+    Parameters
+    ----------
+    weights : array_like, shape (N, N)
+        Tract weights (arbitrary units, >= 0). As in TVB, row ``i`` is the
+        *target* and column ``j`` the *source*: ``weights[i, j]`` is the tract
+        from region ``j`` into region ``i``.
+    tract_lengths : array_like, shape (N, N)
+        Tract lengths in mm (>= 0).  Every nonzero off-diagonal weight needs a
+        positive length (see ``allow_zero_lengths``).
+    labels : sequence of str, optional
+        Unique region names; default ``region_000``, ``region_001``, ...
+    centres : array_like, shape (N, 3), optional
+        Region centres in mm; default zeros.
+    hemispheres : array_like of bool, shape (N,), optional
+        ``True`` for the right hemisphere (as TVB); default inferred from the
+        labels and centres by :func:`infer_hemispheres`.
+    cortical : array_like of bool, shape (N,), optional
+        ``True`` for cortical regions; default all ``True``.
+    areas : array_like, shape (N,), optional
+        Region areas in mm^2.
+    orientations : array_like, shape (N, 3), optional
+        Average region orientations (unit vectors).
+    source : str, optional
+        Where the data came from (a file or a built-in name); named in every
+        error and warning.
+    allow_zero_lengths : bool, optional
+        Accept nonzero weights with a zero tract length (co-located regions);
+        their delays are zero.  Negative lengths are always an error.
+    warn : bool, optional
+        Emit :class:`~braintwin.errors.BraintwinWarning` for asymmetric weights,
+        self-connections and disconnected regions.
+
+    Raises
+    ------
+    InputError
+        If any array has the wrong shape, holds NaN/inf or negative values, the
+        labels are missing or duplicated, or a tract has a weight but no length.
+
+    Examples
+    --------
+    >>> import braintwin as bt
+    >>> conn = bt.Connectome.builtin("tvb76")
+    >>> conn.n_regions
+    76
+    >>> conn.delays(3.0).shape  # ms at 3 mm/ms (= 3 m/s)
+    (76, 76)
+    """
+
+    def __init__(
+        self,
+        weights: Any,
+        tract_lengths: Any,
+        labels: Sequence[str] | None = None,
+        centres: Any = None,
+        hemispheres: Any = None,
+        cortical: Any = None,
+        areas: Any = None,
+        orientations: Any = None,
+        *,
+        source: str | os.PathLike = "<arrays>",
+        allow_zero_lengths: bool = False,
+        warn: bool = True,
+    ):
+        self.source = str(source)
+        src = self.source
+        w = _matrix(weights, source=src, field="weights")
+        n = w.shape[0]
+        t = _matrix(tract_lengths, source=src, field="tract_lengths")
+        if t.shape != w.shape:
+            raise InputError(
+                f"shape {t.shape} does not match weights {w.shape}", source=src, field="tract_lengths"
+            )
+        self.labels: list[str] = _labels(labels, n, source=src)
+        _check_values(w, self.labels, source=src, field="weights", unit="")
+        _check_values(t, self.labels, source=src, field="tract_lengths", unit=" mm")
+        if not allow_zero_lengths:
+            _check_lengths(w, t, self.labels, source=src)
+        self.weights = _frozen(w)
+        self.tract_lengths = _frozen(t)
+        c = np.zeros((n, 3)) if centres is None else _array(centres, (n, 3), source=src, field="centres")
+        self.centres = _frozen(c)
+        self.hemispheres = _frozen(
+            infer_hemispheres(self.labels, c) if hemispheres is None else _bools(hemispheres, n, source=src, field="hemispheres")
+        )
+        self.cortical = _frozen(np.ones(n, bool) if cortical is None else _bools(cortical, n, source=src, field="cortical"))
+        self.areas = None if areas is None else _frozen(_array(areas, (n,), source=src, field="areas", nonnegative=True))
+        self.orientations = None if orientations is None else _frozen(_array(orientations, (n, 3), source=src, field="orientations"))
+        if warn:
+            self._warn_suspicious()
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def n_regions(self) -> int:
+        """Number of regions ``N``."""
+        return self.weights.shape[0]
+
+    @property
+    def n_edges(self) -> int:
+        """Number of nonzero off-diagonal weights (directed edges)."""
+        return int(np.count_nonzero(self.weights) - np.count_nonzero(np.diag(self.weights)))
+
+    @property
+    def density(self) -> float:
+        """Fraction of the ``N (N - 1)`` possible directed edges that are present."""
+        n = self.n_regions
+        return self.n_edges / (n * (n - 1)) if n > 1 else 0.0
+
+    @property
+    def is_symmetric(self) -> bool:
+        """Whether ``weights`` equals its transpose (to 1e-6 relative)."""
+        w = self.weights
+        scale = float(np.max(w)) if w.size else 0.0
+        return bool(np.allclose(w, w.T, rtol=1e-6, atol=1e-12 * scale))
+
+    @property
+    def self_connections(self) -> int:
+        """Number of nonzero diagonal weights."""
+        return int(np.count_nonzero(np.diag(self.weights)))
+
+    @property
+    def disconnected(self) -> list[str]:
+        """Labels of regions with no incoming and no outgoing off-diagonal weight."""
+        w = self.weights.copy()
+        np.fill_diagonal(w, 0.0)
+        idx = np.flatnonzero((w.sum(axis=0) == 0) & (w.sum(axis=1) == 0))
+        return [self.labels[i] for i in idx]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Connectome {self.source}: {self.n_regions} regions, {self.n_edges} edges, "
+            f"density {self.density:.3f}>"
+        )
+
+    def __len__(self) -> int:
+        return self.n_regions
+
+    # ------------------------------------------------------------- derivations
+    def delays(self, speed_mm_per_ms: float) -> np.ndarray:
+        """Conduction delays of every tract.
+
+        Parameters
+        ----------
+        speed_mm_per_ms : float
+            Conduction speed in mm/ms (numerically equal to m/s), > 0.
+
+        Returns
+        -------
+        ndarray of float64, shape (N, N)
+            ``tract_lengths / speed`` in ms.
+
+        Raises
+        ------
+        InputError
+            If the speed is not a finite positive number.
+        """
+        speed = _speed(speed_mm_per_ms, source=self.source)
+        return self.tract_lengths / speed
+
+    def normalized(self, mode: str | None = "max") -> "Connectome":
+        """Return a copy with normalised weights.
+
+        Parameters
+        ----------
+        mode : {"max", "rowsum", "log1p", "none", None}
+            ``"max"`` divides by the largest weight; ``"rowsum"`` divides each row
+            (the inputs of one target region) by its sum, leaving rows that sum to
+            zero unchanged; ``"log1p"`` takes ``log(1 + w)``; ``None``/``"none"``
+            changes nothing.
+
+        Returns
+        -------
+        Connectome
+
+        Raises
+        ------
+        InputError
+            For an unknown mode.
+        """
+        key = "none" if mode is None else str(mode).lower()
+        w = np.array(self.weights)
+        if key == "max":
+            top = w.max()
+            if top > 0:
+                w = w / top
+        elif key == "rowsum":
+            sums = w.sum(axis=1, keepdims=True)
+            w = np.divide(w, sums, out=w.copy(), where=sums > 0)
+        elif key == "log1p":
+            w = np.log1p(w)
+        elif key != "none":
+            raise InputError(
+                f"unknown normalisation {mode!r}; use one of {', '.join(NORMALIZATIONS)}",
+                source=self.source,
+                field="normalize",
+            )
+        return self._evolve(weights=w)
+
+    def with_zero_diagonal(self) -> "Connectome":
+        """Return a copy whose self-connections (diagonal weights) are zero.
+
+        Returns
+        -------
+        Connectome
+        """
+        w = np.array(self.weights)
+        np.fill_diagonal(w, 0.0)
+        return self._evolve(weights=w)
+
+    def subset(self, regions: Sequence[str] | Sequence[int] | np.ndarray) -> "Connectome":
+        """Select and reorder regions.
+
+        Parameters
+        ----------
+        regions : sequence of str, sequence of int, or bool mask
+            Labels or indices, in the order wanted, or a boolean mask of length N.
+
+        Returns
+        -------
+        Connectome
+            The selected regions, in the given order.
+
+        Raises
+        ------
+        InputError
+            For an unknown label, an index out of range, a repeated region or an
+            empty selection.
+        """
+        idx = self._indices(regions)
+        sel = np.ix_(idx, idx)
+        pick = lambda a: None if a is None else np.asarray(a)[idx]  # noqa: E731
+        return Connectome(
+            self.weights[sel],
+            self.tract_lengths[sel],
+            [self.labels[i] for i in idx],
+            pick(self.centres),
+            pick(self.hemispheres),
+            pick(self.cortical),
+            pick(self.areas),
+            pick(self.orientations),
+            source=self.source,
+            allow_zero_lengths=True,
+            warn=False,
+        )
+
+    def copy(self) -> "Connectome":
+        """Return an independent copy (arrays are copied, still read-only)."""
+        return self._evolve()
+
+    # ----------------------------------------------------------------- reports
+    def summary(self, speed: float = 3.0) -> dict[str, Any]:
+        """Key numbers of the connectome, as plain JSON-ready Python values.
+
+        Parameters
+        ----------
+        speed : float
+            Conduction speed in mm/ms used for the delay range.
+
+        Returns
+        -------
+        dict
+            ``n_regions``, ``n_edges``, ``density``, ``weight_min``/``weight_max``
+            (over nonzero weights, self-connections included),
+            ``tract_length_min``/``tract_length_max`` (mm) and
+            ``delay_min_ms``/``delay_max_ms`` (over nonzero-weight off-diagonal
+            edges; ``None`` without edges), ``speed_mm_per_ms``, ``symmetric``,
+            ``self_connections``, ``disconnected_regions`` (labels),
+            ``n_right``, ``n_left``, ``n_cortical`` and ``source``.
+        """
+        speed = _speed(speed, source=self.source)
+        w = self.weights
+        nonzero = w[w > 0]
+        edges = (w > 0) & ~np.eye(self.n_regions, dtype=bool)
+        lengths = self.tract_lengths[edges]
+        opt = lambda f, a: float(f(a)) if a.size else None  # noqa: E731
+        return {
+            "source": self.source,
+            "n_regions": self.n_regions,
+            "n_edges": self.n_edges,
+            "density": float(self.density),
+            "symmetric": self.is_symmetric,
+            "self_connections": self.self_connections,
+            "disconnected_regions": self.disconnected,
+            "weight_min": opt(np.min, nonzero),
+            "weight_max": opt(np.max, nonzero),
+            "tract_length_min": opt(np.min, lengths),
+            "tract_length_max": opt(np.max, lengths),
+            "speed_mm_per_ms": speed,
+            "delay_min_ms": opt(np.min, lengths / speed),
+            "delay_max_ms": opt(np.max, lengths / speed),
+            "n_right": int(self.hemispheres.sum()),
+            "n_left": int((~self.hemispheres).sum()),
+            "n_cortical": int(self.cortical.sum()),
+        }
+
+    def plot(self, out: str | os.PathLike | None = None):
+        """Draw the weights matrix and a glass-brain view of the strongest tracts.
+
+        Parameters
+        ----------
+        out : path, optional
+            Also save the figure there (format from the extension, written
+            atomically).
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+        """
+        from .plot import plot_connectome
+
+        return plot_connectome(self, out)
+
+    # ------------------------------------------------------------------- files
+    @classmethod
+    def load(cls, path_or_name: str | os.PathLike, **kwargs: Any) -> "Connectome":
+        """Read a connectome from a file, a folder or a built-in name.
+
+        Parameters
+        ----------
+        path_or_name : str or path
+            A built-in name (``"tvb76"``, see :meth:`builtin`), a TVB ``.zip``,
+            an ``.h5``/``.hdf5`` file (TVB's or ours), an ``.npz``, a folder of
+            matrices, or an MRtrix3 ``tck2connectome`` matrix
+            (``.csv``/``.tsv``/``.txt``).
+        **kwargs
+            Passed to the reader: ``warn``, ``allow_zero_lengths``; for MRtrix
+            matrices also ``lengths``, ``labels``, ``delimiter``, ``symmetrize``;
+            for folders ``labels``, ``delimiter``.
+
+        Returns
+        -------
+        Connectome
+
+        Raises
+        ------
+        InputError
+            If the file is missing, of an unknown kind, or malformed.
+        """
+        from .io import load
+
+        return load(path_or_name, **kwargs)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the connectome; the format follows the extension.
+
+        Parameters
+        ----------
+        path : str or path
+            ``.zip`` (TVB), ``.h5``/``.hdf5`` (TVB-compatible HDF5) or ``.npz``.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written (atomically).
+        """
+        from .io import save
+
+        return save(self, path)
+
+    @classmethod
+    def builtin(cls, name: str) -> "Connectome":
+        """A connectome shipped with ``tvb-data``.
+
+        Parameters
+        ----------
+        name : {"tvb66", "tvb68", "tvb76", "tvb96", "tvb192"}
+            The number is the number of regions.
+
+        Returns
+        -------
+        Connectome
+            Loaded quietly (the shipped data are asymmetric and have
+            self-connections; ``tvb192`` has tracts of zero length between
+            co-located thalamic nuclei).
+
+        Raises
+        ------
+        InputError
+            For an unknown name (the message lists the valid ones).
+        """
+        from .builtin import builtin
+
+        return builtin(name)
+
+    # ---------------------------------------------------------------- helpers
+    def _evolve(self, **changes: Any) -> "Connectome":
+        """A new, quiet Connectome with some fields replaced."""
+        fields = dict(
+            weights=self.weights,
+            tract_lengths=self.tract_lengths,
+            labels=list(self.labels),
+            centres=self.centres,
+            hemispheres=self.hemispheres,
+            cortical=self.cortical,
+            areas=self.areas,
+            orientations=self.orientations,
+            source=self.source,
+        )
+        fields.update(changes)
+        return Connectome(**fields, allow_zero_lengths=True, warn=False)
+
+    def _indices(self, regions) -> np.ndarray:
+        n, src = self.n_regions, self.source
+        if isinstance(regions, (str, int, np.integer)):
+            regions = [regions]
+        arr = np.asarray(regions)
+        if arr.dtype == bool:
+            if arr.shape != (n,):
+                raise InputError(f"boolean mask has shape {arr.shape}, expected ({n},)", source=src, field="regions")
+            idx = np.flatnonzero(arr)
+        elif arr.dtype.kind in "iu":
+            idx = arr.astype(int).ravel()
+            bad = idx[(idx < -n) | (idx >= n)]
+            if bad.size:
+                raise InputError(f"index {bad[0]} is out of range for {n} regions", source=src, field="regions")
+            idx = idx % n
+        else:
+            where = {label: i for i, label in enumerate(self.labels)}
+            idx_list = []
+            for label in (str(x) for x in arr.ravel()):
+                if label not in where:
+                    raise InputError(f"unknown region label {label!r}{_close(label, self.labels)}", source=src, field="regions")
+                idx_list.append(where[label])
+            idx = np.array(idx_list, dtype=int)
+        if idx.size == 0:
+            raise InputError("no regions selected", source=src, field="regions")
+        uniq, counts = np.unique(idx, return_counts=True)
+        if (counts > 1).any():
+            raise InputError(f"region {self.labels[uniq[counts > 1][0]]!r} is selected twice", source=src, field="regions")
+        return idx
+
+    def _warn_suspicious(self) -> None:
+        src = self.source
+        w = self.weights
+        if not self.is_symmetric:
+            pairs = int(np.count_nonzero(~np.isclose(w, w.T, rtol=1e-6)) // 2)
+            _warn(f"{src}: weights: asymmetric ({pairs} pairs differ); rows are targets, columns sources")
+        if self.self_connections:
+            _warn(f"{src}: weights: {self.self_connections} self-connections (nonzero diagonal)")
+        lonely = self.disconnected
+        if lonely:
+            shown = ", ".join(lonely[:10]) + (", ..." if len(lonely) > 10 else "")
+            _warn(f"{src}: weights: {len(lonely)} disconnected regions: {shown}")
+
+
+# ---------------------------------------------------------------------------
+# validation helpers
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, BraintwinWarning, stacklevel=4)
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def _as_float(value: Any, *, source: str, field: str) -> np.ndarray:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)
+            return np.array(value, dtype=np.float64)
+    except (TypeError, ValueError, np.exceptions.ComplexWarning) as e:
+        raise InputError(f"not an array of real numbers ({e})", source=source, field=field) from None
+
+
+def _matrix(value: Any, *, source: str, field: str) -> np.ndarray:
+    a = _as_float(value, source=source, field=field)
+    if a.ndim != 2 or a.shape[0] != a.shape[1]:
+        raise InputError(f"must be a square N x N matrix, got shape {a.shape}", source=source, field=field)
+    if a.shape[0] == 0:
+        raise InputError("is empty (0 regions)", source=source, field=field)
+    return a
+
+
+def _array(value: Any, shape: tuple[int, ...], *, source: str, field: str, nonnegative: bool = False) -> np.ndarray:
+    a = _as_float(value, source=source, field=field)
+    if a.shape != shape:
+        raise InputError(f"expected shape {shape} (one entry per region), got {a.shape}", source=source, field=field)
+    if not np.isfinite(a).all():
+        raise InputError(f"contains NaN or inf (row {np.argwhere(~np.isfinite(a))[0][0]})", source=source, field=field)
+    if nonnegative and (a < 0).any():
+        raise InputError(f"negative value {a[a < 0][0]:g}", source=source, field=field)
+    return a
+
+
+def _bools(value: Any, n: int, *, source: str, field: str) -> np.ndarray:
+    a = np.asarray(value)
+    if a.dtype != bool:
+        a = _array(value, (n,), source=source, field=field)
+        bad = ~np.isin(a, (0.0, 1.0))
+        if bad.any():
+            raise InputError(f"expected 0/1 (or True/False), found {a[bad][0]:g}", source=source, field=field)
+    elif a.shape != (n,):
+        raise InputError(f"expected shape ({n},) (one entry per region), got {a.shape}", source=source, field=field)
+    return np.array(a, dtype=bool)
+
+
+def _labels(labels: Sequence[str] | None, n: int, *, source: str) -> list[str]:
+    if labels is None:
+        return [f"region_{i:03d}" for i in range(n)]
+    if isinstance(labels, (str, bytes)):
+        raise InputError("expected a sequence of region names, got one string", source=source, field="labels")
+    out = [x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x) for x in np.asarray(labels, dtype=object).ravel()]
+    if len(out) != n:
+        raise InputError(f"{len(out)} labels for {n} regions", source=source, field="labels")
+    out = [x.strip() for x in out]
+    for i, x in enumerate(out):
+        if not x:
+            raise InputError(f"label of region {i} is empty", source=source, field="labels")
+    seen: set[str] = set()
+    for x in out:
+        if x in seen:
+            raise InputError(f"duplicate label {x!r}", source=source, field="labels")
+        seen.add(x)
+    return out
+
+
+def _pair(labels: list[str], i: int, j: int) -> str:
+    return f"from {labels[j]!r} to {labels[i]!r} [{i}, {j}]"
+
+
+def _check_values(a: np.ndarray, labels: list[str], *, source: str, field: str, unit: str) -> None:
+    bad = ~np.isfinite(a)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise InputError(f"{a[i, j]} {_pair(labels, i, j)}: NaN and inf are not allowed", source=source, field=field)
+    neg = a < 0
+    if neg.any():
+        i, j = np.argwhere(neg)[0]
+        raise InputError(f"negative value {a[i, j]:g}{unit} {_pair(labels, i, j)}", source=source, field=field)
+
+
+def _check_lengths(w: np.ndarray, t: np.ndarray, labels: list[str], *, source: str) -> None:
+    bad = (w > 0) & (t <= 0)
+    np.fill_diagonal(bad, False)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise InputError(
+            f"tract {_pair(labels, i, j)} has weight {w[i, j]:g} but length {t[i, j]:g} mm "
+            f"({int(bad.sum())} such tracts; if the regions really touch, pass allow_zero_lengths=True or --allow-zero-lengths)",
+            source=source,
+            field="tract_lengths",
+        )
+
+
+def _speed(speed: Any, *, source: str) -> float:
+    try:
+        v = float(speed)
+    except (TypeError, ValueError):
+        raise InputError(f"conduction speed must be a number in mm/ms, got {speed!r}", source=source, field="speed") from None
+    if not (np.isfinite(v) and v > 0):
+        raise InputError(f"conduction speed must be > 0 mm/ms, got {speed!r}", source=source, field="speed")
+    return v
+
+
+def _close(label: str, labels: list[str]) -> str:
+    import difflib
+
+    lower = {x.lower(): x for x in labels}
+    near = [lower[x] for x in difflib.get_close_matches(label.lower(), list(lower), n=3)]
+    return f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
+
+
+# ---------------------------------------------------------------------------
+# hemispheres
+
+_WORDS = {"rh": True, "right": True, "lh": False, "left": False}
+_LETTERS = {"r": True, "l": False}
+_CAMEL = re.compile(r"^([rRlL])(?=[A-Z0-9_.\-])")
+
+
+def _words(label: str) -> list[str]:
+    return [t.lower() for t in re.split(r"[^A-Za-z0-9]+", label) if t]
+
+
+def _by_word(label: str) -> bool | None:
+    """``rh``/``lh``/``right``/``left`` as a word anywhere (unambiguous)."""
+    votes = {_WORDS[t] for t in _words(label) if t in _WORDS}
+    return votes.pop() if len(votes) == 1 else None
+
+
+def _by_prefix(label: str) -> bool | None:
+    """``r``/``l`` as the first word: ``r_fusiform``, ``L.BSTS``."""
+    words = _words(label)
+    return _LETTERS.get(words[0]) if len(words) > 1 else None
+
+
+def _by_suffix(label: str) -> bool | None:
+    """``r``/``l`` as the last word: ``RM-TCpol_R``, ``insula_L``."""
+    words = _words(label)
+    return _LETTERS.get(words[-1]) if len(words) > 1 else None
+
+
+def _by_camel(label: str) -> bool | None:
+    """A one-letter prefix before a capital: ``rA1``, ``lPFCM`` (TVB's data)."""
+    m = _CAMEL.match(label)
+    return None if m is None else m.group(1).lower() == "r"
+
+
+def infer_hemispheres(labels: Sequence[str], centres: Any = None) -> np.ndarray:
+    """Guess each region's hemisphere (``True`` = right) from its label or centre.
+
+    1. A label with the word ``rh``/``right`` or ``lh``/``left`` (words are split
+       on non-alphanumerics: ``ctx-lh-insula``, ``Right-Amygdala``) decides.
+    2. For the other labels, the first of these conventions that decides *all* of
+       them and finds both hemispheres is used: ``r``/``l`` as the first word
+       (``r_fusiform``), as the last word (``RM-TCpol_R``), or as a one-letter
+       prefix before a capital (``rA1``, as in TVB's data).
+    3. Failing that, a label is decided by ``r``/``l`` as its first or last word
+       when nothing contradicts it (a lone one-letter prefix such as ``LGN`` does
+       not decide).
+    4. A region still undecided is right when its x centre is > 0 (RAS/MNI).
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Region names.
+    centres : array_like, shape (N, 3), optional
+        Region centres in mm.
+
+    Returns
+    -------
+    ndarray of bool, shape (N,)
+    """
+    labels = [str(x) for x in labels]
+    side: list[bool | None] = [_by_word(x) for x in labels]
+    open_ = [i for i, s in enumerate(side) if s is None]
+    rules = (_by_prefix, _by_suffix, _by_camel)
+    for rule in rules:
+        found = [rule(labels[i]) for i in open_]
+        if open_ and None not in found and (len(open_) < 2 or len(set(found)) == 2):
+            for i, s in zip(open_, found):
+                side[i] = s
+            break
+    else:
+        for i in open_:
+            votes = {v for v in (_by_prefix(labels[i]), _by_suffix(labels[i])) if v is not None}
+            camel = _by_camel(labels[i])
+            side[i] = votes.pop() if len(votes) == 1 and camel in (None, *votes) else None
+    x = np.zeros(len(labels)) if centres is None else np.asarray(centres, dtype=float).reshape(len(labels), -1)[:, 0]
+    return np.array([bool(x[i] > 0) if s is None else s for i, s in enumerate(side)], dtype=bool)
