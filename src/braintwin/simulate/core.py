@@ -162,8 +162,8 @@ class Simulation:
         if self.method not in INTEGRATORS:
             raise InputError(f"unknown integrator {method!r}; choose one of {', '.join(INTEGRATORS)}", field="method")
         self.dt = float(dt)
-        if engine not in ("numba", "numpy"):
-            raise InputError(f"unknown engine {engine!r}; choose numba or numpy (jax arrives with the [jax] extra)", field="engine")
+        if engine not in ("numba", "numpy", "jax"):
+            raise InputError(f"unknown engine {engine!r}; choose numba, jax or numpy", field="engine")
         self.engine = engine
         c = self.connectome
         self.net: Network = prepare_network(c.weights, c.tract_lengths, speed, self.dt, labels=c.labels, delays=delays)
@@ -275,6 +275,12 @@ class Simulation:
             from .reference import run_reference
 
             return run_reference(self, duration, params=params, seed=seed, initial=initial, noise_normals=noise_normals)
+        if self.engine == "jax":
+            try:
+                from .jax_engine import run_jax
+            except ImportError as e:
+                raise InputError(f"the JAX engine needs the [jax] extra: pip install 'braintwin[jax]' ({e})", field="engine") from None
+            return run_jax(self, duration, params=params, seed=seed, initial=initial, noise_normals=noise_normals)
         net, model = self.net, self.model
         S, N, K = model.n_state, net.n_regions, self.K
         n_steps = self.n_steps(duration)
