@@ -65,7 +65,8 @@ def demo_cmd(
     t0 = time.perf_counter()
     b = bt.simulate_batch(conn, model, {"G": G}, seeds=7, duration=500.0, dt=0.01, noise=(0.01, 0.02), progress=True, on_divergence="flag")
     sec = time.perf_counter() - t0
-    rate = np.nanmean(b["tavg"]["r"][:, 250:], axis=(1, 2))
+    rate = np.full(n_sims, np.nan)
+    rate[b.ok] = b["tavg"]["r"][b.ok, 250:].mean(axis=(1, 2))
     fig = Figure(figsize=(6, 4))
     ax = fig.add_subplot()
     ax.plot(G[b.ok], rate[b.ok], "o-", label="finite runs")
