@@ -54,6 +54,7 @@ def _register() -> None:
     from . import connectome as _c  # noqa: F401  (registers commands)
     from . import simulate as _s  # noqa: F401
     from . import demo as _d  # noqa: F401
+    from . import analyse as _a  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:
