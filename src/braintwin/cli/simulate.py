@@ -113,7 +113,7 @@ def simulate_cmd(
     cpl_name = coupling or cpl_cfg.pop("name", None)
     if G is not None:
         cpl_cfg["a"] = G
-    cpl = M.get_coupling(cpl_name, default=model_obj.default_coupling, **cpl_cfg)
+    cpl = M.get_coupling(cpl_name, model=model_obj, **cpl_cfg)
     nz = _parse_noise(noise) if noise is not None else cfg.get("noise")
     if observe:
         raise InputError("observation models (--observe) arrive with the observe stage; not available in this version", source=src, field="observe")

@@ -16,6 +16,12 @@ from .coupling import (
     get_coupling,
 )
 from .mpr import MontbrioPazoRoxin
+from .epileptor import VEP2D, Epileptor, Epileptor2D
+from .jansen_rit import JansenRit
+from .larter_breakspear import LarterBreakspear
+from .oscillators import Generic2dOscillator, Kuramoto, SupHopf
+from .wilson_cowan import WilsonCowan
+from .wong_wang import ReducedWongWangExcInh
 
 __all__ = [
     "MATH_FUNCTIONS",
@@ -30,6 +36,16 @@ __all__ = [
     "KuramotoCoupling",
     "get_coupling",
     "MontbrioPazoRoxin",
+    "Epileptor",
+    "Epileptor2D",
+    "VEP2D",
+    "JansenRit",
+    "ReducedWongWangExcInh",
+    "Generic2dOscillator",
+    "SupHopf",
+    "Kuramoto",
+    "WilsonCowan",
+    "LarterBreakspear",
     "get_model",
     "list_models",
 ]

@@ -107,6 +107,8 @@ class Model:
         (TVB's ``variables_of_interest``), e.g. ``"x2 - x1"``.
     default_coupling : str
         Name of the coupling function used when none is given.
+    default_coupling_params : dict
+        Parameter values of that default coupling (e.g. ``{"a": 1.0}``).
     reference : str
         Publication(s) and TVB class the equations follow.
     """
@@ -117,6 +119,7 @@ class Model:
     stimulus_vars: ClassVar[tuple[str, ...]] = ()
     default_outputs: ClassVar[tuple[str, ...]] = ()
     default_coupling: ClassVar[str] = "Linear"
+    default_coupling_params: ClassVar[dict] = {}
     reference: ClassVar[str] = ""
 
     def __init__(self, **values: Any):

@@ -226,10 +226,18 @@ class Kuramoto(Coupling):
 _COUPLINGS = {c.__name__.lower(): c for c in (Linear, Difference, SigmoidalJansenRit, HyperbolicTangent, Kuramoto)}
 
 
-def get_coupling(spec: "str | Coupling | None", default: str = "Linear", **values: Any) -> Coupling:
-    """A coupling instance from a name (case-insensitive), an instance, or ``None`` (the default)."""
+def get_coupling(spec: "str | Coupling | None", default: str = "Linear", *, model=None, **values: Any) -> Coupling:
+    """A coupling instance from a name (case-insensitive), an instance, or ``None``.
+
+    With ``spec=None`` the model's ``default_coupling`` (or ``default``) is used, with
+    the model's ``default_coupling_params`` under any ``values`` given here.  A
+    ``G``/``a`` value given with an instance returns a copy with that scale.
+    """
     if isinstance(spec, Coupling):
-        return spec
+        return type(spec)(**{**spec.values, **values}) if values else spec
+    if spec is None and model is not None:
+        default = model.default_coupling
+        values = {**getattr(model, "default_coupling_params", {}), **values}
     name = (spec or default).lower()
     if name not in _COUPLINGS:
         raise InputError(

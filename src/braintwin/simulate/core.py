@@ -156,7 +156,7 @@ class Simulation:
             connectome = Connectome.load(connectome)
         self.connectome = connectome
         self.model = get_model(model)
-        self.coupling = get_coupling(coupling, default=self.model.default_coupling)
+        self.coupling = get_coupling(coupling, model=self.model)
         self.coupling.check(len(self.model.coupling_vars), self.model.name)
         self.method = str(method).lower()
         if self.method not in INTEGRATORS:
@@ -304,9 +304,7 @@ class Simulation:
             if noise_normals.shape != (n_steps, S, N):
                 raise InputError(f"noise_normals must have shape ({n_steps}, {S}, {N}), got {noise_normals.shape}", field="noise_normals")
         # monitors
-        mons = [type(m).__new__(type(m)) for m in self.monitor_specs]
-        for m, proto in zip(mons, self.monitor_specs):
-            m.__dict__.update(proto.__dict__)
+        mons = [self.monitor_copy(m) for m in self.monitor_specs]
         periods = np.array([m.period_steps(self.dt) for m in mons], dtype=np.int64)
         is_avg = np.array([m.average for m in mons], dtype=np.bool_)
         n_out = len(self.outputs)
@@ -359,6 +357,13 @@ class Simulation:
             x,
             self._config(duration, params, seed),
         )
+
+    @staticmethod
+    def monitor_copy(m: Monitor) -> Monitor:
+        """A fresh copy of a monitor for one run (its per-run state is made in ``begin``)."""
+        new = type(m).__new__(type(m))
+        new.__dict__.update(m.__dict__)
+        return new
 
     def _config(self, duration, params, seed) -> dict:
         return {
@@ -492,11 +497,7 @@ def simulate(
     >>> res["tavg"].data.shape
     (100, 2, 76)
     """
-    if coupling is None or isinstance(coupling, str):
-        cm = get_model(model)
-        coupling = get_coupling(coupling, default=cm.default_coupling, **({"a": G} if G is not None else {}))
-    elif G is not None:
-        coupling = type(coupling)(**{**coupling.values, "a": G})
+    coupling = get_coupling(coupling, model=get_model(model), **({"a": G} if G is not None else {}))
     sim = Simulation(
         connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
         monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
@@ -601,11 +602,7 @@ def simulate_batch(
     else:
         seed_arr = np.array([s.generate_state(1, np.uint32)[0] for s in np.random.SeedSequence(seeds).spawn(n)], dtype=np.int64)
 
-    if coupling is None or isinstance(coupling, str):
-        cm = get_model(model)
-        coupling = get_coupling(coupling, default=cm.default_coupling, **({"a": G} if G is not None else {}))
-    elif G is not None:
-        coupling = type(coupling)(**{**coupling.values, "a": G})
+    coupling = get_coupling(coupling, model=get_model(model), **({"a": G} if G is not None else {}))
     sim = Simulation(
         connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
         monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
@@ -614,11 +611,12 @@ def simulate_batch(
     sim.kernel  # compile once, before the threads start
     mons = sim.monitor_specs
     N, n_out = sim.net.n_regions, len(sim.outputs)
-    store = {}
-    times = {}
-    for m in mons:
-        p = m.period_steps(dt)
-        store[m.name] = np.full((n, n_steps // p, n_out, N), np.nan, dtype=dtype)
+    # Monitors decide their own shapes (an EEG has sensors, BOLD one sample per TR), so the
+    # batch store is allocated from the first complete result; results that arrive before
+    # (diverged, shorter ones) wait in `pending`.
+    store: dict[str, np.ndarray] = {}
+    proto: dict[str, TimeSeries] = {}
+    pending: list[tuple[int, SimResult]] = []
     diverged = np.zeros(n, dtype=bool)
     divs: list[Divergence | None] = [None] * n
     n_workers = max(1, min(n, n_workers or os.cpu_count() or 1))
@@ -626,16 +624,26 @@ def simulate_batch(
     bar = _progress_bar(progress, n, n_steps)
     lock = threading.Lock()
 
+    def _put(k: int, res: SimResult) -> None:
+        for name, ts in res.monitors.items():
+            with np.errstate(over="ignore", invalid="ignore"):  # values just before a divergence may not fit float32
+                store[name][k, : len(ts.time)] = ts.data
+
     def one(k: int):
         pk = {name: v[k] for name, v in params.items()}
         res = sim.run(duration, params=pk, seed=int(seed_arr[k]), initial=initial, sim_index=k)
-        for name, ts in res.monitors.items():
-            with np.errstate(over="ignore"):  # values just before a divergence may not fit float32
-                store[name][k, : len(ts.time)] = ts.data
-            with lock:
-                times.setdefault(name, None)
-                if res.divergence is None and times[name] is None:
-                    times[name] = ts.time
+        with lock:
+            if not store and not res.diverged:
+                for name, ts in res.monitors.items():
+                    proto[name] = ts
+                    store[name] = np.full((n,) + ts.data.shape, np.nan, dtype=dtype)
+                for kk, rr in pending:
+                    _put(kk, rr)
+                pending.clear()
+            if not store:
+                pending.append((k, res))
+        if store:
+            _put(k, res)
         if res.diverged:
             diverged[k] = True
             divs[k] = res.divergence
@@ -653,13 +661,16 @@ def simulate_batch(
     finally:
         if bar is not None:
             bar.close()
-    out = {}
-    for m in mons:
-        p = m.period_steps(dt)
-        rows = n_steps // p
-        k = np.arange(1, rows + 1) * p
-        t = (k - p / 2.0) * dt if m.average else k * dt
-        out[m.name] = TimeSeries(t, store[m.name], sim.outputs, sim.net.labels, m.name)
+    if not store:  # every simulation diverged: shapes from the longest result
+        for name in pending[0][1].monitors:
+            longest = max((r.monitors[name] for _, r in pending), key=lambda ts: len(ts.time))
+            proto[name] = longest
+            store[name] = np.full((n,) + longest.data.shape, np.nan, dtype=dtype)
+        for kk, rr in pending:
+            _put(kk, rr)
+    out = {
+        name: TimeSeries(ts.time, store[name], ts.outputs, ts.labels, name) for name, ts in proto.items()
+    }
     dl = [d for d in divs if d is not None]
     _report_divergence(dl, on_divergence)
     cfg = sim._config(duration, None, None)

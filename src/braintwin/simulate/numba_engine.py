@@ -79,7 +79,9 @@ def generate_source(spec: KernelSpec) -> str:
     gs = [f"g_{k}" for k in range(K)]
 
     body, outs = trace_function(model.dfun, [("ns", S, "y_"), ("tuple", cs, "c_"), ("ns", P, "p_")], n_out=len(S))
-    src = [_fn_source("_dfun", ys + cs + ps, body, outs)]
+    # parameters are read inside _dfun: a call with more than ~30 arguments does not compile
+    load_params = "\n".join(f"{p} = P[{k}, i]" for k, p in enumerate(ps))
+    src = [_fn_source("_dfun", ys + cs + ["P", "i"], load_params + ("\n" if load_params else "") + body, outs)]
     body, outs = trace_function(cpl.pre, [("tuple", xs, "x_"), ("ns", Q, "q_")], n_out=K)
     src.append(_fn_source("_pre", xs + qs, body, outs))
     body, outs = trace_function(cpl.post, [("tuple", gs, "g_"), ("tuple", xs, "x_"), ("sym", [], "wsum"), ("ns", Q, "q_")], n_out=n_c)
@@ -110,7 +112,7 @@ def generate_source(spec: KernelSpec) -> str:
             t += " + dt * st"
         return t
 
-    dcall = lambda args: f"_dfun({', '.join(args + cs + ps)})"  # noqa: E731
+    dcall = lambda args: f"_dfun({', '.join(args + cs + ['P', 'i'])})"  # noqa: E731
     lines = []
     if spec.method == "euler":
         lines.append(f"d0 = {dcall(ys)}")
@@ -138,7 +140,6 @@ def generate_source(spec: KernelSpec) -> str:
     update = "\n".join(lines)
 
     load_y = "\n".join(f"{y} = x[{k}, i]" for k, y in enumerate(ys))
-    load_p = "\n".join(f"{p} = P[{k}, i]" for k, p in enumerate(ps))
     load_q = "\n".join(f"{q} = CQ[{k}]" for k, q in enumerate(qs)) or "pass"
     load_z = "\n".join(f"z_{sv} = zbuf[{slot}, i] * nscale[{slot}, i]" for sv, slot in noise_slot.items())
     store = "\n".join(f"x[{k}, i] = n_{k}" for k in range(len(S)))
@@ -231,7 +232,6 @@ def chunk(x, hbuf, cur, gxl, t_start, n, dt, P, CQ,
             cc = _post({", ".join(gs + xs)}, wsum[i]{", " if qs else ""}{", ".join(qs)})
 {textwrap.indent(chr(10).join(f"{c} = cc[{k}]" for k, c in enumerate(cs)), "            ")}
 {textwrap.indent(load_y, "            ")}
-{textwrap.indent(load_p, "            ")}
 {textwrap.indent(load_z, "            ")}
             st = stim[s, i] if {spec.has_stim} else 0.0
 {textwrap.indent(update, "            ")}

@@ -44,7 +44,7 @@ def run_reference(sim, duration, *, params=None, seed=0, initial=None, noise_nor
     nz = len(sim.noisy)
     nscale = np.sqrt(2.0 * sim.nsig[list(sim.noisy)] * sim.dt) if nz else None
     out_fns = [expression_function(e) for e in sim.outputs]
-    mons = [type(mm)(mm.period) if mm.period is not None else type(mm)() for mm in sim.monitor_specs]
+    mons = [sim.monitor_copy(mm) for mm in sim.monitor_specs]
     for mm in mons:
         mm.begin(n_steps // mm.period_steps(sim.dt), len(out_fns), N, sim.dt, sim.outputs, net.labels)
     acc = [np.zeros((len(out_fns), N)) for _ in mons]
