@@ -19,6 +19,8 @@ __version__ = "0.1.0"
 from .errors import BraintwinError, BraintwinWarning, DivergenceError, InputError
 from .connectome import Connectome
 from . import models
+from . import observe
+from . import features
 from .simulate import (  # the function shadows the subpackage's name on purpose: bt.simulate(...)
     Simulation,
     read_simulation,
@@ -35,6 +37,8 @@ __all__ = [
     "InputError",
     "Connectome",
     "models",
+    "observe",
+    "features",
     "simulate",
     "simulate_batch",
     "Simulation",

@@ -28,6 +28,12 @@ def load_signals(path: Path, monitor: Optional[str], output: Optional[str], fs: 
         from ..simulate import read_simulation
 
         res = read_simulation(path)
+        if np.any(res["diverged"]):
+            d = (res["divergences"] or [{}])[0]
+            raise InputError(
+                f"the simulation diverged (t = {d.get('time_ms', float('nan')):g} ms, region {d.get('label', '?')}); refusing to summarise a diverged run",
+                source=str(path), field="diverged",
+            )
         mons = res["monitors"]
         name = monitor or next(iter(mons))
         if name not in mons:
@@ -39,6 +45,8 @@ def load_signals(path: Path, monitor: Optional[str], output: Optional[str], fs: 
         x = ts[out]
         if x.ndim == 3:  # a batch file: first simulation
             x = x[0]
+        if len(ts.time) < 2:
+            raise InputError(f"monitor {name!r} has {len(ts.time)} sample(s); simulate longer", source=str(path), field="monitor")
         return x, float(ts.dt), list(ts.labels), f"{name}: {out}"
     if fs is None or not fs > 0:
         raise InputError("give the sampling rate with --fs (Hz) for array files", source=str(path), field="fs")

@@ -14,7 +14,7 @@ from . import app
 #: Keys a simulation TOML file may hold (flags override them).
 CONFIG_KEYS = {
     "connectome", "normalize", "zero_diagonal", "model", "params", "coupling", "duration", "dt", "speed",
-    "method", "noise", "seed", "monitors", "outputs",
+    "method", "noise", "seed", "monitors", "outputs", "observe",
 }
 
 
@@ -30,7 +30,7 @@ def load_config(path: Path) -> dict:
     unknown = sorted(set(cfg) - CONFIG_KEYS)
     if unknown:
         raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(CONFIG_KEYS))}", source=str(path), field=unknown[0])
-    for key, typ in (("params", dict), ("coupling", (dict, str)), ("monitors", list), ("outputs", list)):
+    for key, typ in (("params", dict), ("coupling", (dict, str)), ("monitors", list), ("outputs", list), ("observe", list)):
         if key in cfg and not isinstance(cfg[key], typ):
             raise InputError(f"expected a {'table' if typ is dict else 'list'}", source=str(path), field=key)
     return cfg
@@ -78,7 +78,7 @@ def simulate_cmd(
     monitor: List[str] = typer.Option([], "--monitor", help="raw, subsample:PERIOD or tavg:PERIOD (ms) (repeatable) [tavg:1.0]."),
     output: List[str] = typer.Option([], "--output", help="Recorded output: a state variable or an expression (repeatable)."),
     normalize: Optional[str] = typer.Option(None, "--normalize", help="Weight normalisation: max, rowsum, log1p or none [max]."),
-    observe: List[str] = typer.Option([], "--observe", help="Observation model, e.g. bold:tr=720 (repeatable; needs the observe stage)."),
+    observe: List[str] = typer.Option([], "--observe", help="Observation model: bold:tr=720, eeg, meg, seeg:montage=bipolar (repeatable)."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Also write a PNG of the first monitor."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ):
@@ -115,8 +115,9 @@ def simulate_cmd(
         cpl_cfg["a"] = G
     cpl = M.get_coupling(cpl_name, model=model_obj, **cpl_cfg)
     nz = _parse_noise(noise) if noise is not None else cfg.get("noise")
-    if observe:
-        raise InputError("observation models (--observe) arrive with the observe stage; not available in this version", source=src, field="observe")
+    from ..observe import get_observer
+
+    observers = [get_observer(spec, conn) for spec in (observe or cfg.get("observe", []))]
     res = simulate(
         conn, model_obj, coupling=cpl,
         duration=float(pick(duration, "duration", 1000.0)),
@@ -125,7 +126,7 @@ def simulate_cmd(
         method=pick(method, "method", "heun"),
         noise=nz,
         seed=int(pick(seed, "seed", 0)),
-        monitors=monitor or cfg.get("monitors", ["tavg:1.0"]),
+        monitors=list(monitor or cfg.get("monitors", ["tavg:1.0"])) + observers,
         outputs=output or cfg.get("outputs") or None,
         progress=not quiet,
         on_divergence="flag",
