@@ -280,7 +280,7 @@ class Simulation:
                 from .jax_engine import run_jax
             except ImportError as e:
                 raise InputError(f"the JAX engine needs the [jax] extra: pip install 'braintwin[jax]' ({e})", field="engine") from None
-            return run_jax(self, duration, params=params, seed=seed, initial=initial, noise_normals=noise_normals)
+            return run_jax(self, duration, params=params, seed=seed, initial=initial, noise_normals=noise_normals, sim_index=sim_index)
         net, model = self.net, self.model
         S, N, K = model.n_state, net.n_regions, self.K
         n_steps = self.n_steps(duration)
@@ -480,8 +480,9 @@ def simulate(
         of the seeded generator (for comparisons with other simulators).
     on_divergence : {"warn", "raise", "ignore"}
         What to do, besides flagging the result, when the state becomes non-finite.
-    engine : {"numba", "numpy"}
-        The compiled CPU engine, or the slow NumPy reference evaluation.
+    engine : {"numba", "jax", "numpy"}
+        The compiled CPU engine (default), the JAX engine (``[jax]`` extra: GPU,
+        vmap, gradients) or the slow NumPy reference evaluation.
     progress : bool
         Show a progress bar over integration steps.
 
@@ -608,7 +609,14 @@ def simulate_batch(
         monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
     )
     n_steps = sim.n_steps(duration)
-    sim.kernel  # compile once, before the threads start
+    if engine == "jax":
+        from .jax_engine import simulate_batch_jax
+
+        res = simulate_batch_jax(sim, duration, params, seeds=seed_arr, initial=initial)
+        _report_divergence(res.divergences, on_divergence)
+        return res
+    if engine == "numba":
+        sim.kernel  # compile once, before the threads start
     mons = sim.monitor_specs
     N, n_out = sim.net.n_regions, len(sim.outputs)
     # Monitors decide their own shapes (an EEG has sensors, BOLD one sample per TR), so the

@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import types
 import warnings
 from typing import Any, Mapping, Sequence
 
@@ -477,6 +478,7 @@ def make_network_simulator(
             elif stim_arr.shape != (n_steps, S, N):
                 raise InputError(f"stimulus must have shape ({n_steps}, {N}) or ({n_steps}, {S}, {N}); got {stim_arr.shape}", field="stimulus")
         lo = jnp.asarray(lo_np, dtype)[:, None]
+        big = min(_BIG, float(jnp.finfo(dtype).max))  # float32: non-finite only
         hi = jnp.asarray(hi_np, dtype)[:, None]
 
         # -- one integration step ------------------------------------------------
@@ -503,7 +505,7 @@ def make_network_simulator(
             if s_t is not None:
                 incr = incr + dt * s_t
             xn = _integrate(method, lambda s: model.evaluate(s, c, P, jnp), x, dt, incr, lo, hi, jnp)
-            bad = ~(jnp.abs(xn) < _BIG)
+            bad = ~(jnp.abs(xn) < big)
             first = (bad_t < 0) & jnp.any(bad)
             bad_t = jnp.where(first, t, bad_t)
             bad_r = jnp.where(first, (jnp.argmax(bad.reshape(-1)) % N).astype(jnp.int32), bad_r)
@@ -604,10 +606,7 @@ def _simulator_for(sim, n_steps: int):
         fn = cache.get(key)
         if fn is None:
             with x64_context():
-                conn = sim.connectome
-                net = type("Net", (), {})()
-                net.weights = sim.net.weights
-                net.tract_lengths = np.asarray(conn.tract_lengths, float)
+                net = types.SimpleNamespace(weights=sim.net.weights, tract_lengths=np.asarray(sim.connectome.tract_lengths, float))
                 core = make_network_simulator(
                     sim.model, sim.coupling, net, dt=sim.dt, n_steps=n_steps, method=sim.method, delay_mode="rint",
                     delays=_delays_enabled(sim), speed=sim.speed, min_speed=sim.speed, outputs=sim.outputs,
@@ -693,7 +692,7 @@ def _finish(sim, n_steps, outs, bad_t, bad_r, sim_index=0):
     return {m.name: m.result() for m in mons}, divergence
 
 
-def run_jax(sim, duration, *, params=None, seed=0, initial=None, noise_normals=None):
+def run_jax(sim, duration, *, params=None, seed=0, initial=None, noise_normals=None, sim_index: int = 0):
     """Run ``sim`` (a :class:`~braintwin.simulate.core.Simulation`) with JAX; same result as the CPU engines.
 
     The random initial state and the noise are drawn with NumPy exactly as the
@@ -716,7 +715,7 @@ def run_jax(sim, duration, *, params=None, seed=0, initial=None, noise_normals=N
         outs, info = fn(core_params, hist, None, None, noise, stim)
         outs = [np.asarray(o) for o in outs]
         info = {k: np.asarray(v) for k, v in info.items()}
-    monitors, divergence = _finish(sim, n_steps, outs, int(info["diverged_step"]), int(info["diverged_region"]))
+    monitors, divergence = _finish(sim, n_steps, outs, int(info["diverged_step"]), int(info["diverged_region"]), sim_index)
     return SimResult(monitors, divergence is not None, divergence, info["final_state"], sim._config(duration, params, seed))
 
 
@@ -740,7 +739,10 @@ def simulate_batch_jax(sim, duration, params: Mapping[str, Any] | None = None, *
     initial : array, optional
         Initial state or history shared by every simulation (random per seed if omitted).
     batch_size : int, optional
-        Simulations per vmapped call (default: all at once).
+        Simulations per vmapped call (default: all at once).  The seeded noise
+        is drawn with NumPy per call (``batch_size x n_steps x n_state x
+        n_regions`` values), so bound it for long noisy runs; for very large
+        batches use :func:`make_network_simulator` with a PRNG key instead.
 
     Returns
     -------
@@ -771,52 +773,52 @@ def simulate_batch_jax(sim, duration, params: Mapping[str, Any] | None = None, *
         seed_arr = np.array([s.generate_state(1, np.uint32)[0] for s in np.random.SeedSequence(seeds).spawn(n)], dtype=np.int64)
     n_steps = sim.n_steps(duration)
     fn = _simulator_for(sim, n_steps)
-    per = []
-    for k in range(n):
-        pk = _core_params(sim, {name: v[k] for name, v in params.items()})
-        ss = np.random.SeedSequence(int(seed_arr[k]))
-        init_rng, noise_rng = (np.random.default_rng(s) for s in ss.spawn(2))
-        hist = sim._history(initial, init_rng)
-        noise, _ = _drives(sim, n_steps, noise_rng, None)
-        per.append((pk, hist, noise))
     stim = _stimulus(sim, n_steps)
     bs = n if batch_size is None else max(1, int(batch_size))
-    has_noise = per[0][2] is not None
-    batched = jax.jit(jax.vmap(fn, in_axes=(0, 0, None, None, 0 if has_noise else None, None)))
+    has_noise = len(sim.noisy) > 0
+    cache = sim.__dict__.setdefault("_jax_fns", {})
+    batched = cache.get(("vmap", n_steps, has_noise))
+    if batched is None:
+        batched = cache[("vmap", n_steps, has_noise)] = jax.jit(jax.vmap(fn, in_axes=(0, 0, None, None, 0 if has_noise else None, None)))
     outs_all, infos = [], []
-    with x64_context():
-        for b0 in range(0, n, bs):
-            chunk = per[b0:b0 + bs]
-            pb = {name: np.stack([np.broadcast_to(c[0][name], np.shape(c[0][name])) for c in chunk]) for name in chunk[0][0]}
-            hb = np.stack([c[1] for c in chunk])  # same shape: `initial` is shared or drawn per seed
-            nb = np.stack([c[2] for c in chunk]) if has_noise else None
+    for b0 in range(0, n, bs):  # inputs drawn per batch: noise memory is batch_size x n_steps x n_state x n_regions
+        chunk = []
+        for k in range(b0, min(n, b0 + bs)):
+            pk = _core_params(sim, {name: v[k] for name, v in params.items()})
+            init_rng, noise_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(int(seed_arr[k])).spawn(2))
+            hist = sim._history(initial, init_rng)
+            chunk.append((pk, hist, _drives(sim, n_steps, noise_rng, None)[0]))
+        pb = {name: np.stack([c[0][name] for c in chunk]) for name in chunk[0][0]}
+        hb = np.stack([c[1] for c in chunk])  # same shape: `initial` is shared or drawn per seed
+        nb = np.stack([c[2] for c in chunk]) if has_noise else None
+        with x64_context():
             o, info = batched(pb, hb, None, None, nb, stim)
             outs_all.append([np.asarray(a) for a in o])
             infos.append({k: np.asarray(v) for k, v in info.items()})
     mons = sim.monitor_specs
-    N, n_out, dt = sim.net.n_regions, len(sim.outputs), sim.dt
-    store = {}
-    for j, m in enumerate(mons):
-        store[m.name] = np.concatenate([o[j] for o in outs_all]).astype(np.float64)
+    raw = [np.concatenate([o[j] for o in outs_all]) for j in range(len(mons))]
     bad_t = np.concatenate([i["diverged_step"] for i in infos])
     bad_r = np.concatenate([i["diverged_region"] for i in infos])
     diverged = np.zeros(n, bool)
     divs = []
-    for k in range(n):
-        res, div = _finish(sim, n_steps, [store[m.name][k] for m in mons], int(bad_t[k]), int(bad_r[k]), sim_index=k)
+    results = []
+    for k in range(n):  # through each monitor's own push/result, as single runs (observation models too)
+        res, div = _finish(sim, n_steps, [r[k] for r in raw], int(bad_t[k]), int(bad_r[k]), sim_index=k)
+        results.append(res)
         if div is not None:
             diverged[k] = True
             divs.append(div)
-            for m in mons:
-                rows = len(res[m.name].time)
-                store[m.name][k, rows:] = np.nan
+    # shapes and times from a run that did not diverge (else from the longest one)
+    proto = {}
+    for name in results[0]:
+        ok = [r[name] for r, d in zip(results, diverged) if not d]
+        proto[name] = ok[0] if ok else max((r[name] for r in results), key=lambda ts: len(ts.time))
     out = {}
-    for m in mons:
-        p = m.period_steps(dt)
-        rows = n_steps // p
-        kk = np.arange(1, rows + 1) * p
-        t = (kk - p / 2.0) * dt if m.average else kk * dt
-        out[m.name] = TimeSeries(t, store[m.name], sim.outputs, sim.net.labels, m.name)
+    for name, ts in proto.items():
+        store = np.full((n,) + ts.data.shape, np.nan)
+        for k, r in enumerate(results):
+            store[k, : len(r[name].time)] = r[name].data
+        out[name] = TimeSeries(ts.time, store, ts.outputs, ts.labels, name)
     cfg = sim._config(duration, None, None)
     return BatchResult(out, diverged, divs, params, seed_arr, cfg)
 
