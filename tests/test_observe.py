@@ -150,19 +150,18 @@ def test_balloon_bold_batch_axes():
     np.testing.assert_array_equal(y[1, 2], balloon_bold(x[1, 2], 0.5))
 
 
-def test_bold_monitor_speed_ten_minutes():
+def test_bold_monitor_streams_ten_minutes_in_small_chunks():
+    # speed is a benchmark's business (benchmarks/w3_bold_rest_10min.py); here: 10 minutes streamed in engine-sized chunks
     x = 0.1 * np.random.default_rng(3).random((600_000, 1, 76))
     m = Bold(tr=720.0)
     m.begin(600_000, 1, 76, 0.1, ("r",), [str(i) for i in range(76)])
     m.push(x[:10])  # compile outside the timing (cached on disk anyway)
     m.begin(600_000, 1, 76, 0.1, ("r",), [str(i) for i in range(76)])
-    t0 = time.perf_counter()
     for a in range(0, 600_000, 205):  # the engine's chunk at dt = 0.1 ms
         m.push(x[a:a + 205])
     ts = m.result()
-    took = time.perf_counter() - t0
     assert ts.data.shape == (833, 1, 76) and np.isfinite(ts.data).all()
-    assert took < 10.0, took
+    np.testing.assert_allclose(ts.time[:2], [720.0, 1440.0])
 
 
 def test_bold_errors():
