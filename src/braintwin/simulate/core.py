@@ -528,6 +528,34 @@ def _report_divergence(divs: list[Divergence], mode: str) -> None:
         raise InputError(f"on_divergence must be warn, raise, flag or ignore; got {mode!r}", field="on_divergence")
 
 
+def batch_arguments(params: Mapping[str, Any] | None, n_sims: int | None, seeds) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per-simulation parameter arrays and seeds of a batch (shared by every engine).
+
+    Scalars are repeated; the number of simulations comes from ``n_sims``, the
+    parameter arrays or a list of seeds.  A single base seed gives independent
+    per-simulation seeds through ``SeedSequence(base).spawn(n)``.
+    """
+    params = {k: np.asarray(v, float) for k, v in (params or {}).items()}
+    sizes = {len(v) for v in params.values() if v.ndim >= 1}
+    if len(sizes) > 1:
+        raise InputError(f"parameter arrays have different lengths {sorted(sizes)}", field="params")
+    n = n_sims if n_sims is not None else (sizes.pop() if sizes else (len(seeds) if np.ndim(seeds) == 1 else None))
+    if n is None:
+        raise InputError("give n_sims, per-simulation parameter arrays or a list of seeds", field="n_sims")
+    for k, v in params.items():
+        if v.ndim == 0:
+            params[k] = np.full(n, float(v))
+        elif len(v) != n:
+            raise InputError(f"{len(v)} values for {n} simulations", field=k)
+    if np.ndim(seeds) == 1:
+        seed_arr = np.asarray(seeds, dtype=np.int64)
+        if len(seed_arr) != n:
+            raise InputError(f"{len(seed_arr)} seeds for {n} simulations", field="seeds")
+    else:
+        seed_arr = np.array([s.generate_state(1, np.uint32)[0] for s in np.random.SeedSequence(seeds).spawn(n)], dtype=np.int64)
+    return params, seed_arr
+
+
 def simulate_batch(
     connectome,
     model,
@@ -581,27 +609,8 @@ def simulate_batch(
     -------
     BatchResult
     """
-    params = {k: np.asarray(v, float) for k, v in (params or {}).items()}
-    sizes = {len(v) for v in params.values() if v.ndim >= 1}
-    if len(sizes) > 1:
-        raise InputError(f"parameter arrays have different lengths {sorted(sizes)}", field="params")
-    n = n_sims if n_sims is not None else (sizes.pop() if sizes else None)
-    if n is None:
-        if np.ndim(seeds) == 1:
-            n = len(seeds)
-        else:
-            raise InputError("give n_sims, per-simulation parameter arrays or a list of seeds", field="n_sims")
-    for k, v in params.items():
-        if v.ndim == 0:
-            params[k] = np.full(n, float(v))
-        elif len(v) != n:
-            raise InputError(f"{len(v)} values for {n} simulations", field=k)
-    if np.ndim(seeds) == 1:
-        seed_arr = np.asarray(seeds, dtype=np.int64)
-        if len(seed_arr) != n:
-            raise InputError(f"{len(seed_arr)} seeds for {n} simulations", field="seeds")
-    else:
-        seed_arr = np.array([s.generate_state(1, np.uint32)[0] for s in np.random.SeedSequence(seeds).spawn(n)], dtype=np.int64)
+    params, seed_arr = batch_arguments(params, n_sims, seeds)
+    n = len(seed_arr)
 
     coupling = get_coupling(coupling, model=get_model(model), **({"a": G} if G is not None else {}))
     sim = Simulation(

@@ -750,27 +750,11 @@ def simulate_batch_jax(sim, duration, params: Mapping[str, Any] | None = None, *
         As :func:`simulate_batch`: data ``(n_sims, n_times, n_outputs, n_regions)``,
         NaN after a simulation's divergence, which ``diverged`` flags.
     """
-    from .core import BatchResult
+    from .core import BatchResult, batch_arguments
     from .monitors import TimeSeries
 
-    params = {k: np.asarray(v, float) for k, v in (params or {}).items()}
-    sizes = {len(v) for v in params.values() if v.ndim >= 1}
-    if len(sizes) > 1:
-        raise InputError(f"parameter arrays have different lengths {sorted(sizes)}", field="params")
-    n = n_sims if n_sims is not None else (sizes.pop() if sizes else (len(seeds) if np.ndim(seeds) == 1 else None))
-    if n is None:
-        raise InputError("give n_sims, per-simulation parameter arrays or a list of seeds", field="n_sims")
-    for k, v in params.items():
-        if v.ndim == 0:
-            params[k] = np.full(n, float(v))
-        elif len(v) != n:
-            raise InputError(f"{len(v)} values for {n} simulations", field=k)
-    if np.ndim(seeds) == 1:
-        seed_arr = np.asarray(seeds, dtype=np.int64)
-        if len(seed_arr) != n:
-            raise InputError(f"{len(seed_arr)} seeds for {n} simulations", field="seeds")
-    else:
-        seed_arr = np.array([s.generate_state(1, np.uint32)[0] for s in np.random.SeedSequence(seeds).spawn(n)], dtype=np.int64)
+    params, seed_arr = batch_arguments(params, n_sims, seeds)
+    n = len(seed_arr)
     n_steps = sim.n_steps(duration)
     fn = _simulator_for(sim, n_steps)
     stim = _stimulus(sim, n_steps)
