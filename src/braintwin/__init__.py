@@ -21,6 +21,7 @@ from .connectome import Connectome
 from . import models
 from . import observe
 from . import features
+from .twin import Posterior, Twin, read_twin, write_twin
 from .simulate import (  # the function shadows the subpackage's name on purpose: bt.simulate(...)
     Simulation,
     read_simulation,
@@ -39,6 +40,10 @@ __all__ = [
     "models",
     "observe",
     "features",
+    "Twin",
+    "Posterior",
+    "read_twin",
+    "write_twin",
     "simulate",
     "simulate_batch",
     "Simulation",
