@@ -22,6 +22,8 @@ from . import models
 from . import observe
 from . import features
 from .twin import Posterior, Twin, read_twin, write_twin
+from . import whatif
+from . import report
 from .simulate import (  # the function shadows the subpackage's name on purpose: bt.simulate(...)
     Simulation,
     read_simulation,
@@ -44,6 +46,8 @@ __all__ = [
     "Posterior",
     "read_twin",
     "write_twin",
+    "whatif",
+    "report",
     "simulate",
     "simulate_batch",
     "Simulation",

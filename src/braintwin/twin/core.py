@@ -411,6 +411,17 @@ class Twin:
 
         return read_twin(path, verify=verify)
 
+    # ------------------------------------------------------------ what-if
+    def predict(self, intervention=None, n_samples: int = 100, **kwargs):
+        """Run an intervention on posterior draws; see :func:`braintwin.whatif.predict`.
+
+        A convenience: the work is done by the ``whatif`` stage (imported here,
+        at call time, so that imports still flow ``twin -> whatif``).
+        """
+        from ..whatif import predict
+
+        return predict(self, intervention, n_samples=n_samples, **kwargs)
+
     # --------------------------------------------------------------- summary
     def info(self) -> dict[str, Any]:
         """A JSON-ready summary (for ``braintwin twin info``).

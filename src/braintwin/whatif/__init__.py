@@ -1,0 +1,111 @@
+"""What-if scenarios: interventions on a twin and their predicted outcomes under uncertainty.
+
+Interventions (each returns a new :class:`Scenario`; ``a + b`` applies ``a`` then ``b``)::
+
+    import braintwin as bt
+    from braintwin import whatif
+
+    op = whatif.resect(["lPHC"]) + whatif.stimulate(["rA1"], bt.simulate.PulseTrain(amplitude=1.0))
+    pred = whatif.predict(twin, whatif.resect(["lPHC"]), n_samples=100)   # outcome="seizure"
+    print(pred.summary()); pred.plot()
+    table = whatif.compare(twin, [whatif.resect(["lPHC"]), whatif.resect(["lHC"])])
+    search = whatif.smallest_resection(twin, target=0.95)
+
+Resting-state, lesion (multiple sclerosis) and ageing what-ifs use ``outcome="fc"`` or
+``"spectrum"``, on the posterior or on given parameter sets (``params=``).
+
+Import direction: ``whatif`` uses ``connectome``, ``models``, ``simulate`` and
+``features``; it reads a twin by duck typing (``.connectome``, ``.model``,
+``.coupling``, ``.simulation``, ``.posterior.samples``) and never imports
+``braintwin.twin``.
+"""
+
+from __future__ import annotations
+
+from .interventions import (
+    SILENCE,
+    Composite,
+    Disconnect,
+    Intervention,
+    Lesion,
+    NoIntervention,
+    Resect,
+    ScaleCoupling,
+    ScaleInterhemispheric,
+    ScaleParams,
+    Scenario,
+    SetParams,
+    ShiftParams,
+    Stimulate,
+    compose,
+    disconnect,
+    edge_mask,
+    lesion,
+    parse_intervention,
+    parse_interventions,
+    resect,
+    resolve_regions,
+    scale_coupling,
+    scale_interhemispheric,
+    scale_params,
+    scenario_cost,
+    set_params,
+    shift_params,
+    stimulate,
+)
+from .predict import (
+    OUTCOMES,
+    PZ_LOWER,
+    X0_CRITICAL,
+    Comparison,
+    Prediction,
+    ResectionSearch,
+    compare,
+    ez_hypothesis,
+    label_probabilities,
+    predict,
+    smallest_resection,
+)
+
+__all__ = [
+    "Scenario",
+    "Intervention",
+    "NoIntervention",
+    "Resect",
+    "Disconnect",
+    "Lesion",
+    "Stimulate",
+    "SetParams",
+    "ScaleParams",
+    "ShiftParams",
+    "ScaleCoupling",
+    "ScaleInterhemispheric",
+    "Composite",
+    "SILENCE",
+    "resect",
+    "disconnect",
+    "lesion",
+    "stimulate",
+    "set_params",
+    "scale_params",
+    "shift_params",
+    "scale_coupling",
+    "scale_interhemispheric",
+    "compose",
+    "parse_interventions",
+    "parse_intervention",
+    "resolve_regions",
+    "edge_mask",
+    "scenario_cost",
+    "OUTCOMES",
+    "X0_CRITICAL",
+    "PZ_LOWER",
+    "Prediction",
+    "Comparison",
+    "ResectionSearch",
+    "predict",
+    "compare",
+    "smallest_resection",
+    "label_probabilities",
+    "ez_hypothesis",
+]
