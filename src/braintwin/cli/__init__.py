@@ -55,6 +55,8 @@ def _register() -> None:
     from . import simulate as _s  # noqa: F401
     from . import demo as _d  # noqa: F401
     from . import analyse as _a  # noqa: F401
+    from . import vep as _v  # noqa: F401
+    from . import twin as _t  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,149 @@
+"""``braintwin twin build|info``, ``braintwin whatif`` and ``braintwin report``."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..errors import InputError
+from . import app
+
+twin_app = typer.Typer(help="Build and inspect twin files.", no_args_is_help=True, add_completion=False)
+app.add_typer(twin_app, name="twin")
+
+BUILD_KEYS = {"seeg", "gain", "contacts", "connectome", "subject_id", "out", "dt", "tau0", "I1", "chains", "warmup", "samples", "seed", "metadata"}
+
+
+@twin_app.command("build")
+def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or contacts, connectome, inference settings, out.")):
+    """Build an epilepsy twin from a person's SEEG (data + connectome + Bayesian VEP fit -> twin file)."""
+    from .vep import _devices
+
+    try:
+        with open(config, "rb") as f:
+            cfg = tomllib.load(f)
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(config)) from None
+    except tomllib.TOMLDecodeError as e:
+        raise InputError(f"invalid TOML ({e})", source=str(config)) from None
+    unknown = sorted(set(cfg) - BUILD_KEYS)
+    if unknown:
+        raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(BUILD_KEYS))}", source=str(config), field=unknown[0])
+    for key in ("seeg", "connectome"):
+        if key not in cfg:
+            raise InputError(f"missing required key {key!r}", source=str(config), field=key)
+    if "gain" not in cfg and "contacts" not in cfg:
+        raise InputError("give 'gain' (a matrix file) or 'contacts' (label x y z)", source=str(config), field="gain")
+    chains = int(cfg.get("chains", 4))
+    _devices(chains)
+    import braintwin as bt
+    import braintwin.vep as vep
+    from ..vep.workflow import twin_from_fit
+
+    base = config.parent
+    path = lambda k: str((base / cfg[k]).resolve()) if not Path(cfg[k]).is_absolute() else cfg[k]  # noqa: E731
+    conn = bt.Connectome.load(cfg["connectome"] if cfg["connectome"].startswith("tvb") else path("connectome")).normalized("max").with_zero_diagonal()
+    rec = vep.read_seeg(path("seeg"))
+    obs = getattr(rec, "data", rec)
+    if "gain" in cfg:
+        gain, contact_names, _ = vep.read_gain(path("gain"), n_regions=conn.n_regions)
+    else:
+        from ..observe.seeg import seeg_gain
+
+        contacts = vep.read_contacts_file(path("contacts"))
+        gain = seeg_gain(contacts, centres=conn.centres, n_regions=conn.n_regions, method="centres")
+        contact_names = list(getattr(contacts, "labels", []))
+    f = vep.fit(obs, gain, conn, dt=float(cfg.get("dt", 0.25)), tau0=float(cfg.get("tau0", 20.0)), I1=float(cfg.get("I1", 3.1)),
+                num_chains=chains, num_warmup=int(cfg.get("warmup", 300)), num_samples=int(cfg.get("samples", 300)),
+                seed=int(cfg.get("seed", 0)), progress=True)
+    twin = twin_from_fit(f, conn, subject_id=cfg.get("subject_id"), tau0=float(cfg.get("tau0", 20.0)), I1=float(cfg.get("I1", 3.1)),
+                         contact_labels=contact_names, seeds={"fit": int(cfg.get("seed", 0))}, config=cfg, metadata=cfg.get("metadata"))
+    for k in ("seeg", "gain", "contacts"):
+        if k in cfg:
+            twin.record_input(path(k))
+    out = Path(cfg.get("out", "twin.h5"))
+    twin.save(out)
+    typer.echo(f"wrote {out}: twin {twin.subject_id}; EZ {', '.join(f.labels.ez) or 'none'}; PZ {', '.join(f.labels.pz) or 'none'}; "
+               f"diagnostics {'ok' if f.ok else 'FAILED (see report)'}", err=True)
+
+
+@twin_app.command("info")
+def info_cmd(twin: Path = typer.Argument(..., help="Twin file."), as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """Summarise a twin file (verifies its checksum)."""
+    from ..twin import Twin
+
+    t = Twin.load(twin)
+    if as_json:
+        typer.echo(json.dumps(t.info(), indent=2, default=str))
+    else:
+        typer.echo(t.summary_text())
+
+
+def _interventions(resect, disconnect, lesion, stimulate, set_params, scale_params, compare):
+    from ..whatif import parse_intervention, parse_interventions
+
+    items = []
+    one = parse_interventions(resect=resect or None, disconnect=disconnect or None, lesion=lesion or None,
+                              stimulate=stimulate or None, set_params=set_params or None, scale_params=scale_params or None)
+    if one is not None:
+        items.append(one)
+    items += [parse_intervention(c) for c in compare]
+    return items
+
+
+@app.command("whatif")
+def whatif_cmd(
+    twin: Path = typer.Argument(..., help="Twin file."),
+    resect: List[str] = typer.Option([], "--resect", help="Regions to resect, e.g. lA1,lA2."),
+    disconnect: List[str] = typer.Option([], "--disconnect", help="Edges to cut, e.g. lA1-lA2."),
+    lesion: List[str] = typer.Option([], "--lesion", help="Lesion, e.g. all:weight=0.8,speed=0.7."),
+    stimulate: List[str] = typer.Option([], "--stimulate", help="Stimulation, e.g. rA1:pulse:amp=1,period=100."),
+    set_params: List[str] = typer.Option([], "--set", help="Parameter values, e.g. x0[lPHC]=-3."),
+    scale_params: List[str] = typer.Option([], "--scale", help="Parameter factors, e.g. K=0.8."),
+    compare: List[str] = typer.Option([], "--compare", help="A candidate to compare, e.g. 'resect=lA1' (repeatable)."),
+    outcome: str = typer.Option("seizure", "--outcome", help="seizure, evoked, fc or spectrum."),
+    n_samples: int = typer.Option(100, "--n-samples", help="Posterior draws to simulate."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the comparison table (HTML)."),
+):
+    """Predict interventions on a twin under its posterior uncertainty, ranked against the baseline."""
+    from .._io import atomic_path
+    from ..twin import Twin
+    from ..whatif import compare as compare_fn
+
+    t = Twin.load(twin)
+    items = _interventions(resect, disconnect, lesion, stimulate, set_params, scale_params, compare)
+    if not items:
+        raise InputError("no intervention given (use --resect, --stimulate, --compare, ...)", source="command line", field="intervention")
+    cmp = compare_fn(t, items, outcome=outcome, n_samples=n_samples)
+    typer.echo(cmp.summary())
+    if out is not None:
+        with atomic_path(out) as tmp:
+            tmp.write_text(cmp.to_html())
+        typer.echo(f"wrote {out}", err=True)
+
+
+@app.command("report")
+def report_cmd(
+    twin: Path = typer.Argument(..., help="Twin file."),
+    out: Path = typer.Option(Path("report.html"), "--out", "-o", help="HTML file to write."),
+    compare: List[str] = typer.Option([], "--compare", help="Candidate interventions (default: three resections from the posterior)."),
+    n_samples: int = typer.Option(100, "--n-samples", help="Posterior draws per prediction."),
+):
+    """Write a self-contained HTML report of a twin: fit, EZ/PZ map, diagnostics and what-if comparison."""
+    from ..report import write_report
+    from ..twin import Twin
+    from ..vep.workflow import candidate_resections
+    from ..whatif import compare as compare_fn, parse_intervention, smallest_resection
+
+    t = Twin.load(twin)
+    cmp = search = None
+    if t.posterior is not None and "x0" in t.posterior.samples:
+        specs = list(compare) or candidate_resections(t)
+        cmp = compare_fn(t, [parse_intervention(s) for s in specs], n_samples=n_samples)
+        search = smallest_resection(t, n_samples=n_samples)
+    write_report(t, out, comparison=cmp, search=search)
+    typer.echo(f"wrote {out}", err=True)

@@ -1,0 +1,228 @@
+"""``braintwin vep``: the Virtual Epileptic Patient from the command line.
+
+* ``braintwin vep demo``: a synthetic patient end to end (simulation, SEEG,
+  NUTS, labels, figures of the EZ/PZ map and the posterior, diagnostics);
+* ``braintwin vep fit --seeg FILE (--gain FILE | --contacts FILE) --connectome SOURCE``:
+  the same inference on a user's data.
+
+Chains run in parallel on the CPU cores: the command sets JAX's host device
+count (``numpyro.set_host_device_count``) before JAX starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import InputError
+from . import app
+
+vep_app = typer.Typer(
+    name="vep",
+    help="Virtual Epileptic Patient: infer where seizures start (EZ) and spread (PZ) from SEEG.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(vep_app, name="vep")
+
+#: A right temporal sub-network of tvb76 whose seizure propagates (demo default: about a minute).
+DEMO_REGIONS = ("rAMYG", "rPHC", "rHC", "rTCI", "rTCV", "rTCPOL", "rTCC", "rTCS", "rIA", "rV1")
+DEMO_EZ = ("rTCC", "rTCV")
+DEMO_PZ = ("rTCI", "rAMYG", "rTCPOL", "rTCS")
+
+
+def _devices(n_chains: int) -> None:
+    """Let JAX see one CPU device per core (up to the number of chains), before JAX starts."""
+    if "jax" in __import__("sys").modules:
+        return
+    try:
+        import numpyro
+    except ImportError:
+        raise InputError("the VEP needs JAX and NumPyro (pip install 'braintwin[jax]')", source="braintwin vep", field="dependencies") from None
+    numpyro.set_host_device_count(max(1, min(int(n_chains), os.cpu_count() or 1)))
+
+
+def _save_fig(fig, path: Path) -> str:
+    from .._io import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    return str(path)
+
+
+def _write_outputs(out: Path, f, extra: dict, con) -> dict:
+    """Write summary.json, labels.csv, posterior.npz and figures; return the summary."""
+    import numpy as np
+
+    from .._io import atomic_path
+
+    out.mkdir(parents=True, exist_ok=True)
+    summary = f.summary()
+    summary.update(extra)
+    with atomic_path(out / "summary.json") as tmp:
+        tmp.write_text(json.dumps(summary, indent=1, default=float))
+    lt = f.labels
+    rows = ["region,label,p_ez,p_pz,p_healthy,x0_mean,x0_sd"]
+    x0 = f.x0_samples
+    for i, r in enumerate(lt.regions):
+        rows.append(f"{r},{lt.label[i]},{lt.p_ez[i]:.4f},{lt.p_pz[i]:.4f},{lt.p_healthy[i]:.4f},{x0[:, i].mean():.4f},{x0[:, i].std():.4f}")
+    with atomic_path(out / "labels.csv") as tmp:
+        tmp.write_text("\n".join(rows) + "\n")
+    with atomic_path(out / "posterior.npz") as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **{k: v for k, v in f.samples.items() if not k.endswith("_star")},
+                                regions=np.array(lt.regions), labels=lt.label, p_ez=lt.p_ez, p_pz=lt.p_pz, p_healthy=lt.p_healthy)
+    figs = {
+        "vep_fit.png": f.plot(),
+        "vep_ppc.png": f.plot_ppc(),
+        "vep_diagnostics.png": f.diagnostics.plot(),
+    }
+    for name, fig in figs.items():
+        con.print("figure:", _save_fig(fig, out / name))
+    con.print(f"wrote {out / 'summary.json'}, {out / 'labels.csv'}, {out / 'posterior.npz'}")
+    return summary
+
+
+def _report(f, con) -> None:
+    d = f.diagnostics
+    con.print(d.summary())
+    con.print(str(f.labels))
+    if not d.ok:
+        con.print("[bold red]diagnostics FAILED[/]: " + "; ".join(d.problems))
+
+
+@vep_app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(Path("vep_demo"), "--out", "-o", help="Folder for the outputs."),
+    network: str = typer.Option("small", "--network", help="'small' (10-region temporal sub-network of tvb76, about a minute) or 'tvb76' (all 76 regions, several minutes)."),
+    chains: int = typer.Option(4, "--chains", help="NUTS chains."),
+    warmup: int = typer.Option(300, "--warmup", help="Warm-up iterations per chain."),
+    samples: int = typer.Option(300, "--samples", help="Kept draws per chain."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the patient and of the sampler."),
+):
+    """Synthetic patient end to end: simulate a seizure, observe it by SEEG, infer x0, label EZ/PZ."""
+    _devices(chains)
+    from rich.console import Console
+
+    import braintwin as bt
+    import braintwin.vep as vep
+
+    con = Console(stderr=True)
+    t_all = time.perf_counter()
+    con.rule("[bold]1/3 synthetic patient")
+    if network == "small":
+        conn = bt.Connectome.builtin("tvb76").subset(list(DEMO_REGIONS))
+        p = vep.synthetic_patient(conn, ez=list(DEMO_EZ), pz=list(DEMO_PZ), dt=0.25, n_times=80, n_contacts=16, tau0=20.0, seed=seed)
+    elif network == "tvb76":
+        p = _tvb76_patient(seed)
+    else:
+        raise InputError(f"unknown network {network!r}; use small or tvb76", source="braintwin vep demo", field="network")
+    s = p.summary()
+    con.print(f"{s['n_regions']} regions, {s['n_contacts']} SEEG contacts, {s['n_times']} samples; "
+              f"EZ {', '.join(s['ez'])}; PZ (recruited) {', '.join(s['pz'])}; K={p.K:.3g}, tau0={p.tau0:g}")
+    out.mkdir(parents=True, exist_ok=True)
+    con.print("figure:", _save_fig(p.plot(), out / "patient.png"))
+    con.rule("[bold]2/3 Bayesian VEP (NUTS)")
+    f = vep.fit_patient(p, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=True)
+    _report(f, con)
+    acc = f.accuracy()
+    con.print(f"labels vs truth: {acc['correct']}/{acc['n_regions']} correct; EZ precision {acc['ez_precision']:.2f} "
+              f"recall {acc['ez_recall']:.2f}; PZ precision {acc['pz_precision']:.2f} recall {acc['pz_recall']:.2f}")
+    con.rule("[bold]3/3 outputs")
+    _write_outputs(out, f, {"patient": s, "seconds_total": round(time.perf_counter() - t_all, 2)}, con)
+    con.print(f"done in {time.perf_counter() - t_all:.1f} s")
+
+
+def _tvb76_patient(seed: int):
+    """A tvb76 patient whose seizure recruits at least 3 regions (EZ pairs drawn until one does)."""
+    import braintwin.vep as vep
+    from ..errors import InputError as _IE
+
+    last = None
+    for k in range(200):
+        try:
+            return vep.synthetic_patient("tvb76", x0_healthy=-2.3, n_pz=6, dt=0.25, n_times=150, n_contacts=100,
+                                         tau0=(15.0, 20.0, 30.0), min_pz=3, seed=seed + k)
+        except _IE as e:
+            last = e
+    raise last
+
+
+@vep_app.command("fit")
+def fit_cmd(
+    seeg: Path = typer.Option(..., "--seeg", help="SEEG file: .npy/.npz/.csv/.tsv (time x contact) or .edf (MNE)."),
+    connectome: str = typer.Option(..., "--connectome", "-c", help="Connectome file or built-in name (weights divided by their maximum, diagonal zeroed)."),
+    gain: Optional[Path] = typer.Option(None, "--gain", help="Monopolar gain file (contacts x regions, rows in the SEEG's contact order)."),
+    contacts: Optional[str] = typer.Option(None, "--contacts", help="Contact positions (label x y z, mm) or 'seeg_588': the inverse-square gain is computed."),
+    out: Path = typer.Option(Path("vep_fit"), "--out", "-o", help="Folder for the outputs."),
+    envelope: str = typer.Option("auto", "--envelope", help="'yes': the file holds the log-power envelope; 'no': raw SEEG (its envelope is computed); 'auto': raw for EDF."),
+    fs: Optional[float] = typer.Option(None, "--fs", help="Sampling rate of raw SEEG in Hz (EDF gives it)."),
+    baseline: float = typer.Option(5.0, "--baseline", help="Baseline length in s for the envelope of raw SEEG."),
+    n_times: int = typer.Option(150, "--n-times", help="Resample the envelope to this many samples (0: keep)."),
+    dt: float = typer.Option(0.25, "--dt", help="Heun step per sample (model time units)."),
+    tau0: float = typer.Option(20.0, "--tau0", help="Slow time scale of the VEP2D."),
+    chains: int = typer.Option(4, "--chains"),
+    warmup: int = typer.Option(300, "--warmup"),
+    samples: int = typer.Option(500, "--samples"),
+    seed: int = typer.Option(0, "--seed"),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+):
+    """Infer x0 and the EZ/PZ map from a patient's SEEG."""
+    _devices(chains)
+    import numpy as np
+    from rich.console import Console
+
+    import braintwin as bt
+    import braintwin.vep as vep
+
+    con = Console(stderr=True)
+    if (gain is None) == (contacts is None):
+        raise InputError("give exactly one of --gain and --contacts", source="braintwin vep fit", field="gain")
+    conn = bt.Connectome.load(connectome).normalized("max").with_zero_diagonal()
+    rec = vep.read_seeg(seeg)
+    raw = rec.source.lower().endswith((".edf", ".bdf")) if envelope == "auto" else envelope == "no"
+    if envelope not in ("auto", "yes", "no"):
+        raise InputError(f"--envelope must be auto, yes or no; got {envelope!r}", source="braintwin vep fit", field="envelope")
+    y = rec.data
+    labels = rec.labels
+    if gain is not None:
+        G, rows, cols = vep.read_gain(gain, n_contacts=y.shape[1], n_regions=conn.n_regions)
+        if rows is not None and set(rows) == set(labels) and tuple(rows) != labels:
+            order = [list(rows).index(l) for l in labels]
+            G = G[order]
+    else:
+        sensors = vep.read_contacts_file(contacts)
+        pos = {l: i for i, l in enumerate(sensors.labels)}
+        missing = [l for l in labels if l not in pos]
+        if missing and len(sensors.labels) == len(labels):
+            keep = list(range(len(labels)))  # no names in common: same order
+        elif missing:
+            raise InputError(f"{len(missing)} SEEG contact(s) have no position (e.g. {missing[:3]})", source=str(contacts), field="contacts")
+        else:
+            keep = [pos[l] for l in labels]
+        G, _, _ = vep.patient_gain(conn, sensors.subset(keep), None)
+    if raw:
+        fs_hz = rec.fs_hz or fs
+        if not fs_hz:
+            raise InputError("raw SEEG needs its sampling rate: give --fs", source=str(seeg), field="fs")
+        from ..features import seeg_log_power
+
+        _, y = seeg_log_power(y, fs_hz=fs_hz, baseline=baseline)
+    if n_times and n_times < y.shape[0]:
+        import scipy.ndimage
+
+        k = y.shape[0] / n_times
+        y = scipy.ndimage.uniform_filter1d(y, size=max(1, int(round(k))), axis=0, mode="nearest")
+        y = y[np.round(np.arange(n_times) * k).astype(int)]
+    con.print(f"SEEG {rec.source}: {y.shape[1]} contacts, {y.shape[0]} samples; connectome {conn.n_regions} regions")
+    f = vep.fit(y, G, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=progress)
+    _report(f, con)
+    _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels)}, con)
+    return 0 if f.ok else 1
