@@ -1,0 +1,37 @@
+"""Inference: gradient-based MCMC (NUTS) and its diagnostics.
+
+- :func:`run_nuts`: NUTS on a NumPyro model, started from a MAP estimate with a
+  Laplace (inverse-Hessian) dense mass matrix, short warm-up, chains vectorised
+  (and split over devices when several are visible);
+- :func:`find_map`: the MAP search (L-BFGS from several starts);
+- :func:`diagnose` -> :class:`Diagnostics`: R-hat, ESS, divergences, ESS per
+  second, posterior z-scores and shrinkage, with ``ok``, ``summary()``, ``plot()``;
+- :func:`rhat`, :func:`ess`, :func:`zscore`, :func:`shrinkage`.
+
+A fit whose diagnostics fail is flagged (``Diagnostics.ok`` is False, the
+problems are listed) and warns: never silent.
+
+JAX runs on one CPU device unless the program's entry point calls
+``numpyro.set_host_device_count(n)`` before JAX starts; the ``braintwin`` CLI and
+the benchmarks do, so that chains run in parallel on the cores.
+"""
+
+from __future__ import annotations
+
+from .diagnostics import Diagnostics, diagnose, ess, rhat, shrinkage, zscore
+from .nuts import MAPResult, NUTSResult, find_map, potential_of, run_nuts, x64
+
+__all__ = [
+    "run_nuts",
+    "NUTSResult",
+    "find_map",
+    "MAPResult",
+    "potential_of",
+    "x64",
+    "Diagnostics",
+    "diagnose",
+    "rhat",
+    "ess",
+    "zscore",
+    "shrinkage",
+]

@@ -1,0 +1,574 @@
+"""Fit the Bayesian VEP to an SEEG observation: posterior of x0, EZ/PZ/healthy labels, diagnostics.
+
+:func:`fit` runs NUTS (:func:`braintwin.infer.run_nuts`: MAP + Laplace start,
+dense mass matrix, short warm-up, chains vectorised or split over devices) on
+:func:`braintwin.vep.model.vep_model`, then labels every region from
+posterior-predictive simulations:
+
+* **EZ**: the region seizes *on its own*: simulated with ``K = 0`` from the
+  draw's initial state over the observation window, its ``x`` crosses the
+  seizure threshold (``ez_rule="simulation"``, the definition of the synthetic
+  truth), or its ``x0 >= -2.05`` (``ez_rule="threshold"``, the critical value at
+  ``I1 = 3.1``);
+* **PZ**: not EZ, and recruited: it seizes in the coupled network
+  (``pz_rule="recruited"``), or ``-2.45 <= x0 < -2.05`` (``"threshold"``), or either
+  (``"either"``);
+* **healthy**: the rest.
+
+Each label comes with its posterior probability (the fraction of draws giving
+it); a region's label is the most probable one.  Why ``ez_rule="simulation"``
+by default: the recruited regions of a propagating seizure sit at the
+bifurcation (their ``x0`` is identified to +-0.01 around -2.06, right at the
+threshold -2.05), so a threshold splits them between EZ and PZ at random,
+while "seizes on its own within the window" separates them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from .model import X0_CRITICAL, VEPPriors, VEPProblem, make_forward, seeg_envelope, SAFE_BOUNDS, unconstrain, vep_model
+
+__all__ = ["LabelTable", "VEPFit", "fit", "fit_patient", "initial_guess", "label_regions", "PZ_THRESHOLD"]
+
+#: Lower x0 bound of the PZ band of the threshold rule.
+PZ_THRESHOLD = -2.45
+LABELS = ("EZ", "PZ", "healthy")
+DIAG_SITES = ("x0", "K", "amplitude", "offset", "eps")
+
+
+@dataclass
+class LabelTable:
+    """EZ / PZ / healthy label of every region with its posterior probability.
+
+    Attributes
+    ----------
+    regions : tuple of str
+    label : ndarray of str (n_regions,)
+        The most probable label.
+    p_ez, p_pz, p_healthy : ndarray (n_regions,)
+        Posterior probabilities (sum to 1 per region).
+    rules : dict
+        How the labels were defined (``ez_rule``, ``pz_rule``, thresholds).
+    """
+
+    regions: tuple
+    label: np.ndarray
+    p_ez: np.ndarray
+    p_pz: np.ndarray
+    p_healthy: np.ndarray
+    rules: dict = field(default_factory=dict)
+
+    @property
+    def probability(self) -> np.ndarray:
+        """Posterior probability of each region's label."""
+        idx = np.array([LABELS.index(str(l)) for l in self.label], dtype=int)
+        return np.stack([self.p_ez, self.p_pz, self.p_healthy])[idx, np.arange(idx.size)]
+
+    @property
+    def ez(self) -> list[str]:
+        return [r for r, l in zip(self.regions, self.label) if l == "EZ"]
+
+    @property
+    def pz(self) -> list[str]:
+        return [r for r, l in zip(self.regions, self.label) if l == "PZ"]
+
+    def to_dict(self) -> dict:
+        return {
+            "rules": dict(self.rules),
+            "regions": [
+                {"region": r, "label": str(l), "p_ez": float(a), "p_pz": float(b), "p_healthy": float(c)}
+                for r, l, a, b, c in zip(self.regions, self.label, self.p_ez, self.p_pz, self.p_healthy)
+            ],
+        }
+
+    def compare(self, truth: Sequence[str]) -> dict:
+        """Agreement with true labels: accuracy, and precision/recall of EZ and PZ."""
+        t = np.asarray(truth, dtype=str)
+        if t.shape != self.label.shape:
+            raise InputError(f"{t.size} true labels for {self.label.size} regions", source="LabelTable", field="truth")
+        out: dict[str, Any] = {"correct": int((t == self.label).sum()), "n_regions": int(t.size),
+                               "all_correct": bool((t == self.label).all())}
+        for lab in ("EZ", "PZ"):
+            tp = int(((self.label == lab) & (t == lab)).sum())
+            npred, ntrue = int((self.label == lab).sum()), int((t == lab).sum())
+            out[f"{lab.lower()}_tp"], out[f"{lab.lower()}_predicted"], out[f"{lab.lower()}_true"] = tp, npred, ntrue
+            out[f"{lab.lower()}_precision"] = tp / npred if npred else (1.0 if ntrue == 0 else 0.0)
+            out[f"{lab.lower()}_recall"] = tp / ntrue if ntrue else 1.0
+        out["mismatches"] = [(r, str(a), str(b)) for r, a, b in zip(self.regions, t, self.label) if a != b]
+        return out
+
+    def __str__(self) -> str:
+        lines = [f"{'region':<12}{'label':<9}{'P(EZ)':>7}{'P(PZ)':>7}{'P(healthy)':>11}"]
+        order = np.lexsort((-self.p_pz, -self.p_ez))
+        for i in order:
+            lines.append(f"{self.regions[i]:<12}{self.label[i]:<9}{self.p_ez[i]:>7.2f}{self.p_pz[i]:>7.2f}{self.p_healthy[i]:>11.2f}")
+        return "\n".join(lines)
+
+
+def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, noise_seed: int = 0):
+    """Posterior-predictive network and isolated simulations of the given draws (inside x64)."""
+    import jax
+    import jax.numpy as jnp
+
+    fwd = make_forward(problem.weights, dt=problem.dt, n_samples=problem.n_times, steps_per_sample=problem.steps_per_sample,
+                       safe_bounds=SAFE_BOUNDS)
+
+    def one(x0, K, xi, zi, amp, off):
+        init = jnp.stack([xi, zi])
+        x = fwd(x0, K, problem.tau0, problem.I1, init)
+        xa = fwd(x0, 0.0 * K, problem.tau0, problem.I1, init)
+        return x, xa, seeg_envelope(x, problem.gain, amp, off)
+
+    f = jax.jit(jax.vmap(one))
+    args = [jnp.asarray(draws[k]) for k in ("x0", "K", "x_init", "z_init", "amplitude", "offset")]
+    outs = [f(*[a[i:i + 100] for a in args]) for i in range(0, len(args[0]), 100)]
+    x, xa, env = (np.concatenate([np.asarray(o[j]) for o in outs]) for j in range(3))
+    rng = np.random.default_rng(noise_seed)
+    pred = env + np.asarray(draws["eps"])[:, None, None] * rng.standard_normal(env.shape)
+    return x, xa, env, pred
+
+
+def label_regions(
+    x0: np.ndarray,
+    seize_network: np.ndarray | None,
+    seize_alone: np.ndarray | None,
+    regions: Sequence[str],
+    *,
+    ez_rule: str = "simulation",
+    pz_rule: str = "recruited",
+    ez_threshold: float = X0_CRITICAL,
+    pz_threshold: float = PZ_THRESHOLD,
+) -> LabelTable:
+    """Labels from posterior draws: ``x0`` (n_draws, n_regions) and seizing indicators.
+
+    Parameters
+    ----------
+    x0 : array (n_draws, n_regions)
+    seize_network, seize_alone : bool arrays (n_draws, n_regions)
+        Whether the region seizes in the draw's network simulation, and on its own (``K = 0``).
+    regions : sequence of str
+    ez_rule : {"simulation", "threshold"}
+    pz_rule : {"recruited", "threshold", "either"}
+    ez_threshold, pz_threshold : float
+
+    Returns
+    -------
+    LabelTable
+    """
+    if ez_rule not in ("simulation", "threshold"):
+        raise InputError(f"ez_rule must be simulation or threshold, got {ez_rule!r}", source="labels", field="ez_rule")
+    if pz_rule not in ("recruited", "threshold", "either"):
+        raise InputError(f"pz_rule must be recruited, threshold or either, got {pz_rule!r}", source="labels", field="pz_rule")
+    x0 = np.asarray(x0, float)
+    if ez_rule == "simulation":
+        ez = np.asarray(seize_alone, bool)
+    else:
+        ez = x0 >= ez_threshold
+    band = (x0 >= pz_threshold) & (x0 < ez_threshold)
+    rec = np.asarray(seize_network, bool) if pz_rule != "threshold" else None
+    if pz_rule == "recruited":
+        pz = rec & ~ez
+    elif pz_rule == "threshold":
+        pz = band & ~ez
+    else:
+        pz = (rec | band) & ~ez
+    p_ez, p_pz = ez.mean(axis=0), pz.mean(axis=0)
+    p_h = 1.0 - p_ez - p_pz
+    P = np.stack([p_ez, p_pz, p_h])
+    label = np.array(LABELS)[np.argmax(P, axis=0)]
+    rules = {"ez_rule": ez_rule, "pz_rule": pz_rule, "ez_threshold": ez_threshold, "pz_threshold": pz_threshold,
+             "n_draws": int(x0.shape[0])}
+    return LabelTable(tuple(regions), label, p_ez, p_pz, p_h, rules)
+
+
+def initial_guess(problem: VEPProblem, *, smooth: int = 5, fractions: Sequence[float] = (0.6, 0.8, 0.45, 0.3),
+                  K_values: Sequence[float] = (0.1, 0.3)) -> list[dict]:
+    """Data-driven starting points for the MAP search (physical parameter values).
+
+    The seizure is located by inverting the envelope's rise sample by sample:
+    with the prior amplitude ``a`` and an offset ``b`` from the first tenth of
+    the samples, ``exp((y_t - b) / a) - exp((y_0 - b) / a) = G (e^{x_t} - e^{x_0})``
+    is solved for a non-negative rise of every region (non-negative least
+    squares, after a moving average of ``smooth`` samples).  Regions whose rise
+    reaches a fraction of the largest one (each of ``fractions`` gives a start)
+    are started as seizing: the earliest ones (onset within a few samples of the
+    first) as EZ (``x0 = -1.7``), the later ones as recruited (``x0 = -2.05``);
+    the others at ``x0 = -2.7``; ``K`` takes each of ``K_values`` for the first
+    fraction.  The MAP search keeps the best optimum of all its starts, so a
+    poor guess costs time, not correctness.
+    """
+    import scipy.ndimage
+    import scipy.optimize
+
+    pr = problem.priors
+    T = problem.n_times
+    y = scipy.ndimage.uniform_filter1d(problem.observation, size=max(1, int(smooth)), axis=0, mode="nearest")
+    k = max(2, T // 10)
+    base = np.log(np.exp(pr.x_init_loc) * problem.gain.sum(axis=1))
+    off = float(np.median(y[:k] - pr.amp_loc * base[None]))
+    E = np.exp(np.clip((y - off) / pr.amp_loc, -50, 50))
+    dE = np.maximum(E - E[:k].mean(axis=0), 0.0)
+    S = np.stack([scipy.optimize.nnls(problem.gain, e)[0] for e in dE])
+    mx = S.max(axis=0)
+    out: list[dict] = []
+    if not np.any(mx > 0):
+        return out
+    onset = np.array([int(np.argmax(S[:, i] >= 0.5 * mx[i])) if mx[i] > 0 else T for i in range(problem.n_regions)])
+    gap = max(3, T // 15)
+    seen = set()
+    for j, frac in enumerate(fractions):
+        seizing = np.flatnonzero(mx >= frac * mx.max())
+        key = tuple(seizing)
+        if key in seen:
+            continue
+        seen.add(key)
+        early = seizing[onset[seizing] <= onset[seizing].min() + gap]
+        x0 = np.full(problem.n_regions, -2.7)
+        x0[seizing] = -2.05
+        x0[early] = -1.7
+        for K in (K_values if j == 0 else K_values[:1]):
+            out.append({"x0": x0.copy(), "offset": off, "K": float(K)})
+    return out
+
+
+@dataclass
+class VEPFit:
+    """A fitted Bayesian VEP.
+
+    Attributes
+    ----------
+    problem : VEPProblem
+    samples : dict of str to ndarray (n_chains, n_draws, ...)
+        Posterior draws of every site (``x0``, ``K``, ``amplitude``, ``offset``,
+        ``eps``, ``x_init``, ``z_init`` and the ``*_star`` coordinates).
+    labels : LabelTable
+    diagnostics : Diagnostics
+    ppc : dict
+        Posterior-predictive ``envelope`` quantiles ``(3, n_times, n_contacts)``
+        (5 %, 50 %, 95 % of the noisy prediction), ``seize_network`` and
+        ``seize_alone`` probabilities per region, and the draws used.
+    timings : dict of str to float
+        Seconds spent in each stage (``map``, ``laplace``, ``compile``, ``warmup``,
+        ``sampling``, ``ppc``, ``total``).
+    truth : object, optional
+        The synthetic patient when the truth is known.
+    nuts : NUTSResult
+    """
+
+    problem: VEPProblem
+    samples: dict
+    labels: LabelTable
+    diagnostics: Any
+    ppc: dict
+    timings: dict
+    nuts: Any = None
+    truth: Any = None
+
+    @property
+    def x0_samples(self) -> np.ndarray:
+        """Posterior draws of x0 with chains merged: ``(n_chains * n_draws, n_regions)``."""
+        x = self.samples["x0"]
+        return x.reshape(-1, x.shape[-1])
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return self.problem.labels
+
+    @property
+    def ok(self) -> bool:
+        """Whether the diagnostics passed."""
+        return self.diagnostics.ok
+
+    @property
+    def ess_per_second(self) -> float:
+        return self.diagnostics.ess_per_second
+
+    def accuracy(self) -> dict | None:
+        """Label agreement with the truth (synthetic patients), else None."""
+        if self.truth is None:
+            return None
+        return self.labels.compare(self.truth.labels)
+
+    def summary(self) -> dict:
+        """A JSON-ready summary: diagnostics, labels, timings, accuracy when the truth is known."""
+        x0 = self.x0_samples
+        out = {
+            "n_regions": self.problem.n_regions,
+            "n_contacts": self.problem.n_contacts,
+            "n_times": self.problem.n_times,
+            "ez": self.labels.ez,
+            "pz": self.labels.pz,
+            "diagnostics": self.diagnostics.to_dict(),
+            "timings": {k: round(float(v), 3) for k, v in self.timings.items()},
+            "x0": {r: {"mean": float(m), "sd": float(s)} for r, m, s in zip(self.regions, x0.mean(0), x0.std(0))},
+            "K": {"mean": float(self.samples["K"].mean()), "sd": float(self.samples["K"].std())},
+            "labels": self.labels.to_dict(),
+        }
+        acc = self.accuracy()
+        if acc is not None:
+            out["accuracy"] = acc
+        return out
+
+    def plot(self):
+        """Figure: EZ/PZ map on the region centres, x0 posterior per region, predictive check of the envelope."""
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(13, 8.5), constrained_layout=True)
+        gs = fig.add_gridspec(2, 3)
+        self._plot_map(fig.add_subplot(gs[0, 0]))
+        self._plot_x0(fig.add_subplot(gs[0, 1:]))
+        self._plot_ppc(fig.add_subplot(gs[1, :2]))
+        self._plot_probs(fig.add_subplot(gs[1, 2]))
+        d = self.diagnostics
+        fig.suptitle(
+            f"Bayesian VEP: EZ {', '.join(self.labels.ez) or '-'} | PZ {', '.join(self.labels.pz) or '-'} | "
+            f"{'diagnostics OK' if d.ok else 'DIAGNOSTICS FAILED'} (max R-hat {d.max_rhat():.3f}, {d.divergences} div.)",
+            fontsize=10, color="k" if d.ok else "r",
+        )
+        return fig
+
+    def plot_ppc(self, n_contacts: int = 12):
+        """Figure: posterior predictive check of the SEEG envelope, contact by contact."""
+        from matplotlib.figure import Figure
+
+        y = self.problem.observation
+        idx = np.argsort(-(y.max(0) - y.min(0)))[:n_contacts]
+        ncol = 4
+        nrow = int(np.ceil(len(idx) / ncol))
+        fig = Figure(figsize=(3.2 * ncol, 2.2 * nrow), constrained_layout=True)
+        axs = np.atleast_1d(fig.subplots(nrow, ncol, sharex=True)).ravel()
+        t = self.problem.times
+        q = self.ppc["envelope"]
+        for ax, c in zip(axs, idx):
+            ax.fill_between(t, q[0, :, c], q[2, :, c], color="tab:blue", alpha=0.3, lw=0)
+            ax.plot(t, q[1, :, c], color="tab:blue", lw=1)
+            ax.plot(t, y[:, c], "k.", ms=1.5)
+            ax.set_title(f"contact {c}", fontsize=8)
+        for ax in axs[len(idx):]:
+            ax.set_visible(False)
+        fig.suptitle("posterior predictive check: observed (dots), 90% predictive band", fontsize=9)
+        return fig
+
+    # -- panels
+    _COLORS = {"EZ": "tab:red", "PZ": "tab:orange", "healthy": "0.75"}
+
+    def _plot_map(self, ax):
+        c = self.ppc.get("centres")
+        lab = self.labels.label
+        if c is None:
+            ax.text(0.5, 0.5, "no region centres", ha="center", va="center", transform=ax.transAxes)
+            return
+        c = np.asarray(c)
+        p = self.labels.probability
+        for l in ("healthy", "PZ", "EZ"):
+            m = lab == l
+            ax.scatter(c[m, 0], c[m, 1], s=20 + 120 * p[m], color=self._COLORS[l], edgecolor="k", lw=0.3, label=l)
+        if self.truth is not None:
+            t = np.asarray(self.truth.labels)
+            bad = t != lab
+            ax.scatter(c[bad, 0], c[bad, 1], s=160, facecolor="none", edgecolor="b", lw=1.2, label="wrong vs truth")
+        ax.set_aspect("equal")
+        ax.set_title("EZ/PZ map (top view; size = P(label))", fontsize=9)
+        ax.legend(fontsize=7, loc="lower right")
+        ax.set_xticks([])
+        ax.set_yticks([])
+
+    def _plot_x0(self, ax):
+        x0 = self.x0_samples
+        order = np.argsort(-np.median(x0, axis=0))
+        n = len(order)
+        parts = ax.violinplot(x0[:, order], positions=np.arange(n), widths=0.8, showextrema=False)
+        for b, i in zip(parts["bodies"], order):
+            b.set_facecolor(self._COLORS[self.labels.label[i]])
+            b.set_alpha(0.8)
+        if self.truth is not None:
+            ax.plot(np.arange(n), np.asarray(self.truth.x0)[order], "k_", ms=8, label="truth")
+            ax.legend(fontsize=7)
+        ax.axhline(X0_CRITICAL, color="r", lw=0.8, ls="--")
+        ax.axhline(PZ_THRESHOLD, color="orange", lw=0.8, ls=":")
+        ax.set_xticks(np.arange(n))
+        ax.set_xticklabels([self.regions[i] for i in order], rotation=90, fontsize=6 if n > 30 else 8)
+        ax.set_ylabel("x0 (posterior)")
+        ax.set_title("excitability posterior per region (colour = label)", fontsize=9)
+
+    def _plot_ppc(self, ax):
+        y = self.problem.observation
+        t = self.problem.times
+        idx = np.argsort(-(y.max(0) - y.min(0)))[:6]
+        q = self.ppc["envelope"]
+        for k, c in enumerate(idx):
+            col = f"C{k}"
+            ax.fill_between(t, q[0, :, c], q[2, :, c], color=col, alpha=0.25, lw=0)
+            ax.plot(t, y[:, c], ".", color=col, ms=2)
+        ax.set_xlabel("time (model units)")
+        ax.set_ylabel("SEEG log power")
+        ax.set_title("posterior predictive check: 6 most active contacts (dots: data; band: 90%)", fontsize=9)
+
+    def _plot_probs(self, ax):
+        lt = self.labels
+        order = np.lexsort((-lt.p_pz, -lt.p_ez))[: min(15, len(lt.regions))]
+        y = np.arange(len(order))
+        ax.barh(y, lt.p_ez[order], color=self._COLORS["EZ"], label="P(EZ)")
+        ax.barh(y, lt.p_pz[order], left=lt.p_ez[order], color=self._COLORS["PZ"], label="P(PZ)")
+        ax.barh(y, lt.p_healthy[order], left=lt.p_ez[order] + lt.p_pz[order], color=self._COLORS["healthy"], label="P(healthy)")
+        ax.set_yticks(y)
+        ax.set_yticklabels([lt.regions[i] for i in order], fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.legend(fontsize=7, loc="lower right")
+        ax.set_title("label probabilities (top regions)", fontsize=9)
+
+
+def fit(
+    observation,
+    gain,
+    connectome,
+    *,
+    dt: float = 0.25,
+    tau0: float = 20.0,
+    I1: float = 3.1,
+    steps_per_sample: int = 1,
+    priors: VEPPriors | None = None,
+    num_chains: int = 4,
+    num_warmup: int = 300,
+    num_samples: int = 500,
+    seed: int = 0,
+    map_starts: int = 3,
+    data_init: bool = True,
+    chain_method: str = "auto",
+    progress: bool = False,
+    n_ppc: int = 200,
+    ez_rule: str = "simulation",
+    pz_rule: str = "recruited",
+    seizure_threshold: float = -0.5,
+    ez_threshold: float = X0_CRITICAL,
+    pz_threshold: float = PZ_THRESHOLD,
+    rhat_max: float = 1.01,
+    ess_min: float = 100.0,
+    truth=None,
+    labels: Sequence[str] | None = None,
+    warn: bool = True,
+    **nuts_kwargs,
+) -> VEPFit:
+    """Infer each region's excitability from an SEEG envelope and label EZ / PZ / healthy.
+
+    Parameters
+    ----------
+    observation : array (n_times, n_contacts)
+        SEEG log-power envelope (e.g. :func:`braintwin.features.seeg_log_power`
+        of a recording, or a synthetic patient's observation).
+    gain : array (n_contacts, n_regions)
+        Monopolar gain (non-negative).
+    connectome : Connectome or array (n_regions, n_regions)
+        Structural weights, used as given (normalise first; the CLI divides by the
+        maximum and zeroes the diagonal).
+    dt : float
+        Heun step in model time units; sample ``t`` is at ``(t + 1) * steps_per_sample * dt``.
+    tau0, I1 : float
+        Fixed VEP2D parameters (slow time scale, input current).
+    steps_per_sample : int
+        Heun steps per observed sample.
+    priors : VEPPriors, optional
+    num_chains, num_warmup, num_samples : int
+        NUTS chains, warm-up (step-size adaptation) and kept draws per chain.
+    seed : int
+    map_starts : int
+        MAP starts besides the data-driven ones.
+    data_init : bool
+        Add the starts of :func:`initial_guess` to the MAP search.
+    chain_method : {"auto", "vectorized", "parallel"}
+        See :func:`braintwin.infer.run_nuts`.
+    progress : bool
+        Progress bars on stderr.
+    n_ppc : int
+        Posterior draws used for the predictive check and the labels.
+    ez_rule, pz_rule : str
+        Label definitions (see the module docstring).
+    seizure_threshold : float
+        ``x`` above which a region counts as seizing.
+    ez_threshold, pz_threshold : float
+        Thresholds of the threshold rules.
+    rhat_max, ess_min : float
+        Diagnostic thresholds (R-hat of every reported parameter, ESS).
+    truth : SyntheticPatient, optional
+        For z-scores, shrinkage and label accuracy.
+    labels : sequence of str, optional
+        Region labels (default: the connectome's).
+    warn : bool
+        Warn when the diagnostics fail (the result is flagged either way).
+    **nuts_kwargs
+        Passed to :func:`braintwin.infer.run_nuts` (e.g. ``target_accept_prob``,
+        ``max_tree_depth``, ``mass``).
+
+    Returns
+    -------
+    VEPFit
+    """
+    import jax
+    from jax.flatten_util import ravel_pytree
+
+    from ..infer.nuts import run_nuts, x64
+
+    t_all = time.perf_counter()
+    W = np.asarray(getattr(connectome, "weights", connectome), float)
+    regs = tuple(labels) if labels is not None else tuple(getattr(connectome, "labels", ()) or ())
+    problem = VEPProblem(observation=observation, gain=gain, weights=W, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0,
+                         I1=I1, priors=priors or VEPPriors(), labels=regs)
+    prior_sd = problem.priors.prior_sd()
+    truth_vals = truth.truth if truth is not None else None
+    with x64():
+        fwd = make_forward(problem.weights, dt=problem.dt, n_samples=problem.n_times, steps_per_sample=problem.steps_per_sample,
+                           safe_bounds=SAFE_BOUNDS)
+        inits = []
+        if data_init:
+            for g in initial_guess(problem):
+                star = unconstrain(problem, g)
+                import jax.numpy as jnp
+
+                inits.append(np.asarray(ravel_pytree({k: jnp.asarray(v, dtype=jnp.float64) for k, v in star.items()})[0]))
+        res = run_nuts(
+            vep_model, (problem, fwd), num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples, seed=seed,
+            map_starts=map_starts + len(inits), map_inits=inits, chain_method=chain_method, progress=progress,
+            diagnose_sites=DIAG_SITES, truth=truth_vals, prior_sd=prior_sd, rhat_max=rhat_max, ess_min=ess_min, warn=False,
+            what="VEP fit", **nuts_kwargs,
+        )
+        # posterior predictive simulations on thinned draws
+        t0 = time.perf_counter()
+        total = res.n_chains * res.n_draws
+        take = np.linspace(0, total - 1, min(int(n_ppc), total)).astype(int)
+        draws = {k: res.flat(k)[take] for k in ("x0", "K", "x_init", "z_init", "amplitude", "offset", "eps")}
+        x, xa, env, pred = _ppc_simulations(problem, draws, noise_seed=seed)
+    seize_net = np.any(x > seizure_threshold, axis=1)
+    seize_alone = np.any(xa > seizure_threshold, axis=1)
+    table = label_regions(draws["x0"], seize_net, seize_alone, problem.labels, ez_rule=ez_rule, pz_rule=pz_rule,
+                          ez_threshold=ez_threshold, pz_threshold=pz_threshold)
+    table.rules["seizure_threshold"] = seizure_threshold
+    ppc = {
+        "envelope": np.quantile(pred, [0.05, 0.5, 0.95], axis=0),
+        "envelope_mean": env.mean(axis=0),
+        "seize_network": seize_net.mean(axis=0),
+        "seize_alone": seize_alone.mean(axis=0),
+        "draws": take,
+        "centres": getattr(connectome, "centres", None),
+    }
+    t_ppc = time.perf_counter() - t0
+    timings = dict(res.timings)
+    timings["ppc"] = t_ppc
+    timings["total"] = time.perf_counter() - t_all
+    out = VEPFit(problem, res.samples, table, res.diagnostics, ppc, timings, nuts=res, truth=truth)
+    if warn:
+        res.diagnostics.warn("VEP fit")
+    return out
+
+
+def fit_patient(patient, **kwargs) -> VEPFit:
+    """:func:`fit` on a :class:`~braintwin.vep.SyntheticPatient` (its dt, tau0, I1, truth)."""
+    kw = dict(dt=patient.dt, tau0=patient.tau0, I1=patient.I1, steps_per_sample=patient.steps_per_sample, truth=patient)
+    kw.update(kwargs)
+    return fit(patient.observation, patient.gain, patient.connectome, **kw)

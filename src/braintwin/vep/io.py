@@ -1,0 +1,239 @@
+"""Reading a patient's SEEG, gain matrix and contact positions for the VEP.
+
+Every reader names the file and the field at fault in its
+:class:`~braintwin.errors.InputError`.
+
+* SEEG: ``.npy`` (an array ``(n_times, n_contacts)``), ``.npz`` (one array, or
+  the key given), ``.csv``/``.tsv``/``.txt`` (time x contact, optional header row
+  of contact names), ``.edf``/``.bdf`` (through MNE, channels x time, with the
+  sampling rate).
+* Gain: ``.npy``, ``.npz``, ``.csv``/``.tsv``/``.txt`` (contacts x regions,
+  optional header row of region names and optional first column of contact names).
+* Contacts: ``label x y z`` lines in mm (:func:`braintwin.observe.seeg.read_contacts`).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["SEEGRecording", "read_seeg", "read_gain", "read_contacts_file", "read_matrix"]
+
+
+@dataclass
+class SEEGRecording:
+    """An SEEG recording or envelope read from a file.
+
+    Attributes
+    ----------
+    data : ndarray (n_times, n_contacts)
+    labels : tuple of str
+        Contact names (``C1, C2, ...`` when the file has none).
+    fs_hz : float or None
+        Sampling rate when the file gives it (EDF).
+    source : str
+        The file.
+    """
+
+    data: np.ndarray
+    labels: tuple[str, ...]
+    fs_hz: float | None
+    source: str
+
+
+def _suffix(path: Path) -> str:
+    s = path.suffix.lower()
+    return s
+
+
+def _read_text_matrix(path: Path, field: str, row_labels: bool = False) -> tuple[np.ndarray, list[str] | None, list[str] | None]:
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path), field=field) from None
+    except OSError as e:
+        raise InputError(f"cannot read file ({e.strerror or e})", source=str(path), field=field) from None
+    lines = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    if not lines:
+        raise InputError("the file is empty", source=str(path), field=field)
+    delim = "\t" if ("\t" in lines[0] or _suffix(path) == ".tsv") else ("," if "," in lines[0] else None)
+    rows = list(csv.reader(lines, delimiter=delim)) if delim else [l.split() for l in lines]
+    rows = [[c.strip() for c in r] for r in rows]
+
+    def is_num(c: str) -> bool:
+        try:
+            float(c)
+            return True
+        except ValueError:
+            return False
+
+    header = None
+    if not all(is_num(c) for c in rows[0][1 if row_labels else 0:]):
+        header = rows[0]
+        rows = rows[1:]
+    names = None
+    if row_labels and rows and not is_num(rows[0][0]):
+        names = [r[0] for r in rows]
+        rows = [r[1:] for r in rows]
+        if header is not None and len(header) == len(rows[0]) + 1:
+            header = header[1:]
+    if not rows:
+        raise InputError("no numeric rows", source=str(path), field=field)
+    width = len(rows[0])
+    out = np.empty((len(rows), width))
+    for i, r in enumerate(rows):
+        if len(r) != width:
+            line = i + 1 + (header is not None)
+            raise InputError(f"line {line} has {len(r)} values, expected {width}", source=str(path), field=field)
+        for j, c in enumerate(r):
+            try:
+                out[i, j] = float(c)
+            except ValueError:
+                line = i + 1 + (header is not None)
+                raise InputError(f"line {line}, column {j + 1}: {c!r} is not a number", source=str(path), field=field) from None
+    if header is not None and len(header) != width:
+        raise InputError(f"the header has {len(header)} names for {width} columns", source=str(path), field=field)
+    return out, header, names
+
+
+def read_matrix(path: str | os.PathLike, field: str, *, key: str | None = None, row_labels: bool = False):
+    """A 2-D float matrix from ``.npy``, ``.npz``, ``.csv``, ``.tsv`` or ``.txt``.
+
+    Returns ``(matrix, column_names or None, row_names or None)``.
+    """
+    path = Path(path)
+    suf = _suffix(path)
+    if not path.exists():
+        raise InputError("file not found", source=str(path), field=field)
+    if suf in (".npy", ".npz"):
+        try:
+            obj = np.load(path, allow_pickle=False)
+        except Exception as e:  # numpy raises several types on corrupt files
+            raise InputError(f"cannot read a NumPy array ({e})", source=str(path), field=field) from None
+        if suf == ".npz":
+            keys = list(obj.keys())
+            if key is None:
+                if len(keys) != 1:
+                    raise InputError(f"the archive holds {keys}; say which array to use", source=str(path), field=field)
+                key = keys[0]
+            if key not in keys:
+                raise InputError(f"no array {key!r} in the archive (it holds {keys})", source=str(path), field=field)
+            arr = obj[key]
+        else:
+            arr = obj
+        arr = np.asarray(arr)
+        if arr.dtype.kind not in "fiu":
+            raise InputError(f"expected numbers, got dtype {arr.dtype}", source=str(path), field=field)
+        return arr.astype(float), None, None
+    if suf in (".csv", ".tsv", ".txt", ".dat"):
+        return _read_text_matrix(path, field, row_labels=row_labels)
+    raise InputError(f"unsupported file type {suf or '(none)'}; use .npy, .npz, .csv, .tsv or .txt", source=str(path), field=field)
+
+
+def read_seeg(path: str | os.PathLike, *, key: str | None = None, channels=None) -> SEEGRecording:
+    """Read an SEEG recording or envelope as ``(n_times, n_contacts)``.
+
+    Parameters
+    ----------
+    path : str or path
+        ``.npy``/``.npz``/``.csv``/``.tsv``/``.txt`` (time x contact) or ``.edf``/``.bdf``
+        (read with MNE; install ``braintwin[data]``).
+    key : str, optional
+        Array name inside an ``.npz``.
+    channels : sequence of str, optional
+        Keep these contacts, in this order (by name).
+
+    Returns
+    -------
+    SEEGRecording
+
+    Raises
+    ------
+    InputError
+        Missing or malformed file, non-finite values, unknown channel, missing MNE.
+    """
+    path = Path(path)
+    suf = _suffix(path)
+    fs = None
+    if suf in (".edf", ".bdf"):
+        if not path.exists():
+            raise InputError("file not found", source=str(path), field="seeg")
+        try:
+            import mne
+        except ImportError:
+            raise InputError("reading EDF needs MNE-Python (pip install 'braintwin[data]' or mne)", source=str(path), field="seeg") from None
+        try:
+            raw = mne.io.read_raw_edf(str(path), preload=True, verbose="error") if suf == ".edf" else mne.io.read_raw_bdf(str(path), preload=True, verbose="error")
+        except Exception as e:
+            raise InputError(f"cannot read the EDF file ({e})", source=str(path), field="seeg") from None
+        data = raw.get_data().T
+        labels = tuple(raw.ch_names)
+        fs = float(raw.info["sfreq"])
+    else:
+        data, header, _ = read_matrix(path, "seeg", key=key)
+        if data.ndim != 2:
+            raise InputError(f"expected a (time x contact) matrix, got shape {data.shape}", source=str(path), field="seeg")
+        labels = tuple(header) if header else tuple(f"C{i + 1}" for i in range(data.shape[1]))
+    if data.shape[0] < 2 or data.shape[1] < 1:
+        raise InputError(f"expected at least 2 time points and 1 contact, got shape {data.shape}", source=str(path), field="seeg")
+    bad = ~np.isfinite(data)
+    if bad.any():
+        t, c = np.argwhere(bad)[0]
+        raise InputError(f"{int(bad.sum())} non-finite values (first at time {t}, contact {labels[c]})", source=str(path), field="seeg")
+    if len(set(labels)) != len(labels):
+        raise InputError("contact names are not unique", source=str(path), field="seeg")
+    if channels is not None:
+        pos = {l: i for i, l in enumerate(labels)}
+        missing = [c for c in channels if c not in pos]
+        if missing:
+            raise InputError(f"no contact(s) {missing[:5]} in the recording", source=str(path), field="channels")
+        idx = [pos[c] for c in channels]
+        data, labels = data[:, idx], tuple(channels)
+    return SEEGRecording(np.ascontiguousarray(data, float), tuple(labels), fs, str(path))
+
+
+def read_gain(path: str | os.PathLike, *, key: str | None = None, n_contacts: int | None = None, n_regions: int | None = None):
+    """Read a monopolar gain matrix ``(n_contacts, n_regions)``.
+
+    A text file may have a header row of region names and a first column of
+    contact names.  Returns ``(gain, contact_names or None, region_names or None)``.
+
+    Raises
+    ------
+    InputError
+        Missing or malformed file; wrong shape; negative, non-finite or all-zero rows.
+    """
+    G, cols, rows = read_matrix(path, "gain", key=key, row_labels=True)
+    src = str(path)
+    if G.ndim != 2:
+        raise InputError(f"expected a (contact x region) matrix, got shape {G.shape}", source=src, field="gain")
+    if n_contacts is not None and G.shape[0] != n_contacts:
+        if n_regions is not None and G.shape == (n_regions, n_contacts):
+            raise InputError(f"shape {G.shape} looks transposed: expected (n_contacts={n_contacts}, n_regions={n_regions})", source=src, field="gain")
+        raise InputError(f"{G.shape[0]} rows but the SEEG has {n_contacts} contacts", source=src, field="gain")
+    if n_regions is not None and G.shape[1] != n_regions:
+        raise InputError(f"{G.shape[1]} columns but the connectome has {n_regions} regions", source=src, field="gain")
+    if not np.all(np.isfinite(G)):
+        raise InputError(f"{int((~np.isfinite(G)).sum())} non-finite entries", source=src, field="gain")
+    if np.any(G < 0):
+        raise InputError(f"{int((G < 0).sum())} negative entries: the VEP needs a monopolar (non-negative) gain", source=src, field="gain")
+    empty = np.flatnonzero(~(G > 0).any(axis=1))
+    if empty.size:
+        raise InputError(f"row(s) {empty[:5].tolist()} are all zero (a contact that sees no region)", source=src, field="gain")
+    return G, (tuple(rows) if rows else None), (tuple(cols) if cols else None)
+
+
+def read_contacts_file(path: str | os.PathLike):
+    """SEEG contact positions (``label x y z`` lines, mm) as a :class:`~braintwin.observe.sensors.Sensors`."""
+    from ..observe.seeg import read_contacts
+
+    p = Path(path)
+    if not p.exists() and str(path) not in ("seeg_588", "seeg_39"):
+        raise InputError("file not found", source=str(path), field="contacts")
+    return read_contacts(path)

@@ -1,0 +1,501 @@
+r"""The Bayesian VEP model in NumPyro: the VEP2D network seen through SEEG.
+
+Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
+-------------------------------------------------------------------------------
+
+* **Network.**  :class:`~braintwin.models.VEP2D` at every region,
+
+  .. math::
+      \dot x_i = 1 - x_i^3 - 2 x_i^2 - z_i + I_1, \qquad
+      \dot z_i = \tfrac{1}{\tau_0}\big(4 (x_i - x_{0,i}) - z_i - K c_i\big),
+
+  coupled by :class:`~braintwin.models.coupling.Difference` coupling
+  ``c_i = sum_j w_ij (x_j - x_i)`` (scale ``a = 1``; ``K`` is inferred), no
+  delays.  It is an ODE: no latent SDE noise, so the posterior lives in
+  ``O(n_regions)`` dimensions, not ``O(n_regions x n_times)``.
+* **Integration.**  TVB's Heun scheme (coupling held through predictor and
+  corrector, exactly as ``bt.simulate(..., method="heun", delays=False)``),
+  ``steps_per_sample`` steps of ``dt`` per observed sample (one by default).
+  The equations are *not* restated here: each step calls the model's own
+  ``dfun`` (:meth:`~braintwin.models.base.Model.evaluate` with ``jax.numpy``),
+  the coupling's ``pre``/``post`` and the shared scheme
+  :func:`braintwin.simulate.integrators.step`.
+* **Observation.**  The SEEG log-power envelope of contact ``c`` at sample ``t``
+
+  .. math:: \mu_{tc} = a \log \sum_i G_{ci}\, e^{x_{ti}} + b, \qquad
+            y_{tc} \sim \mathcal N(\mu_{tc}, \varepsilon^2)
+
+  with a monopolar gain ``G`` (the forward model of
+  :func:`braintwin.features.vep_observation`).
+* **Priors** (all sampled as standard normals ``*_star``, non-centred):
+
+  - ``x0 = lo + (hi - lo) * sigmoid(u)``, ``u = u_loc + u_scale * V @ x0_star``
+    where ``V`` are the eigenvectors of ``G^T G`` (as the authors' Stan models
+    do): a logit-normal prior bounded to ``[lo, hi] = [-4, -1]``, median
+    ``x0_loc``;
+  - ``K``, amplitude ``a`` and noise ``eps``: log-normal around their location;
+  - offset ``b``: normal;
+  - initial state ``x(0), z(0)``: normal per region, also rotated by ``V``.
+
+  The rotation by the orthogonal ``V`` leaves the prior unchanged; it aligns
+  the sampled coordinates with the directions the gain observes well or badly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+import numpy as np
+
+from ..errors import InputError
+from ..models import VEP2D
+from ..models.coupling import Difference
+
+__all__ = [
+    "VEPPriors",
+    "VEPProblem",
+    "make_forward",
+    "simulate_sources",
+    "seeg_envelope",
+    "vep_model",
+    "X0_CRITICAL",
+    "SAFE_BOUNDS",
+    "eigenbasis",
+    "critical_x0",
+    "unconstrain",
+    "constrain",
+]
+
+#: The EZ threshold of the Bayesian VEP at ``I1 = 3.1`` (Hashemi et al. 2020): regions with ``x0``
+#: above about -2.05 seize on their own (the exact saddle-node value is :func:`critical_x0`, -2.062).
+X0_CRITICAL = -2.05
+
+
+def critical_x0(I1: float = 3.1) -> float:
+    """Exact excitability at which an isolated VEP2D region loses its resting state.
+
+    The resting point disappears (saddle-node) where the ``z`` nullcline
+    ``z = 4 (x - x0)`` touches the lower knee of the ``x`` nullcline
+    ``z = 1 + I1 - x^3 - 2 x^2`` at ``x = -4/3``:
+    ``x0c = -4/3 - (1 + I1 + 64/27 - 32/9) / 4`` (-2.0620 at ``I1 = 3.1``).
+    """
+    xk = -4.0 / 3.0
+    return float(xk - (1.0 + I1 - xk ** 3 - 2.0 * xk ** 2) / 4.0)
+
+
+@dataclass(frozen=True)
+class VEPPriors:
+    """Priors of the Bayesian VEP (Hashemi et al. 2020, weakly informative).
+
+    Attributes
+    ----------
+    x0_bounds : (float, float)
+        Hard bounds of the excitability ``x0`` (logit-normal prior).
+    x0_loc : float
+        Prior median of ``x0``.
+    x0_scale : float
+        Standard deviation of the logit of ``(x0 - lo) / (hi - lo)``.
+    K_loc, K_scale : float
+        Median and log-standard deviation of the global coupling ``K``.
+    amp_loc, amp_scale : float
+        Median and log-standard deviation of the amplitude.
+    offset_loc : float or None
+        Mean of the offset; ``None``: from the data (the observed baseline minus the
+        envelope of the prior initial state).
+    offset_scale : float
+        Standard deviation of the offset.
+    eps_loc, eps_scale : float
+        Median and log-standard deviation of the measurement noise.
+    x_init_loc, x_init_scale, z_init_loc, z_init_scale : float
+        Normal priors of the initial state of every region.
+    """
+
+    x0_bounds: tuple[float, float] = (-4.0, -1.0)
+    x0_loc: float = -3.0
+    x0_scale: float = 1.5
+    K_loc: float = 0.1
+    K_scale: float = 1.0
+    amp_loc: float = 1.0
+    amp_scale: float = 0.5
+    offset_loc: float | None = None
+    offset_scale: float = 1.0
+    eps_loc: float = 0.1
+    eps_scale: float = 1.0
+    x_init_loc: float = -2.0
+    x_init_scale: float = 0.3
+    z_init_loc: float = 4.0
+    z_init_scale: float = 0.3
+
+    def __post_init__(self):
+        lo, hi = self.x0_bounds
+        if not lo < self.x0_loc < hi:
+            raise InputError(f"x0_loc {self.x0_loc} must lie inside the bounds {self.x0_bounds}", source="VEPPriors", field="x0_loc")
+        for k in ("x0_scale", "K_loc", "K_scale", "amp_loc", "amp_scale", "offset_scale", "eps_loc", "eps_scale",
+                  "x_init_scale", "z_init_scale"):
+            v = getattr(self, k)
+            if not (np.isfinite(v) and v > 0):
+                raise InputError(f"must be a positive number, got {v!r}", source="VEPPriors", field=k)
+
+    def replace(self, **changes) -> "VEPPriors":
+        """A copy with some priors changed."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def u_loc(self) -> float:
+        lo, hi = self.x0_bounds
+        p = (self.x0_loc - lo) / (hi - lo)
+        return float(np.log(p / (1.0 - p)))
+
+    def prior_sd(self) -> dict[str, float]:
+        """Approximate prior standard deviations of the scalar parameters (for shrinkage)."""
+        lo, hi = self.x0_bounds
+        rng = np.random.default_rng(0)
+        u = self.u_loc + self.x0_scale * rng.standard_normal(200_000)
+        x0 = lo + (hi - lo) / (1.0 + np.exp(-u))
+        ln = lambda m, s: float(m * np.sqrt((np.exp(s * s) - 1.0) * np.exp(s * s)))  # noqa: E731
+        return {
+            "x0": float(x0.std()),
+            "K": ln(self.K_loc, self.K_scale),
+            "amplitude": ln(self.amp_loc, self.amp_scale),
+            "offset": float(self.offset_scale),
+            "eps": ln(self.eps_loc, self.eps_scale),
+        }
+
+
+def eigenbasis(gain: np.ndarray) -> np.ndarray:
+    """Eigenvectors of ``G^T G`` (columns, by decreasing eigenvalue): the non-centring basis.
+
+    Signs are fixed (largest entry of each vector positive) so the basis is deterministic.
+    """
+    G = np.asarray(gain, float)
+    w, V = np.linalg.eigh(G.T @ G)
+    V = V[:, np.argsort(w)[::-1]]
+    s = np.sign(V[np.argmax(np.abs(V), axis=0), np.arange(V.shape[1])])
+    return V * np.where(s == 0, 1.0, s)
+
+
+@dataclass
+class VEPProblem:
+    """Everything the NumPyro model needs, checked once.
+
+    Attributes
+    ----------
+    observation : ndarray (n_times, n_contacts)
+        The SEEG log-power envelope (sample ``t`` at time ``(t + 1) * steps_per_sample * dt``).
+    gain : ndarray (n_contacts, n_regions)
+        Monopolar gain, non-negative.
+    weights : ndarray (n_regions, n_regions)
+        Structural weights ``w_ij`` (target ``i``, source ``j``), as the engines use them.
+    dt : float
+        Heun step (model time units).
+    steps_per_sample : int
+        Heun steps per observed sample.
+    tau0, I1 : float
+        Fixed VEP2D parameters.
+    priors : VEPPriors
+    labels : tuple of str
+        Region labels.
+    """
+
+    observation: np.ndarray
+    gain: np.ndarray
+    weights: np.ndarray
+    dt: float = 0.25
+    steps_per_sample: int = 1
+    tau0: float = 20.0
+    I1: float = 3.1
+    priors: VEPPriors = field(default_factory=VEPPriors)
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        y = np.asarray(self.observation, float)
+        G = np.asarray(self.gain, float)
+        W = np.asarray(self.weights, float)
+        src = "VEP problem"
+        if y.ndim != 2:
+            raise InputError(f"observation must be (n_times, n_contacts), got shape {y.shape}", source=src, field="observation")
+        if G.ndim != 2 or G.shape[0] != y.shape[1]:
+            raise InputError(f"gain must be (n_contacts={y.shape[1]}, n_regions), got shape {G.shape}", source=src, field="gain")
+        if W.shape != (G.shape[1], G.shape[1]):
+            raise InputError(f"weights must be ({G.shape[1]}, {G.shape[1]}) to match the gain's regions, got {W.shape}", source=src, field="weights")
+        if not np.all(np.isfinite(y)):
+            raise InputError(f"observation has {int((~np.isfinite(y)).sum())} non-finite values", source=src, field="observation")
+        if not np.all(np.isfinite(G)) or np.any(G < 0) or np.any(~(G > 0).any(axis=1)):
+            raise InputError("gain must be finite, non-negative, with a positive entry in every row (monopolar)", source=src, field="gain")
+        if not np.all(np.isfinite(W)) or np.any(W < 0):
+            raise InputError("weights must be finite and non-negative", source=src, field="weights")
+        if not (self.dt > 0 and np.isfinite(self.dt)):
+            raise InputError(f"dt must be > 0, got {self.dt}", source=src, field="dt")
+        if int(self.steps_per_sample) < 1:
+            raise InputError(f"steps_per_sample must be >= 1, got {self.steps_per_sample}", source=src, field="steps_per_sample")
+        if not self.tau0 > 0:
+            raise InputError(f"tau0 must be > 0, got {self.tau0}", source=src, field="tau0")
+        self.observation, self.gain, self.weights = y, G, W
+        self.steps_per_sample = int(self.steps_per_sample)
+        if not self.labels:
+            self.labels = tuple(f"region{i}" for i in range(G.shape[1]))
+        if len(self.labels) != G.shape[1]:
+            raise InputError(f"{len(self.labels)} labels for {G.shape[1]} regions", source=src, field="labels")
+        self.basis = eigenbasis(G)
+
+    @property
+    def n_times(self) -> int:
+        return self.observation.shape[0]
+
+    @property
+    def n_contacts(self) -> int:
+        return self.observation.shape[1]
+
+    @property
+    def n_regions(self) -> int:
+        return self.gain.shape[1]
+
+    @property
+    def times(self) -> np.ndarray:
+        """Time of each observed sample (model time units)."""
+        return (np.arange(self.n_times) + 1) * self.steps_per_sample * self.dt
+
+    def offset_loc(self) -> float:
+        """Prior mean of the offset: from the priors, else from the data's first samples."""
+        if self.priors.offset_loc is not None:
+            return float(self.priors.offset_loc)
+        k = max(1, self.n_times // 10)
+        x = np.full(self.n_regions, self.priors.x_init_loc)
+        base = np.log(np.exp(x) @ self.gain.T)
+        return float(np.median(self.observation[:k]) - self.priors.amp_loc * np.median(base))
+
+
+# ---------------------------------------------------------------------------
+# forward model (JAX)
+
+
+#: Guard-rail bounds of the VEP2D state (x, z) used during inference: never reached by the
+#: dynamics for x0 in [-5, 0] and K >= 0, they keep a wild proposal (huge K, tiny tau0) finite.
+SAFE_BOUNDS = ((-8.0, -20.0), (8.0, 30.0))
+
+
+def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 1, model=None, coupling=None, unroll: int = 1,
+                 safe_bounds=None):
+    """The ODE forward model: ``forward(x0, K, tau0, I1, init) -> x (n_samples, n_regions)``.
+
+    Built from the model's ``dfun`` (:meth:`Model.evaluate` with ``jax.numpy``),
+    the coupling's ``pre``/``post`` and TVB's Heun scheme
+    (:func:`braintwin.simulate.integrators.step`, coupling held through the
+    step), with no delays and no noise, so it equals ``bt.simulate(...,
+    delays=False, method="heun")`` with a ``subsample`` monitor every
+    ``steps_per_sample * dt``.
+
+    Parameters
+    ----------
+    weights : array (n_regions, n_regions)
+    dt : float
+        Integration step.
+    n_samples : int
+        Number of recorded samples.
+    steps_per_sample : int
+        Heun steps between samples.
+    model : Model, optional
+        Default :class:`~braintwin.models.VEP2D` (``x0``, ``K``, ``tau0``, ``I1``
+        must be its parameters).
+    coupling : Coupling, optional
+        Default ``Difference(a=1)``.
+    unroll : int
+        Loop unrolling of the time scan (speed only).
+    safe_bounds : (lower, upper) per state variable, optional
+        Clamp the state after each Heun stage (as model state bounds are).  The
+        inference uses :data:`SAFE_BOUNDS`, far outside the dynamics, so that
+        an extreme proposal of the sampler gives a finite (very unlikely)
+        trajectory instead of NaN; ``None`` (default) integrates exactly as
+        ``bt.simulate``.
+
+    Returns
+    -------
+    callable
+        Pure JAX function ``forward(x0, K, tau0, I1, init)``: ``x0`` (n_regions,),
+        scalars ``K, tau0, I1``, ``init`` (n_state, n_regions); returns the first
+        state variable ``(n_samples, n_regions)``.  Differentiable and vmappable.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from ..models.base import Vars
+    from ..simulate.integrators import step as integrate
+
+    model = VEP2D() if model is None else model
+    coupling = Difference(a=1.0) if coupling is None else coupling
+    names = model.parameter_names
+    for k in ("x0", "K", "tau0", "I1"):
+        if k not in names:
+            raise InputError(f"{model.name} has no parameter {k!r}", source=model.name, field="model")
+    W = np.asarray(weights, float)
+    wsum_np = W.sum(axis=1)
+    cidx = [model.state_names.index(v) for v in model.coupling_vars]
+    cpar = Vars(**coupling.values)
+    lo_np, hi_np = model.state_bounds()
+    if safe_bounds is not None:  # guard rails far outside any physiological state: a wild draw cannot overflow to NaN
+        lo_np = np.maximum(lo_np, np.asarray(safe_bounds[0], float))
+        hi_np = np.minimum(hi_np, np.asarray(safe_bounds[1], float))
+    defaults = {p.name: float(p.default) for p in model.parameters}
+    dt = float(dt)
+    n_samples, steps = int(n_samples), int(steps_per_sample)
+
+    def forward(x0, K, tau0, I1, init):
+        Wj = jnp.asarray(W, dtype=init.dtype)
+        wsum = jnp.asarray(wsum_np, dtype=init.dtype)
+        lo = jnp.asarray(lo_np, dtype=init.dtype)[:, None]
+        hi = jnp.asarray(hi_np, dtype=init.dtype)[:, None]
+        n = init.shape[-1]
+        given = {"x0": x0, "K": K, "tau0": tau0, "I1": I1}
+        p = jnp.stack([jnp.broadcast_to(jnp.asarray(given.get(k, defaults[k]), dtype=init.dtype), (n,)) for k in names])
+
+        def one_step(y):
+            xc = tuple(y[i] for i in cidx)
+            h = coupling.pre(xc, cpar, jnp)
+            gx = tuple(Wj @ hk for hk in h)
+            c = coupling.post(gx, xc, wsum, cpar, jnp)
+            f = lambda s: model.evaluate(s, c, p, m=jnp)  # noqa: E731
+            return integrate("heun", f, y, dt, 0.0, lo, hi, jnp)
+
+        if safe_bounds is not None:
+            y0 = jnp.clip(init, lo, hi)
+        else:
+            y0 = init
+
+        def sample(y, _):
+            if steps == 1:
+                y = one_step(y)
+            else:
+                y = jax.lax.fori_loop(0, steps, lambda _, s: one_step(s), y)
+            return y, y[0]
+
+        _, xs = jax.lax.scan(sample, y0, None, length=n_samples, unroll=unroll)
+        return xs
+
+    return forward
+
+
+def seeg_envelope(x, gain, amplitude, offset):
+    """JAX version of :func:`braintwin.features.vep_observation`: ``a log(G e^x) + b``.
+
+    Stable log-sum-exp over regions; ``x`` (..., n_times, n_regions), ``gain``
+    (n_contacts, n_regions) non-negative.
+    """
+    import jax.numpy as jnp
+
+    m = jnp.max(x, axis=-1, keepdims=True)
+    s = jnp.exp(x - m) @ jnp.asarray(gain, dtype=x.dtype).T
+    return amplitude * (jnp.log(s) + m) + offset
+
+
+def simulate_sources(problem: VEPProblem, params: dict, *, n_samples: int | None = None, unroll: int = 1):
+    """Source activity ``x (n_samples, n_regions)`` of a parameter set (NumPy in, NumPy out)."""
+    import jax.numpy as jnp
+
+    n = problem.n_times if n_samples is None else int(n_samples)
+    fwd = make_forward(problem.weights, dt=problem.dt, n_samples=n, steps_per_sample=problem.steps_per_sample, unroll=unroll)
+    init = jnp.stack([jnp.asarray(params["x_init"]), jnp.asarray(params["z_init"])])
+    return np.asarray(fwd(jnp.asarray(params["x0"]), params["K"], problem.tau0, problem.I1, init))
+
+
+# ---------------------------------------------------------------------------
+# the NumPyro model
+
+
+def vep_model(problem: VEPProblem, forward=None, observed: bool = True):
+    """NumPyro model of the Bayesian VEP (see the module docstring).
+
+    Parameters
+    ----------
+    problem : VEPProblem
+    forward : callable, optional
+        Forward model from :func:`make_forward` (built from ``problem`` if omitted;
+        pass it to reuse one across calls).
+    observed : bool
+        Condition on the observation (False: prior predictive).
+
+    Sample sites: ``x0_star`` (n_regions), ``x_init_star``, ``z_init_star``
+    (n_regions), ``K_star``, ``amp_star``, ``offset_star``, ``eps_star``
+    (scalars), all standard normal.  Deterministic sites: ``x0``, ``x_init``,
+    ``z_init``, ``K``, ``amplitude``, ``offset``, ``eps``.
+    """
+    import jax.numpy as jnp
+    import numpyro
+    import numpyro.distributions as dist
+
+    pr = problem.priors
+    n = problem.n_regions
+    if forward is None:
+        forward = make_forward(problem.weights, dt=problem.dt, n_samples=problem.n_times, steps_per_sample=problem.steps_per_sample,
+                               safe_bounds=SAFE_BOUNDS)
+    V = jnp.asarray(problem.basis)
+    lo, hi = pr.x0_bounds
+    std = dist.Normal(0.0, 1.0)
+    x0_star = numpyro.sample("x0_star", std.expand([n]).to_event(1))
+    xi_star = numpyro.sample("x_init_star", std.expand([n]).to_event(1))
+    zi_star = numpyro.sample("z_init_star", std.expand([n]).to_event(1))
+    K_star = numpyro.sample("K_star", std)
+    amp_star = numpyro.sample("amp_star", std)
+    off_star = numpyro.sample("offset_star", std)
+    eps_star = numpyro.sample("eps_star", std)
+
+    u = pr.u_loc + pr.x0_scale * (V @ x0_star)
+    x0 = numpyro.deterministic("x0", lo + (hi - lo) * _sigmoid(u))
+    x_init = numpyro.deterministic("x_init", pr.x_init_loc + pr.x_init_scale * (V @ xi_star))
+    z_init = numpyro.deterministic("z_init", pr.z_init_loc + pr.z_init_scale * (V @ zi_star))
+    K = numpyro.deterministic("K", pr.K_loc * jnp.exp(pr.K_scale * K_star))
+    amp = numpyro.deterministic("amplitude", pr.amp_loc * jnp.exp(pr.amp_scale * amp_star))
+    off = numpyro.deterministic("offset", problem.offset_loc() + pr.offset_scale * off_star)
+    eps = numpyro.deterministic("eps", pr.eps_loc * jnp.exp(pr.eps_scale * eps_star))
+
+    x = forward(x0, K, problem.tau0, problem.I1, jnp.stack([x_init, z_init]))
+    mu = seeg_envelope(x, problem.gain, amp, off)
+    numpyro.sample("obs", dist.Normal(mu, eps).to_event(2), obs=jnp.asarray(problem.observation) if observed else None)
+
+
+def constrain(problem: VEPProblem, star: dict) -> dict:
+    """Physical parameters from the standard-normal sample sites (NumPy; inverse of :func:`unconstrain`)."""
+    pr = problem.priors
+    V = problem.basis
+    lo, hi = pr.x0_bounds
+    u = pr.u_loc + pr.x0_scale * (V @ np.asarray(star["x0_star"], float))
+    return {
+        "x0": lo + (hi - lo) / (1.0 + np.exp(-u)),
+        "x_init": pr.x_init_loc + pr.x_init_scale * (V @ np.asarray(star["x_init_star"], float)),
+        "z_init": pr.z_init_loc + pr.z_init_scale * (V @ np.asarray(star["z_init_star"], float)),
+        "K": float(pr.K_loc * np.exp(pr.K_scale * float(star["K_star"]))),
+        "amplitude": float(pr.amp_loc * np.exp(pr.amp_scale * float(star["amp_star"]))),
+        "offset": float(problem.offset_loc() + pr.offset_scale * float(star["offset_star"])),
+        "eps": float(pr.eps_loc * np.exp(pr.eps_scale * float(star["eps_star"]))),
+    }
+
+
+def unconstrain(problem: VEPProblem, values: dict) -> dict:
+    """The standard-normal sample sites (``*_star``) of physical parameter values.
+
+    Missing values take their prior median; ``x0`` is clipped just inside its bounds.
+    """
+    pr = problem.priors
+    V = problem.basis
+    n = problem.n_regions
+    lo, hi = pr.x0_bounds
+    span = hi - lo
+    x0 = np.clip(np.broadcast_to(np.asarray(values.get("x0", pr.x0_loc), float), (n,)), lo + 1e-6 * span, hi - 1e-6 * span)
+    u = np.log((x0 - lo) / (hi - x0))
+    xi = np.broadcast_to(np.asarray(values.get("x_init", pr.x_init_loc), float), (n,))
+    zi = np.broadcast_to(np.asarray(values.get("z_init", pr.z_init_loc), float), (n,))
+    return {
+        "x0_star": V.T @ ((u - pr.u_loc) / pr.x0_scale),
+        "x_init_star": V.T @ ((xi - pr.x_init_loc) / pr.x_init_scale),
+        "z_init_star": V.T @ ((zi - pr.z_init_loc) / pr.z_init_scale),
+        "K_star": np.log(float(values.get("K", pr.K_loc)) / pr.K_loc) / pr.K_scale,
+        "amp_star": np.log(float(values.get("amplitude", pr.amp_loc)) / pr.amp_loc) / pr.amp_scale,
+        "offset_star": (float(values.get("offset", problem.offset_loc())) - problem.offset_loc()) / pr.offset_scale,
+        "eps_star": np.log(float(values.get("eps", pr.eps_loc)) / pr.eps_loc) / pr.eps_scale,
+    }
+
+
+def _sigmoid(u):
+    """Logistic function (JAX)."""
+    import jax
+
+    return jax.nn.sigmoid(u)

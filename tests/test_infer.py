@@ -1,0 +1,156 @@
+"""Inference machinery: diagnostics against known values, MAP and NUTS on models with known posteriors."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numpyro")
+
+from braintwin.errors import BraintwinWarning, InputError
+from braintwin.infer import diagnose, ess, rhat, shrinkage, zscore
+
+
+def _ar1(rng, n_chains, n, rho):
+    x = np.empty((n_chains, n))
+    x[:, 0] = rng.standard_normal(n_chains)
+    e = rng.standard_normal((n_chains, n)) * np.sqrt(1 - rho ** 2)
+    for t in range(1, n):
+        x[:, t] = rho * x[:, t - 1] + e[:, t]
+    return x
+
+
+def test_rhat_of_iid_and_identical_chains_is_one():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 2000))
+    assert abs(float(rhat(x)) - 1.0) < 0.01
+    same = np.repeat(rng.standard_normal((1, 2000)), 4, axis=0)
+    assert abs(float(rhat(same)) - 1.0) < 0.01
+
+
+def test_rhat_of_shifted_chains_is_large():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 1000)) + np.arange(4)[:, None] * 1.0
+    assert float(rhat(x)) > 1.1
+
+
+def test_rhat_vectorised_over_parameters_and_constant_parameter():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((3, 500, 5))
+    x[..., 4] = 2.0  # a fixed parameter: R-hat 1 by convention, ESS = all draws
+    r = rhat(x)
+    assert r.shape == (5,)
+    assert np.all(np.abs(r - 1.0) < 0.02)
+    assert float(ess(x)[4]) == 1500
+
+
+def test_ess_of_iid_draws_is_n():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((4, 1000))
+    assert 3200 < float(ess(x)) < 4800
+
+
+def test_ess_of_ar1_matches_theory():
+    rng = np.random.default_rng(4)
+    rho = 0.8
+    x = _ar1(rng, 4, 5000, rho)
+    expected = 4 * 5000 * (1 - rho) / (1 + rho)
+    assert abs(float(ess(x)) / expected - 1.0) < 0.3
+
+
+def test_zscore_and_shrinkage_formulas():
+    rng = np.random.default_rng(5)
+    m, s, truth, prior_sd = 1.0, 0.5, 0.0, 2.0
+    post = m + s * rng.standard_normal((200_000, 3))
+    z = zscore(post, truth)
+    assert np.allclose(z, abs(m - truth) / s, rtol=0.02)
+    sh = shrinkage(post, prior_sd)
+    assert np.allclose(sh, 1 - s ** 2 / prior_sd ** 2, atol=0.01)
+    # the formulas exactly, on a tiny sample
+    d = np.array([1.0, 2.0, 3.0, 6.0])
+    assert zscore(d, 0.0) == pytest.approx(d.mean() / d.std(ddof=1))
+    assert shrinkage(d, 3.0) == pytest.approx(1 - d.var(ddof=1) / 9.0)
+
+
+def test_diagnose_flags_problems_and_reports():
+    rng = np.random.default_rng(6)
+    good = {"a": rng.standard_normal((4, 500, 3)), "b": rng.standard_normal((4, 500))}
+    d = diagnose(good, diverging=np.zeros((4, 500), bool), seconds=2.0, truth={"a": np.zeros(3)}, prior_sd={"a": 10.0})
+    assert d.ok and not d.problems
+    assert d.max_rhat() < 1.01 and d.min_ess() > 1000
+    assert d.ess_per_second == pytest.approx(d.min_ess() / 2.0)
+    assert set(d.zscore) == {"a"} and d.shrinkage["a"].shape == (3,)
+    text = d.summary()
+    assert "OK" in text and "a" in text
+    assert d.to_dict()["ok"] is True
+    from matplotlib.figure import Figure
+
+    assert isinstance(d.plot(), Figure)
+
+    bad = {"a": rng.standard_normal((4, 500)) + np.arange(4)[:, None]}
+    div = np.zeros((4, 500), bool)
+    div[0, :3] = True
+    d2 = diagnose(bad, diverging=div)
+    assert not d2.ok
+    assert any("divergent" in p for p in d2.problems)
+    assert any("R-hat of a" in p for p in d2.problems)
+    assert "FAILED" in d2.summary()
+    with pytest.warns(BraintwinWarning, match="diagnostics failed"):
+        d2.warn("test fit")
+
+
+def test_diagnose_input_errors():
+    with pytest.raises(InputError, match="n_chains, n_draws"):
+        rhat(np.zeros(10))
+    with pytest.raises(InputError, match="no parameters"):
+        diagnose({})
+
+
+def _gauss_model(y, prior_sd):
+    import numpyro
+    import numpyro.distributions as dist
+
+    mu = numpyro.sample("mu", dist.Normal(0.0, prior_sd).expand([2]).to_event(1))
+    numpyro.sample("y", dist.Normal(mu, 1.0).to_event(1), obs=y)
+
+
+def test_find_map_and_nuts_on_a_conjugate_model():
+    """Normal prior, normal likelihood: the posterior is known in closed form."""
+    import jax.numpy as jnp
+
+    from braintwin.infer import find_map, potential_of, run_nuts, x64
+
+    rng = np.random.default_rng(7)
+    y = rng.normal([1.0, -2.0], 1.0, size=(20, 2))
+    prior_sd = 3.0
+    prec = 1 / prior_sd ** 2 + len(y)
+    post_mean, post_sd = y.sum(0) / prec, np.sqrt(1 / prec)
+    with x64():
+        flat = potential_of(_gauss_model, (jnp.asarray(y), prior_sd))
+        m = find_map(flat, starts=2)
+        assert np.allclose(m.z, post_mean, atol=1e-4)
+        res = run_nuts(_gauss_model, (jnp.asarray(y), prior_sd), num_chains=2, num_warmup=200, num_samples=600, seed=1,
+                       truth={"mu": np.array([1.0, -2.0])}, prior_sd={"mu": prior_sd}, chain_method="vectorized")
+    mu = res.flat("mu")
+    assert mu.shape == (1200, 2)
+    assert np.allclose(mu.mean(0), post_mean, atol=4 * post_sd / np.sqrt(200))
+    assert np.allclose(mu.std(0), post_sd, rtol=0.15)
+    d = res.diagnostics
+    assert d.ok, d.summary()
+    assert d.divergences == 0
+    assert d.max_rhat("mu") <= 1.01
+    assert d.shrinkage["mu"].min() > 0.9
+    for k in ("map", "compile", "warmup", "sampling", "total"):
+        assert res.timings[k] >= 0
+    assert res.inverse_mass_matrix.shape == (2, 2)
+
+
+def test_run_nuts_input_errors():
+    from braintwin.infer import run_nuts
+
+    with pytest.raises(InputError, match="mass"):
+        run_nuts(_gauss_model, (np.zeros((3, 2)), 1.0), mass="bogus")
+    with pytest.raises(InputError, match="num_samples"):
+        run_nuts(_gauss_model, (np.zeros((3, 2)), 1.0), num_samples=2)
