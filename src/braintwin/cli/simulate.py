@@ -18,8 +18,8 @@ CONFIG_KEYS = {
 }
 
 
-def load_config(path: Path) -> dict:
-    """Read and check a simulation TOML file; errors name the file and the key."""
+def load_config(path: Path, allowed: set[str] = CONFIG_KEYS) -> dict:
+    """Read a TOML file and check its keys against ``allowed``; errors name the file and the key."""
     try:
         with open(path, "rb") as f:
             cfg = tomllib.load(f)
@@ -27,9 +27,9 @@ def load_config(path: Path) -> dict:
         raise InputError("file not found", source=str(path)) from None
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"invalid TOML ({e})", source=str(path)) from None
-    unknown = sorted(set(cfg) - CONFIG_KEYS)
+    unknown = sorted(set(cfg) - allowed)
     if unknown:
-        raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(CONFIG_KEYS))}", source=str(path), field=unknown[0])
+        raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}", source=str(path), field=unknown[0])
     for key, typ in (("params", dict), ("coupling", (dict, str)), ("monitors", list), ("outputs", list), ("observe", list)):
         if key in cfg and not isinstance(cfg[key], typ):
             raise InputError(f"expected a {'table' if typ is dict else 'list'}", source=str(path), field=key)

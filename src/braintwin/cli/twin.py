@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 from typing import List, Optional
 
@@ -23,16 +22,9 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
     """Build an epilepsy twin from a person's SEEG (data + connectome + Bayesian VEP fit -> twin file)."""
     from .vep import _devices
 
-    try:
-        with open(config, "rb") as f:
-            cfg = tomllib.load(f)
-    except FileNotFoundError:
-        raise InputError("file not found", source=str(config)) from None
-    except tomllib.TOMLDecodeError as e:
-        raise InputError(f"invalid TOML ({e})", source=str(config)) from None
-    unknown = sorted(set(cfg) - BUILD_KEYS)
-    if unknown:
-        raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(BUILD_KEYS))}", source=str(config), field=unknown[0])
+    from .simulate import load_config
+
+    cfg = load_config(config, BUILD_KEYS)
     for key in ("seeg", "connectome"):
         if key not in cfg:
             raise InputError(f"missing required key {key!r}", source=str(config), field=key)
