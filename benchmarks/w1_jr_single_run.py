@@ -39,7 +39,7 @@ def main():
     if want_peer():
         from tvb.simulator.lab import coupling, models
 
-        tsim = tvb_simulator(models.JansenRit(), coupling.SigmoidalJansenRit(a=np.r_[G]), np.array(NSIG)[:, None, None], DT, LENGTH)
+        tsim = tvb_simulator(models.JansenRit(), coupling.SigmoidalJansenRit(a=np.r_[G]), np.array(NSIG, float), DT, LENGTH)
         t0 = time.perf_counter()
         tsim.run()
         rec["tvb_numpy_seconds"] = round(time.perf_counter() - t0, 2)

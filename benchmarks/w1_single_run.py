@@ -43,7 +43,7 @@ def main():
         from tvb.simulator.lab import coupling, models
 
         tm = models.MontbrioPazoRoxin(tau=np.r_[1.0], Delta=np.r_[1.0], eta=np.r_[-5.0], J=np.r_[15.0])
-        tsim = tvb_simulator(tm, coupling.Linear(a=np.r_[G]), np.array(NSIG)[:, None, None], DT, LENGTH)
+        tsim = tvb_simulator(tm, coupling.Linear(a=np.r_[G]), np.array(NSIG, float), DT, LENGTH)
         t0 = time.perf_counter()
         tsim.run()
         rec["tvb_numpy_seconds"] = round(time.perf_counter() - t0, 2)
@@ -52,7 +52,7 @@ def main():
             from tvb.simulator.backend.nb_mpr import NbMPRBackend
 
             tsim = tvb_simulator(models.MontbrioPazoRoxin(tau=np.r_[1.0], Delta=np.r_[1.0], eta=np.r_[-5.0], J=np.r_[15.0]),
-                                 coupling.Linear(a=np.r_[G]), np.array(NSIG)[:, None, None], DT, LENGTH)
+                                 coupling.Linear(a=np.r_[G]), np.array(NSIG, float), DT, LENGTH)
             t0 = time.perf_counter()
             NbMPRBackend().run_sim(tsim, simulation_length=LENGTH)
             first_nb = time.perf_counter() - t0

@@ -59,7 +59,7 @@ def main():
         n_peer = 2
         t0 = time.perf_counter()
         for k in range(n_peer):
-            tsim = tvb_simulator(models.MontbrioPazoRoxin(), coupling.Linear(a=np.r_[rng.uniform()]), np.array(NSIG)[:, None, None], DT, LENGTH, seed=k)
+            tsim = tvb_simulator(models.MontbrioPazoRoxin(), coupling.Linear(a=np.r_[rng.uniform()]), np.array(NSIG, float), DT, LENGTH, seed=k)
             tsim.run()
         tvb_rate = n_peer / (time.perf_counter() - t0)
         rec["tvb_numpy_sims_per_second"] = round(tvb_rate, 3)
