@@ -22,8 +22,10 @@ from . import models
 from . import observe
 from . import features
 from .twin import Posterior, Twin, read_twin, write_twin
+from . import infer
 from . import whatif
 from . import report
+from . import vep
 from .simulate import (  # the function shadows the subpackage's name on purpose: bt.simulate(...)
     Simulation,
     read_simulation,
@@ -46,8 +48,10 @@ __all__ = [
     "Posterior",
     "read_twin",
     "write_twin",
+    "infer",
     "whatif",
     "report",
+    "vep",
     "simulate",
     "simulate_batch",
     "Simulation",
