@@ -462,12 +462,7 @@ def read_h5(path: str | os.PathLike, *, warn: bool = True, allow_zero_lengths: b
             raise
         except _CORRUPT as e:
             raise InputError(f"unreadable HDF5 content ({type(e).__name__}: {e})", source=source, field="hdf5") from None
-    for key in ("weights", "tract_lengths"):
-        if key not in fields:
-            raise InputError(f"missing dataset {key!r}", source=source, field=key)
-    if "labels" in fields:
-        fields["labels"] = _text_array(fields["labels"], source=source, field="region_labels")
-    return Connectome(**fields, source=source, allow_zero_lengths=allow_zero_lengths, warn=warn)
+    return _from_fields(fields, source, "dataset", "region_labels", warn=warn, allow_zero_lengths=allow_zero_lengths)
 
 
 def read_npz(path: str | os.PathLike, *, warn: bool = True, allow_zero_lengths: bool = False) -> Connectome:
@@ -504,11 +499,16 @@ def read_npz(path: str | os.PathLike, *, warn: bool = True, allow_zero_lengths: 
         raise
     except _CORRUPT as e:
         raise InputError(f"not a valid .npz file ({type(e).__name__}: {e})", source=source, field="npz") from None
+    return _from_fields(fields, source, "array", "labels", warn=warn, allow_zero_lengths=allow_zero_lengths)
+
+
+def _from_fields(fields: dict, source: str, what: str, labels_field: str, *, warn: bool, allow_zero_lengths: bool) -> Connectome:
+    """A Connectome from arrays read out of a container file (h5, npz): required fields, decoded labels."""
     for key in ("weights", "tract_lengths"):
         if key not in fields:
-            raise InputError(f"missing array {key!r}", source=source, field=key)
+            raise InputError(f"missing {what} {key!r}", source=source, field=key)
     if "labels" in fields:
-        fields["labels"] = _text_array(fields["labels"], source=source, field="labels")
+        fields["labels"] = _text_array(fields["labels"], source=source, field=labels_field)
     return Connectome(**fields, source=source, allow_zero_lengths=allow_zero_lengths, warn=warn)
 
 
