@@ -18,13 +18,17 @@ model:
   input file, timestamps of creation and of each update).
 
 Hooks for later stages: :attr:`Twin.posterior` may be replaced (validated), and
-:meth:`Twin.add_update` appends to :attr:`Twin.history`; updating a twin with
-new recordings, predictions and reports live in later stages.
+:meth:`Twin.add_update` appends to :attr:`Twin.history`.  :meth:`Twin.update`
+re-fits the twin on a new recording with the procedure its posterior names
+(``posterior.info["updater"]``, e.g. the Bayesian VEP's
+:func:`braintwin.vep.workflow.update_twin`), so the twin stage needs no
+knowledge of any workflow.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -337,6 +341,53 @@ class Twin:
         what = what or f"posterior: {posterior.method}, {posterior.n_draws} draws"
         return self.add_update(what, config=config, seeds=seeds, inputs=inputs)
 
+    def update(self, new_data: Any, **kwargs: Any) -> Any:
+        """Update the twin with a new recording of the same person: re-run its fit on it.
+
+        A twin mirrors its person.  The fit that made the current posterior is
+        run again on ``new_data``, with the person-level parameters' prior set
+        to a density fitted to the current posterior and each recording's own
+        parameters back at their original priors; the posterior is replaced and
+        the update is appended to :attr:`history`.  Which fit is run is recorded
+        with the posterior (``posterior.info["updater"]``, a
+        ``"braintwin.<module>:<function>"`` reference set by the workflow that
+        built the twin), so any posterior, from NUTS or an amortised estimator,
+        plugs in the same way.
+
+        Parameters
+        ----------
+        new_data : array or mapping
+            The new recording's data (for an epilepsy twin, the SEEG log-power
+            envelope ``(n_times, n_contacts)``).
+        **kwargs
+            Passed to the updater (e.g. ``num_samples``, ``progress``).
+
+        Returns
+        -------
+        object
+            The updater's fit result (e.g. a :class:`braintwin.vep.VEPFit`,
+            with its diagnostics).
+
+        Raises
+        ------
+        InputError
+            If the twin has no posterior, or its posterior names no updater.
+
+        Examples
+        --------
+        >>> fit = twin.update(new_envelope, progress=True)  # doctest: +SKIP
+        >>> twin.history[-1]["what"]  # doctest: +SKIP
+        'update 1: new SEEG recording (150 samples), prior fitted to the posterior'
+        """
+        if self.posterior is None:
+            raise InputError("the twin has no posterior yet: fit it before updating", field="posterior")
+        spec = self.posterior.info.get("updater")
+        if not isinstance(spec, str) or not spec:
+            raise InputError(
+                f"this twin's posterior ({self.posterior.method}) does not say how to re-fit it "
+                "(posterior.info['updater'] is missing)", field="posterior.info.updater")
+        return _resolve_updater(spec)(self, new_data, **kwargs)
+
     # ------------------------------------------------------------ validation
     def validate(self) -> "Twin":
         """Check every part again (after in-place edits), canonicalising stored values.
@@ -561,6 +612,22 @@ class Twin:
 
 
 # ---------------------------------------------------------------- helpers
+def _resolve_updater(spec: str):
+    """The function named ``"braintwin.<module>:<function>"`` (only braintwin's own code is ever imported)."""
+    module, _, name = spec.partition(":")
+    if not (module == "braintwin" or module.startswith("braintwin.")) or not name.isidentifier():
+        raise InputError(f"updater {spec!r} is not a braintwin function ('braintwin.<module>:<function>')",
+                         field="posterior.info.updater")
+    try:
+        fn = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        raise InputError(f"updater {spec!r} cannot be loaded ({e}); is the extra it needs installed?",
+                         field="posterior.info.updater") from None
+    if not callable(fn):
+        raise InputError(f"updater {spec!r} is not callable", field="posterior.info.updater")
+    return fn
+
+
 def _model_values(model: Model) -> dict[str, Any]:
     return {k: (np.asarray(v, dtype=float) if np.ndim(v) else float(v)) for k, v in model.values.items()}
 

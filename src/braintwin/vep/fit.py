@@ -32,7 +32,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import InputError
-from .model import X0_CRITICAL, VEPPriors, VEPProblem, make_forward, seeg_envelope, SAFE_BOUNDS, unconstrain, vep_model
+from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, recording_suffix, seeg_envelope,
+                    unconstrain, vep_model)
 
 __all__ = ["LabelTable", "VEPFit", "fit", "fit_patient", "initial_guess", "label_regions", "PZ_THRESHOLD"]
 
@@ -259,6 +260,8 @@ class VEPFit:
     truth : object, optional
         The synthetic patient when the truth is known.
     nuts : NUTSResult
+    problems : list of VEPProblem
+        Every recording of the fit, oldest first (``problem`` is the last).
     """
 
     problem: VEPProblem
@@ -269,6 +272,7 @@ class VEPFit:
     timings: dict
     nuts: Any = None
     truth: Any = None
+    problems: list = field(default_factory=list)
 
     @property
     def x0_samples(self) -> np.ndarray:
@@ -454,16 +458,21 @@ def fit(
     truth=None,
     labels: Sequence[str] | None = None,
     warn: bool = True,
+    person_prior: PersonPrior | None = None,
     **nuts_kwargs,
 ) -> VEPFit:
     """Infer each region's excitability from an SEEG envelope and label EZ / PZ / healthy.
 
     Parameters
     ----------
-    observation : array (n_times, n_contacts)
+    observation : array (n_times, n_contacts), or a list of them
         SEEG log-power envelope (e.g. :func:`braintwin.features.seeg_log_power`
-        of a recording, or a synthetic patient's observation).
-    gain : array (n_contacts, n_regions)
+        of a recording, or a synthetic patient's observation).  A list of
+        recordings of the same person gives a joint fit: ``x0`` and ``K`` are
+        shared, every recording has its own initial state, amplitude, offset
+        and noise (see :func:`braintwin.vep.model.vep_model`); the labels and
+        the predictive check are those of the last recording.
+    gain : array (n_contacts, n_regions), or a list (one per recording)
         Monopolar gain (non-negative).
     connectome : Connectome or array (n_regions, n_regions)
         Structural weights, used as given (normalise first; the CLI divides by the
@@ -502,6 +511,11 @@ def fit(
         Region labels (default: the connectome's).
     warn : bool
         Warn when the diagnostics fail (the result is flagged either way).
+    person_prior : PersonPrior, optional
+        Prior of ``x0`` and ``K`` (default: from ``priors``); a twin update
+        passes a Gaussian fitted to its current posterior
+        (:meth:`PersonPrior.from_draws`); the MAP search then starts from its
+        centre, the current posterior mean (a warm start).
     **nuts_kwargs
         Passed to :func:`braintwin.infer.run_nuts` (e.g. ``target_accept_prob``,
         ``max_tree_depth``, ``mass``).
@@ -509,6 +523,7 @@ def fit(
     Returns
     -------
     VEPFit
+        With ``problems`` listing every recording's :class:`VEPProblem`.
     """
     import jax
     from jax.flatten_util import ravel_pytree
@@ -518,31 +533,54 @@ def fit(
     t_all = time.perf_counter()
     W = np.asarray(getattr(connectome, "weights", connectome), float)
     regs = tuple(labels) if labels is not None else tuple(getattr(connectome, "labels", ()) or ())
-    problem = VEPProblem(observation=observation, gain=gain, weights=W, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0,
-                         I1=I1, priors=priors or VEPPriors(), labels=regs)
+    obs_list = list(observation) if isinstance(observation, (list, tuple)) else [observation]
+    gains = list(gain) if isinstance(gain, (list, tuple)) else [gain] * len(obs_list)
+    if len(gains) != len(obs_list):
+        raise InputError(f"{len(gains)} gains for {len(obs_list)} recordings", source="VEP fit", field="gain")
+    problems: list[VEPProblem] = []
+    for y, g in zip(obs_list, gains):  # one person prior for all (the default depends on the first gain)
+        problems.append(VEPProblem(observation=y, gain=g, weights=W, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
+                                   priors=priors or VEPPriors(), labels=regs,
+                                   person_prior=problems[0].person_prior if problems else person_prior))
+    problem = problems[-1]
+    sfx = recording_suffix(len(problems) - 1)
     prior_sd = problem.priors.prior_sd()
+    if person_prior is not None:
+        x0_p, K_p = person_prior.sample_x0_K(20_000, problem.priors.x0_bounds, seed=seed)
+        prior_sd.update(x0=x0_p.std(axis=0), K=float(K_p.std()))
     truth_vals = truth.truth if truth is not None else None
+    if truth_vals is not None and len(problems) > 1:  # per-recording truths are not known for the others
+        truth_vals = {k: truth_vals[k] for k in ("x0", "K") if k in truth_vals}
+    diag_sites = ["x0", "K"] + [k + recording_suffix(r) for r in range(len(problems)) for k in DIAG_SITES[2:]]
     with x64():
-        fwd = make_forward(problem.weights, dt=problem.dt, n_samples=problem.n_times, steps_per_sample=problem.steps_per_sample,
-                           safe_bounds=SAFE_BOUNDS)
-        inits = []
-        if data_init:
-            for g in initial_guess(problem):
-                star = unconstrain(problem, g)
-                import jax.numpy as jnp
+        import jax.numpy as jnp
 
-                inits.append(np.asarray(ravel_pytree({k: jnp.asarray(v, dtype=jnp.float64) for k, v in star.items()})[0]))
+        fwds = [make_forward(p.weights, dt=p.dt, n_samples=p.n_times, steps_per_sample=p.steps_per_sample, safe_bounds=SAFE_BOUNDS)
+                for p in problems]
+        guesses = initial_guess(problem) if data_init else []
+        inits = []
+        for g in guesses:
+            star = {}
+            for r, p in enumerate(problems):
+                # data-driven offsets are per recording; x0/K come from the guess
+                own = {k: v for k, v in g.items() if k in ("x0", "K")}
+                if "offset" in g and p is problem:
+                    own["offset"] = g["offset"]
+                star.update(unconstrain(p, own, recording_suffix(r)))
+            inits.append(np.asarray(ravel_pytree({k: jnp.asarray(v, dtype=jnp.float64) for k, v in star.items()})[0]))
         res = run_nuts(
-            vep_model, (problem, fwd), num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples, seed=seed,
+            vep_model, (problems if len(problems) > 1 else problem, fwds if len(problems) > 1 else fwds[0]),
+            num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples, seed=seed,
             map_starts=map_starts + len(inits), map_inits=inits, chain_method=chain_method, progress=progress,
-            diagnose_sites=DIAG_SITES, truth=truth_vals, prior_sd=prior_sd, rhat_max=rhat_max, ess_min=ess_min, warn=False,
+            diagnose_sites=diag_sites, truth=truth_vals, prior_sd=prior_sd, rhat_max=rhat_max, ess_min=ess_min, warn=False,
             what="VEP fit", **nuts_kwargs,
         )
-        # posterior predictive simulations on thinned draws
+        # posterior predictive simulations on thinned draws of the last recording
         t0 = time.perf_counter()
         total = res.n_chains * res.n_draws
         take = np.linspace(0, total - 1, min(int(n_ppc), total)).astype(int)
-        draws = {k: res.flat(k)[take] for k in ("x0", "K", "x_init", "z_init", "amplitude", "offset", "eps")}
+        draws = {k: res.flat(k if k in ("x0", "K") else k + sfx)[take]
+                 for k in ("x0", "K", "x_init", "z_init", "amplitude", "offset", "eps")}
         x, xa, env, pred = _ppc_simulations(problem, draws, noise_seed=seed)
     seize_net = np.any(x > seizure_threshold, axis=1)
     seize_alone = np.any(xa > seizure_threshold, axis=1)
@@ -561,7 +599,7 @@ def fit(
     timings = dict(res.timings)
     timings["ppc"] = t_ppc
     timings["total"] = time.perf_counter() - t_all
-    out = VEPFit(problem, res.samples, table, res.diagnostics, ppc, timings, nuts=res, truth=truth)
+    out = VEPFit(problem, res.samples, table, res.diagnostics, ppc, timings, nuts=res, truth=truth, problems=problems)
     if warn:
         res.diagnostics.warn("VEP fit")
     return out

@@ -29,16 +29,26 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
   :func:`braintwin.features.vep_observation`).
 * **Priors** (all sampled as standard normals ``*_star``, non-centred):
 
-  - ``x0 = lo + (hi - lo) * sigmoid(u)``, ``u = u_loc + u_scale * V @ x0_star``
-    where ``V`` are the eigenvectors of ``G^T G`` (as the authors' Stan models
-    do): a logit-normal prior bounded to ``[lo, hi] = [-4, -1]``, median
-    ``x0_loc``;
-  - ``K``, amplitude ``a`` and noise ``eps``: log-normal around their location;
+  - the person-level parameters ``x0`` (per region) and ``K`` through
+    ``theta = (u_1 .. u_n, log K) = m + S @ (x0_star, K_star)`` with
+    ``x0 = lo + (hi - lo) * sigmoid(u)``: a logit-normal prior bounded to
+    ``[lo, hi] = [-4, -1]`` for ``x0``, log-normal for ``K``
+    (:class:`PersonPrior`).  By default ``m = (u_loc, .., log K_loc)`` and
+    ``S = diag(x0_scale V, K_scale)`` where ``V`` are the eigenvectors of
+    ``G^T G`` (as the authors' Stan models do); when a twin is updated with a
+    new recording, ``(m, S S^T)`` is instead a Gaussian fitted to the current
+    posterior (:meth:`PersonPrior.from_draws`);
+  - amplitude ``a`` and noise ``eps``: log-normal around their location;
   - offset ``b``: normal;
   - initial state ``x(0), z(0)``: normal per region, also rotated by ``V``.
 
   The rotation by the orthogonal ``V`` leaves the prior unchanged; it aligns
   the sampled coordinates with the directions the gain observes well or badly.
+
+* **Several recordings** (:func:`vep_model` given a list of problems): ``x0``
+  and ``K`` belong to the person and are shared; each recording ``r`` has its
+  own initial state, amplitude, offset and noise (sites suffixed ``_r`` for
+  ``r >= 1``) and its own likelihood ``obs_r``.
 """
 
 from __future__ import annotations
@@ -54,6 +64,7 @@ from ..models.coupling import Difference
 __all__ = [
     "VEPPriors",
     "VEPProblem",
+    "PersonPrior",
     "make_forward",
     "simulate_sources",
     "seeg_envelope",
@@ -64,6 +75,7 @@ __all__ = [
     "critical_x0",
     "unconstrain",
     "constrain",
+    "recording_suffix",
 ]
 
 #: The EZ threshold of the Bayesian VEP at ``I1 = 3.1`` (Hashemi et al. 2020): regions with ``x0``
@@ -162,6 +174,112 @@ class VEPPriors:
         }
 
 
+@dataclass
+class PersonPrior:
+    r"""Gaussian prior of the person-level parameters in their unconstrained coordinates.
+
+    ``theta = (u_1, ..., u_n, log K) ~ N(loc, scale @ scale.T)`` where
+    ``u_i = logit((x0_i - lo) / (hi - lo))`` maps the excitability of region
+    ``i`` from its bounds ``(lo, hi)`` to the real line, and ``K`` is the
+    global coupling.  The model samples ``star ~ N(0, I)`` and sets
+    ``theta = loc + scale @ star`` (non-centred), so any square root ``scale``
+    of the covariance works.
+
+    Attributes
+    ----------
+    loc : ndarray (n_regions + 1,)
+    scale : ndarray (n_regions + 1, n_regions + 1)
+    source : str
+        ``"priors"`` (the default prior of :class:`VEPPriors`) or
+        ``"posterior"`` (fitted to a posterior's draws, for an update).
+    """
+
+    loc: np.ndarray
+    scale: np.ndarray
+    source: str = "priors"
+
+    def __post_init__(self):
+        loc = np.asarray(self.loc, float)
+        S = np.asarray(self.scale, float)
+        if loc.ndim != 1 or S.shape != (loc.size, loc.size):
+            raise InputError(f"loc must be (d,) and scale (d, d); got {loc.shape} and {S.shape}", source="PersonPrior", field="scale")
+        if not (np.all(np.isfinite(loc)) and np.all(np.isfinite(S))):
+            raise InputError("loc and scale must be finite", source="PersonPrior", field="scale")
+        if abs(np.linalg.det(S)) < 1e-300 or np.linalg.matrix_rank(S) < loc.size:
+            raise InputError("scale must be invertible (a positive-definite covariance)", source="PersonPrior", field="scale")
+        self.loc, self.scale = loc, S
+
+    @property
+    def n_regions(self) -> int:
+        return self.loc.size - 1
+
+    @property
+    def cov(self) -> np.ndarray:
+        """Covariance ``scale @ scale.T`` of ``theta``."""
+        return self.scale @ self.scale.T
+
+    @classmethod
+    def default(cls, priors: "VEPPriors", basis: np.ndarray) -> "PersonPrior":
+        """The prior of :class:`VEPPriors`: ``u_i`` with median ``u_loc``, rotated by ``basis``; ``log K`` independent."""
+        n = basis.shape[0]
+        S = np.zeros((n + 1, n + 1))
+        S[:n, :n] = priors.x0_scale * np.asarray(basis, float)
+        S[n, n] = priors.K_scale
+        loc = np.concatenate([np.full(n, priors.u_loc), [np.log(priors.K_loc)]])
+        return cls(loc, S, "priors")
+
+    @classmethod
+    def from_draws(cls, x0, K, bounds: tuple[float, float] = (-4.0, -1.0)) -> "PersonPrior":
+        """A Gaussian fitted to posterior draws of ``x0`` (n_draws, n_regions) and ``K`` (n_draws,).
+
+        The draws are mapped to ``theta = (logit x0, log K)``; the mean and a
+        Ledoit-Wolf shrunk covariance (Ledoit & Wolf 2004, shrinkage towards
+        the diagonal) of ``theta`` define the Gaussian, whose Cholesky factor is
+        the ``scale``.  In these coordinates the posterior of the Bayesian VEP
+        is close to Gaussian (the logit removes the bounds), which is what makes
+        sequential updating agree with a joint fit of all recordings.
+        """
+        lo, hi = bounds
+        x0 = np.atleast_2d(np.asarray(x0, float))
+        K = np.asarray(K, float).reshape(-1)
+        if x0.shape[0] != K.size or x0.shape[0] < 3:
+            raise InputError(f"need matching draws of x0 and K (at least 3), got {x0.shape} and {K.shape}",
+                             source="PersonPrior", field="draws")
+        if np.any(K <= 0) or np.any(x0 <= lo) or np.any(x0 >= hi):
+            raise InputError(f"draws must satisfy K > 0 and {lo} < x0 < {hi}", source="PersonPrior", field="draws")
+        theta = np.column_stack([np.log((x0 - lo) / (hi - x0)), np.log(K)])
+        loc = theta.mean(axis=0)
+        cov = _ledoit_wolf(theta - loc)
+        return cls(loc, np.linalg.cholesky(cov), "posterior")
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (for a twin's posterior info)."""
+        return {"loc": self.loc.tolist(), "scale": self.scale.tolist(), "source": self.source}
+
+    @classmethod
+    def from_dict(cls, d) -> "PersonPrior":
+        return cls(np.asarray(d["loc"], float), np.asarray(d["scale"], float), str(d.get("source", "priors")))
+
+    def sample_x0_K(self, n: int, bounds: tuple[float, float], seed: int = 0):
+        """Draws of ``x0`` (n, n_regions) and ``K`` (n,) from this prior."""
+        lo, hi = bounds
+        th = self.loc + np.random.default_rng(seed).standard_normal((int(n), self.loc.size)) @ self.scale.T
+        return lo + (hi - lo) / (1.0 + np.exp(-th[:, :-1])), np.exp(th[:, -1])
+
+
+def _ledoit_wolf(X: np.ndarray) -> np.ndarray:
+    """Ledoit-Wolf covariance of centred rows ``X`` (n, d), shrunk towards ``mu I``; diagonal floor for safety."""
+    n, d = X.shape
+    S = X.T @ X / n
+    mu = np.trace(S) / d
+    delta = np.sum((S - mu * np.eye(d)) ** 2) / d
+    # sum_k ||x_k x_k^T - S||_F^2 = sum_k ||x_k||^4 - n ||S||_F^2
+    beta = min(delta, (np.sum(np.sum(X * X, axis=1) ** 2) - n * np.sum(S * S)) / (n * n * d))
+    shrink = beta / delta if delta > 0 else 1.0
+    C = shrink * mu * np.eye(d) + (1.0 - shrink) * S
+    return C + 1e-10 * max(mu, 1e-12) * np.eye(d)
+
+
 def eigenbasis(gain: np.ndarray) -> np.ndarray:
     """Eigenvectors of ``G^T G`` (columns, by decreasing eigenvalue): the non-centring basis.
 
@@ -195,6 +313,9 @@ class VEPProblem:
     priors : VEPPriors
     labels : tuple of str
         Region labels.
+    person_prior : PersonPrior, optional
+        Prior of ``x0`` and ``K``; default :meth:`PersonPrior.default` of ``priors``
+        (an update passes a Gaussian fitted to the current posterior).
     """
 
     observation: np.ndarray
@@ -206,6 +327,7 @@ class VEPProblem:
     I1: float = 3.1
     priors: VEPPriors = field(default_factory=VEPPriors)
     labels: tuple[str, ...] = ()
+    person_prior: PersonPrior | None = None
 
     def __post_init__(self):
         y = np.asarray(self.observation, float)
@@ -237,6 +359,10 @@ class VEPProblem:
         if len(self.labels) != G.shape[1]:
             raise InputError(f"{len(self.labels)} labels for {G.shape[1]} regions", source=src, field="labels")
         self.basis = eigenbasis(G)
+        if self.person_prior is None:
+            self.person_prior = PersonPrior.default(self.priors, self.basis)
+        elif not isinstance(self.person_prior, PersonPrior) or self.person_prior.n_regions != G.shape[1]:
+            raise InputError(f"person_prior must be a PersonPrior over {G.shape[1]} regions and K", source=src, field="person_prior")
 
     @property
     def n_times(self) -> int:
@@ -401,96 +527,138 @@ def simulate_sources(problem: VEPProblem, params: dict, *, n_samples: int | None
 # the NumPyro model
 
 
-def vep_model(problem: VEPProblem, forward=None, observed: bool = True):
+def recording_suffix(r: int) -> str:
+    """Suffix of recording ``r``'s sample sites: ``""`` for the first, ``"_r"`` after it."""
+    return "" if int(r) == 0 else f"_{int(r)}"
+
+
+def _as_problems(problem, forward):
+    probs = list(problem) if isinstance(problem, (list, tuple)) else [problem]
+    if not probs or not all(isinstance(p, VEPProblem) for p in probs):
+        raise InputError("expected a VEPProblem or a non-empty list of them", source="vep_model", field="problem")
+    n = probs[0].n_regions
+    for p in probs[1:]:
+        if p.n_regions != n or not np.array_equal(p.weights, probs[0].weights):
+            raise InputError("every recording of one person must share the regions and weights", source="vep_model", field="problem")
+    if forward is None:
+        fwds = [None] * len(probs)
+    else:
+        fwds = list(forward) if isinstance(forward, (list, tuple)) else [forward]
+    if len(fwds) != len(probs):
+        raise InputError(f"{len(fwds)} forward models for {len(probs)} recordings", source="vep_model", field="forward")
+    fwds = [f if f is not None else make_forward(p.weights, dt=p.dt, n_samples=p.n_times, steps_per_sample=p.steps_per_sample,
+                                                  safe_bounds=SAFE_BOUNDS) for p, f in zip(probs, fwds)]
+    return probs, fwds
+
+
+def vep_model(problem, forward=None, observed: bool = True):
     """NumPyro model of the Bayesian VEP (see the module docstring).
 
     Parameters
     ----------
-    problem : VEPProblem
-    forward : callable, optional
-        Forward model from :func:`make_forward` (built from ``problem`` if omitted;
-        pass it to reuse one across calls).
+    problem : VEPProblem or list of VEPProblem
+        One recording, or several recordings of one person (same regions and
+        weights; the person prior and the priors of ``x0``/``K`` come from the
+        first).
+    forward : callable or list of callables, optional
+        Forward model(s) from :func:`make_forward` (built from the problems if
+        omitted; pass them to reuse them across calls).
     observed : bool
         Condition on the observation (False: prior predictive).
 
-    Sample sites: ``x0_star`` (n_regions), ``x_init_star``, ``z_init_star``
-    (n_regions), ``K_star``, ``amp_star``, ``offset_star``, ``eps_star``
-    (scalars), all standard normal.  Deterministic sites: ``x0``, ``x_init``,
-    ``z_init``, ``K``, ``amplitude``, ``offset``, ``eps``.
+    Sample sites: ``x0_star`` (n_regions), ``K_star`` (the person-level
+    parameters, shared), and per recording ``r`` (suffix
+    :func:`recording_suffix`) ``x_init_star``, ``z_init_star`` (n_regions),
+    ``amp_star``, ``offset_star``, ``eps_star``, all standard normal.
+    Deterministic sites: ``x0``, ``K``, and per recording ``x_init``,
+    ``z_init``, ``amplitude``, ``offset``, ``eps``.
     """
     import jax.numpy as jnp
     import numpyro
     import numpyro.distributions as dist
 
-    pr = problem.priors
-    n = problem.n_regions
-    if forward is None:
-        forward = make_forward(problem.weights, dt=problem.dt, n_samples=problem.n_times, steps_per_sample=problem.steps_per_sample,
-                               safe_bounds=SAFE_BOUNDS)
-    V = jnp.asarray(problem.basis)
-    lo, hi = pr.x0_bounds
+    probs, fwds = _as_problems(problem, forward)
+    first = probs[0]
+    n = first.n_regions
+    lo, hi = first.priors.x0_bounds
     std = dist.Normal(0.0, 1.0)
     x0_star = numpyro.sample("x0_star", std.expand([n]).to_event(1))
-    xi_star = numpyro.sample("x_init_star", std.expand([n]).to_event(1))
-    zi_star = numpyro.sample("z_init_star", std.expand([n]).to_event(1))
     K_star = numpyro.sample("K_star", std)
-    amp_star = numpyro.sample("amp_star", std)
-    off_star = numpyro.sample("offset_star", std)
-    eps_star = numpyro.sample("eps_star", std)
+    pp = first.person_prior
+    theta = jnp.asarray(pp.loc) + jnp.asarray(pp.scale) @ jnp.concatenate([x0_star, jnp.reshape(K_star, (1,))])
+    x0 = numpyro.deterministic("x0", lo + (hi - lo) * _sigmoid(theta[:n]))
+    K = numpyro.deterministic("K", jnp.exp(theta[n]))
+    for r, (prob, fwd) in enumerate(zip(probs, fwds)):
+        sfx = recording_suffix(r)
+        pr = prob.priors
+        V = jnp.asarray(prob.basis)
+        xi_star = numpyro.sample("x_init_star" + sfx, std.expand([n]).to_event(1))
+        zi_star = numpyro.sample("z_init_star" + sfx, std.expand([n]).to_event(1))
+        amp_star = numpyro.sample("amp_star" + sfx, std)
+        off_star = numpyro.sample("offset_star" + sfx, std)
+        eps_star = numpyro.sample("eps_star" + sfx, std)
+        x_init = numpyro.deterministic("x_init" + sfx, pr.x_init_loc + pr.x_init_scale * (V @ xi_star))
+        z_init = numpyro.deterministic("z_init" + sfx, pr.z_init_loc + pr.z_init_scale * (V @ zi_star))
+        amp = numpyro.deterministic("amplitude" + sfx, pr.amp_loc * jnp.exp(pr.amp_scale * amp_star))
+        off = numpyro.deterministic("offset" + sfx, prob.offset_loc() + pr.offset_scale * off_star)
+        eps = numpyro.deterministic("eps" + sfx, pr.eps_loc * jnp.exp(pr.eps_scale * eps_star))
+        x = fwd(x0, K, prob.tau0, prob.I1, jnp.stack([x_init, z_init]))
+        mu = seeg_envelope(x, prob.gain, amp, off)
+        numpyro.sample("obs" + sfx, dist.Normal(mu, eps).to_event(2), obs=jnp.asarray(prob.observation) if observed else None)
 
-    u = pr.u_loc + pr.x0_scale * (V @ x0_star)
-    x0 = numpyro.deterministic("x0", lo + (hi - lo) * _sigmoid(u))
-    x_init = numpyro.deterministic("x_init", pr.x_init_loc + pr.x_init_scale * (V @ xi_star))
-    z_init = numpyro.deterministic("z_init", pr.z_init_loc + pr.z_init_scale * (V @ zi_star))
-    K = numpyro.deterministic("K", pr.K_loc * jnp.exp(pr.K_scale * K_star))
-    amp = numpyro.deterministic("amplitude", pr.amp_loc * jnp.exp(pr.amp_scale * amp_star))
-    off = numpyro.deterministic("offset", problem.offset_loc() + pr.offset_scale * off_star)
-    eps = numpyro.deterministic("eps", pr.eps_loc * jnp.exp(pr.eps_scale * eps_star))
 
-    x = forward(x0, K, problem.tau0, problem.I1, jnp.stack([x_init, z_init]))
-    mu = seeg_envelope(x, problem.gain, amp, off)
-    numpyro.sample("obs", dist.Normal(mu, eps).to_event(2), obs=jnp.asarray(problem.observation) if observed else None)
+def constrain(problem: VEPProblem, star: dict, suffix: str = "") -> dict:
+    """Physical parameters from the standard-normal sample sites (NumPy; inverse of :func:`unconstrain`).
 
-
-def constrain(problem: VEPProblem, star: dict) -> dict:
-    """Physical parameters from the standard-normal sample sites (NumPy; inverse of :func:`unconstrain`)."""
+    ``suffix`` selects a recording's sites of a multi-recording fit (see :func:`recording_suffix`);
+    the result's keys are unsuffixed.
+    """
     pr = problem.priors
     V = problem.basis
+    n = problem.n_regions
     lo, hi = pr.x0_bounds
-    u = pr.u_loc + pr.x0_scale * (V @ np.asarray(star["x0_star"], float))
+    pp = problem.person_prior
+    theta = pp.loc + pp.scale @ np.concatenate([np.asarray(star["x0_star"], float), [float(star["K_star"])]])
     return {
-        "x0": lo + (hi - lo) / (1.0 + np.exp(-u)),
-        "x_init": pr.x_init_loc + pr.x_init_scale * (V @ np.asarray(star["x_init_star"], float)),
-        "z_init": pr.z_init_loc + pr.z_init_scale * (V @ np.asarray(star["z_init_star"], float)),
-        "K": float(pr.K_loc * np.exp(pr.K_scale * float(star["K_star"]))),
-        "amplitude": float(pr.amp_loc * np.exp(pr.amp_scale * float(star["amp_star"]))),
-        "offset": float(problem.offset_loc() + pr.offset_scale * float(star["offset_star"])),
-        "eps": float(pr.eps_loc * np.exp(pr.eps_scale * float(star["eps_star"]))),
+        "x0": lo + (hi - lo) / (1.0 + np.exp(-theta[:n])),
+        "x_init": pr.x_init_loc + pr.x_init_scale * (V @ np.asarray(star["x_init_star" + suffix], float)),
+        "z_init": pr.z_init_loc + pr.z_init_scale * (V @ np.asarray(star["z_init_star" + suffix], float)),
+        "K": float(np.exp(theta[n])),
+        "amplitude": float(pr.amp_loc * np.exp(pr.amp_scale * float(star["amp_star" + suffix]))),
+        "offset": float(problem.offset_loc() + pr.offset_scale * float(star["offset_star" + suffix])),
+        "eps": float(pr.eps_loc * np.exp(pr.eps_scale * float(star["eps_star" + suffix]))),
     }
 
 
-def unconstrain(problem: VEPProblem, values: dict) -> dict:
+def unconstrain(problem: VEPProblem, values: dict, suffix: str = "") -> dict:
     """The standard-normal sample sites (``*_star``) of physical parameter values.
 
-    Missing values take their prior median; ``x0`` is clipped just inside its bounds.
+    Missing values take their prior median (``x0`` and ``K``: the centre of the
+    person prior); ``x0`` is clipped just inside its bounds.  ``suffix`` names
+    the per-recording sites of recording ``r`` of a multi-recording fit.
     """
     pr = problem.priors
     V = problem.basis
     n = problem.n_regions
     lo, hi = pr.x0_bounds
     span = hi - lo
-    x0 = np.clip(np.broadcast_to(np.asarray(values.get("x0", pr.x0_loc), float), (n,)), lo + 1e-6 * span, hi - 1e-6 * span)
+    pp = problem.person_prior
+    u_c = pp.loc[:n]
+    x0_c = lo + span / (1.0 + np.exp(-u_c))
+    x0 = np.clip(np.broadcast_to(np.asarray(values.get("x0", x0_c), float), (n,)), lo + 1e-6 * span, hi - 1e-6 * span)
     u = np.log((x0 - lo) / (hi - x0))
+    K = float(values.get("K", np.exp(pp.loc[n])))
+    person = np.linalg.solve(pp.scale, np.concatenate([u, [np.log(K)]]) - pp.loc)
     xi = np.broadcast_to(np.asarray(values.get("x_init", pr.x_init_loc), float), (n,))
     zi = np.broadcast_to(np.asarray(values.get("z_init", pr.z_init_loc), float), (n,))
     return {
-        "x0_star": V.T @ ((u - pr.u_loc) / pr.x0_scale),
-        "x_init_star": V.T @ ((xi - pr.x_init_loc) / pr.x_init_scale),
-        "z_init_star": V.T @ ((zi - pr.z_init_loc) / pr.z_init_scale),
-        "K_star": np.log(float(values.get("K", pr.K_loc)) / pr.K_loc) / pr.K_scale,
-        "amp_star": np.log(float(values.get("amplitude", pr.amp_loc)) / pr.amp_loc) / pr.amp_scale,
-        "offset_star": (float(values.get("offset", problem.offset_loc())) - problem.offset_loc()) / pr.offset_scale,
-        "eps_star": np.log(float(values.get("eps", pr.eps_loc)) / pr.eps_loc) / pr.eps_scale,
+        "x0_star": person[:n],
+        "K_star": float(person[n]),
+        "x_init_star" + suffix: V.T @ ((xi - pr.x_init_loc) / pr.x_init_scale),
+        "z_init_star" + suffix: V.T @ ((zi - pr.z_init_loc) / pr.z_init_scale),
+        "amp_star" + suffix: np.log(float(values.get("amplitude", pr.amp_loc)) / pr.amp_loc) / pr.amp_scale,
+        "offset_star" + suffix: (float(values.get("offset", problem.offset_loc())) - problem.offset_loc()) / pr.offset_scale,
+        "eps_star" + suffix: np.log(float(values.get("eps", pr.eps_loc)) / pr.eps_loc) / pr.eps_scale,
     }
 
 

@@ -6,14 +6,22 @@ it adds no science of its own.
 
 from __future__ import annotations
 
-from typing import Sequence
+import dataclasses
+import hashlib
+import time
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..errors import InputError
 from ..models import Difference, VEP2D
 from ..twin import Posterior, Twin, new_subject_id
+from .model import PersonPrior, VEPPriors
 
-__all__ = ["twin_from_fit", "candidate_resections"]
+__all__ = ["twin_from_fit", "update_twin", "candidate_resections"]
+
+#: How a twin built here is re-fitted on a new recording (resolved by :meth:`braintwin.Twin.update`).
+UPDATER = "braintwin.vep.workflow:update_twin"
 
 #: Parameters a twin keeps from the fit (the person-level ones; per-recording
 #: parameters such as amplitude, offset and initial state stay in the fit).
@@ -48,8 +56,7 @@ def twin_from_fit(fit, connectome, *, subject_id: str | None = None, tau0: float
     tau0 = float(getattr(prob, "tau0", 20.0) if tau0 is None else tau0)
     I1 = float(getattr(prob, "I1", 3.1) if I1 is None else I1)
     model = VEP2D(tau0=tau0, I1=I1)
-    post = Posterior.from_nuts(fit, params=[p for p in PERSON_PARAMS if p in fit.samples],
-                               labels={"x0": list(connectome.labels)})
+    post = _posterior(fit, connectome, n_recordings=len(fit.problems) or 1)
     n_c = prob.gain.shape[0]
     observation = {
         "kind": "seeg_log_power",
@@ -66,6 +73,123 @@ def twin_from_fit(fit, connectome, *, subject_id: str | None = None, tau0: float
     )
     twin.add_update("built from a Bayesian VEP fit (NUTS)", config={"timings": {k: float(v) for k, v in fit.timings.items()}})
     return twin
+
+
+def _posterior(fit, connectome, *, n_recordings: int, extra: Mapping[str, Any] | None = None) -> Posterior:
+    """The twin's posterior (x0, K) of a fit, with what an update needs to re-fit it."""
+    post = Posterior.from_nuts(fit, params=[p for p in PERSON_PARAMS if p in fit.samples], labels={"x0": list(connectome.labels)})
+    info = dict(post.info)
+    nuts = getattr(fit, "nuts", None)
+    if nuts is not None and getattr(nuts, "settings", None):
+        info["settings"] = dict(nuts.settings)
+    info.update({
+        "updater": UPDATER,
+        "vep_priors": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(fit.problem.priors).items()},
+        "person_prior": fit.problem.person_prior.to_dict(),
+        "n_recordings": int(n_recordings),
+    })
+    info.update(extra or {})
+    return Posterior(post.samples, method=post.method, diagnostics=post.diagnostics, labels=post.labels, n_chains=post.n_chains,
+                     info=info)
+
+
+def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = None, num_warmup: int | None = None,
+                num_samples: int | None = None, seed: int | None = None, progress: bool = False, truth=None, **fit_kwargs):
+    """Update an epilepsy twin with a new SEEG recording of the same person (Bayesian sequential update).
+
+    The person-level parameters (``x0`` per region, ``K``) get as prior a
+    Gaussian fitted to the twin's current posterior in their unconstrained
+    coordinates (``logit x0``, ``log K``; :meth:`PersonPrior.from_draws`);
+    the recording's own parameters (initial state, amplitude, offset, noise)
+    start again from the priors of the original fit.  The fit is warm-started:
+    the MAP search starts from the current posterior mean, the centre of the
+    new prior (one start, no data-driven search), and the warm-up is half the
+    original's, so an update costs less than the first fit.  The twin's posterior is replaced, the
+    recording is kept in ``twin.data["update_<k>"]`` and the update (prior,
+    settings, timings, SHA-256 of the recording) is appended to
+    :attr:`Twin.history`.
+
+    Parameters
+    ----------
+    twin : Twin
+        Built by :func:`twin_from_fit` (or updated before).
+    new_data : array (n_times, n_contacts) or mapping
+        The new SEEG log-power envelope, or ``{"seeg_envelope": array, "gain":
+        array}`` (a new implantation brings its own gain).
+    gain : array (n_contacts, n_regions), optional
+        Gain of the new recording (default: the twin's).
+    num_chains, num_samples : int, optional
+        Default: as the twin's current posterior.
+    num_warmup : int, optional
+        Default: half the original warm-up (at least 100).
+    seed : int, optional
+        Default: the original seed plus the update number.
+    progress : bool
+    truth : SyntheticPatient, optional
+        For z-scores and label accuracy (synthetic recordings).
+    **fit_kwargs
+        Passed to :func:`braintwin.vep.fit`.
+
+    Returns
+    -------
+    VEPFit
+        The fit of the new recording (labels and predictive check are its own).
+
+    Raises
+    ------
+    InputError
+        When the twin has no posterior, or the recording does not fit the gain.
+    """
+    from .fit import fit as vep_fit
+
+    if twin.posterior is None or "x0" not in twin.posterior or "K" not in twin.posterior:
+        raise InputError("the twin has no posterior over x0 and K to update", source="twin", field="posterior")
+    if isinstance(new_data, Mapping):
+        if "seeg_envelope" not in new_data:
+            raise InputError("expected a 'seeg_envelope' array", source="update", field="seeg_envelope")
+        gain = new_data.get("gain", gain)
+        y = np.asarray(new_data["seeg_envelope"], float)
+    else:
+        y = np.asarray(new_data, float)
+    G = np.asarray(twin.observation["gain"] if gain is None else gain, float)
+    if y.ndim != 2 or y.shape[1] != G.shape[0]:
+        raise InputError(f"the recording must be (n_times, {G.shape[0]} contacts), got shape {y.shape}", source="update",
+                         field="seeg_envelope")
+    post = twin.posterior
+    info = post.info
+    settings = dict(info.get("settings", {}))
+    pri = dict(info.get("vep_priors", {}))
+    if "x0_bounds" in pri:
+        pri["x0_bounds"] = tuple(pri["x0_bounds"])
+    priors = VEPPriors(**pri)
+    x0, K = np.asarray(post["x0"], float), np.asarray(post["K"], float)
+    person = PersonPrior.from_draws(x0, K, priors.x0_bounds)
+    k = int(info.get("n_recordings", 1))
+    num_chains = int(num_chains or settings.get("num_chains", post.n_chains))
+    num_samples = int(num_samples or settings.get("num_samples", max(4, post.n_draws // max(1, post.n_chains))))
+    num_warmup = int(num_warmup if num_warmup is not None else max(100, int(settings.get("num_warmup", 300)) // 2))
+    seed = int(settings.get("seed", 0)) + k if seed is None else int(seed)
+    kw = dict(dt=float(twin.data.get("dt", 0.25)), steps_per_sample=int(twin.data.get("steps_per_sample", 1)),
+              tau0=float(twin.model.values["tau0"]), I1=float(twin.model.values["I1"]), priors=priors, person_prior=person,
+              data_init=False, map_starts=1, num_chains=num_chains, num_warmup=num_warmup,
+              num_samples=num_samples, seed=seed, progress=progress, truth=truth, labels=list(twin.connectome.labels))
+    kw.update(fit_kwargs)
+    t0 = time.perf_counter()
+    f = vep_fit(y, G, twin.connectome, **kw)
+    seconds = time.perf_counter() - t0
+    digest = hashlib.sha256(np.ascontiguousarray(y).tobytes()).hexdigest()
+    twin.data[f"update_{k}"] = {"seeg_envelope": y, **({"gain": G} if gain is not None else {})}
+    new = _posterior(f, twin.connectome, n_recordings=k + 1, extra={"person_prior": person.to_dict()})
+    d = f.diagnostics
+    twin.set_posterior(new, what=f"update {k}: new SEEG recording ({y.shape[0]} samples), prior fitted to the posterior",
+                       config={"prior": "Gaussian fitted to the previous posterior of (logit x0, log K), Ledoit-Wolf covariance",
+                               "recording_sha256": digest, "num_chains": num_chains, "num_warmup": num_warmup,
+                               "num_samples": num_samples, "seconds": round(seconds, 3),
+                               "timings": {k_: round(float(v), 3) for k_, v in f.timings.items()},
+                               "diagnostics_ok": bool(d.ok), "divergences": int(d.divergences),
+                               "max_rhat_x0": float(d.max_rhat("x0"))},
+                       seeds={"nuts": seed})
+    return f
 
 
 def candidate_resections(twin, fit=None, healthy: str | None = None) -> list[str]:
