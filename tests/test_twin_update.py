@@ -209,3 +209,25 @@ def test_update_errors(recordings, fits):
                                info={"updater": "os:system"})
     with pytest.raises(InputError, match="not a braintwin function"):
         bare.update(b.observation)
+
+
+def test_cli_twin_update(recordings, fits, tmp_path, capsys):
+    from braintwin.cli import main
+
+    a, b = recordings
+    fa, twin, fu, fj = fits
+    first = twin_from_fit(fa, a.connectome, tau0=a.tau0, I1=a.I1)
+    path = first.save(tmp_path / "p.twin.h5")
+    np.save(tmp_path / "new.npy", b.observation)
+    assert main(["twin", "update", str(path), "--seeg", str(tmp_path / "new.npy"), "--out", str(tmp_path / "u.twin.h5")]) == 0
+    err = capsys.readouterr().err
+    assert "update 1" in err and "EZ" in err
+    u = Twin.load(tmp_path / "u.twin.h5")
+    assert u.history[-1]["what"].startswith("update 1:") and "new.npy" in u.provenance["inputs"]
+    assert sorted(np.array(u.connectome.labels)[u.posterior["x0"].mean(0) > -1.9]) == sorted(EZ)
+    assert Twin.load(path).posterior.info["n_recordings"] == 1  # --out leaves the original alone
+    # bad input: one line naming the file and the field, exit status 2
+    np.save(tmp_path / "bad.npy", b.observation[:, :3])
+    assert main(["twin", "update", str(path), "--seeg", str(tmp_path / "bad.npy")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.npy" in err[0] and "seeg" in err[0] and "Traceback" not in err[0]

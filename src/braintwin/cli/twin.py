@@ -1,4 +1,4 @@
-"""``braintwin twin build|info``, ``braintwin whatif`` and ``braintwin report``."""
+"""``braintwin twin build|update|info``, ``braintwin whatif`` and ``braintwin report``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import List, Optional
 
+import numpy as np
 import typer
 
 from ..errors import InputError
@@ -61,6 +62,47 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
     twin.save(out)
     typer.echo(f"wrote {out}: twin {twin.subject_id}; EZ {', '.join(f.labels.ez) or 'none'}; PZ {', '.join(f.labels.pz) or 'none'}; "
                f"diagnostics {'ok' if f.ok else 'FAILED (see report)'}", err=True)
+
+
+@twin_app.command("update")
+def update_cmd(
+    twin: Path = typer.Argument(..., help="Twin file (updated in place unless --out is given)."),
+    seeg: Path = typer.Option(..., "--seeg", help="The new SEEG log-power envelope: NPY, CSV/TSV (time x contact) or EDF."),
+    gain: Optional[Path] = typer.Option(None, "--gain", help="Gain of a new implantation (default: the twin's)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the updated twin here instead."),
+    chains: Optional[int] = typer.Option(None, "--chains", help="NUTS chains (default: as the twin's fit)."),
+    samples: Optional[int] = typer.Option(None, "--samples", help="Draws per chain (default: as the twin's fit)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed (default: the fit's seed plus the update number)."),
+):
+    """Update a twin with a new recording: its posterior becomes the prior of a warm-started re-fit."""
+    from ..twin import Twin
+
+    t = Twin.load(twin)
+    if t.posterior is None:
+        raise InputError("the twin has no posterior to update", source=str(twin), field="posterior")
+    from .vep import _devices
+
+    _devices(int(chains or t.posterior.n_chains))
+    import braintwin.vep as vep
+
+    rec = vep.read_seeg(seeg)
+    data = {"seeg_envelope": getattr(rec, "data", rec)}
+    if gain is not None:
+        data["gain"] = vep.read_gain(gain, n_regions=t.n_regions)[0]
+    n_c = np.shape(data.get("gain", t.observation.get("gain")))[0]
+    if np.ndim(data["seeg_envelope"]) != 2 or np.shape(data["seeg_envelope"])[1] != n_c:
+        raise InputError(f"expected (time x {n_c} contacts), got shape {np.shape(data['seeg_envelope'])}", source=str(seeg),
+                         field="seeg")
+    f = t.update(data, num_chains=chains, num_samples=samples, seed=seed, progress=True)
+    for p in (seeg, gain):
+        if p is not None:
+            t.record_input(p)
+    dest = out or twin
+    t.save(dest)
+    d = f.diagnostics
+    typer.echo(f"wrote {dest}: update {t.posterior.info.get('n_recordings', 2) - 1}; EZ {', '.join(f.labels.ez) or 'none'}; "
+               f"PZ {', '.join(f.labels.pz) or 'none'}; diagnostics {'ok' if d.ok else 'FAILED'} "
+               f"(max R-hat {d.max_rhat('x0'):.3f}, {d.divergences} divergences); {f.timings['total']:.0f} s", err=True)
 
 
 @twin_app.command("info")
