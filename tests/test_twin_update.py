@@ -226,6 +226,10 @@ def test_cli_twin_update(recordings, fits, tmp_path, capsys):
     assert u.history[-1]["what"].startswith("update 1:") and "new.npy" in u.provenance["inputs"]
     assert sorted(np.array(u.connectome.labels)[u.posterior["x0"].mean(0) > -1.9]) == sorted(EZ)
     assert Twin.load(path).posterior.info["n_recordings"] == 1  # --out leaves the original alone
+    from braintwin.report import render_report
+
+    html = render_report(u, figures=False)
+    assert "Recordings the twin has learnt from" in html and "Last updated with a new recording" in html
     # bad input: one line naming the file and the field, exit status 2
     np.save(tmp_path / "bad.npy", b.observation[:, :3])
     assert main(["twin", "update", str(path), "--seeg", str(tmp_path / "bad.npy")]) == 2

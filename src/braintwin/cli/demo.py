@@ -1,9 +1,14 @@
-"""``braintwin demo``: the most complete end-to-end path on built-in data.
+"""``braintwin demo`` (the main job) and ``braintwin demo-rest``.
 
-Until the twin workflow lands, the demo runs: the tvb76 connectome (summary and
-figure) -> a resting-state Montbrio-Pazo-Roxin simulation with delays and noise
-(HDF5 + figure) -> a batch sweep of the global coupling G (the kind of batch
-simulation-based inference trains on), with every diverged run flagged.
+``demo``: a synthetic epileptic patient on the built-in connectome -> its SEEG
+-> a twin built from that SEEG alone (Bayesian VEP, NUTS) -> a second
+recording updates the twin -> EZ map -> three resections compared under the
+posterior's uncertainty -> HTML report.
+
+``demo-rest``: the tvb76 connectome (summary and figure) -> a resting-state
+Montbrio-Pazo-Roxin simulation with delays and noise (HDF5 + figure) -> a batch
+sweep of the global coupling G (the kind of batch simulation-based inference
+trains on), with every diverged run flagged.
 """
 
 from __future__ import annotations
@@ -96,7 +101,7 @@ def demo_cmd(
     n_samples: int = typer.Option(200, "--n-samples", help="Posterior draws per what-if prediction."),
     seed: int = typer.Option(0, "--seed", help="Seed of the patient and of the sampler."),
 ):
-    """The main job: a synthetic epileptic patient -> its SEEG -> a twin -> EZ map -> resections compared -> report."""
+    """The main job: a synthetic epileptic patient -> its SEEG -> a twin -> update -> EZ map -> resections compared -> report."""
     from .vep import DEMO_EZ, DEMO_PZ, DEMO_REGIONS, _devices
 
     _devices(chains)
@@ -118,7 +123,7 @@ def demo_cmd(
             fig.savefig(tmp, format="png", dpi=110)
         return str(out / name)
 
-    con.rule("[bold]1/5 synthetic epileptic patient (built-in tvb76, temporal-lobe sub-network)")
+    con.rule("[bold]1/6 synthetic epileptic patient (built-in tvb76, temporal-lobe sub-network)")
     conn = bt.Connectome.builtin("tvb76").subset(list(DEMO_REGIONS))
     p = vep.synthetic_patient(conn, ez=list(DEMO_EZ), pz=list(DEMO_PZ), dt=0.25, n_times=80, n_contacts=16, tau0=20.0, seed=seed)
     s = p.summary()
@@ -127,7 +132,7 @@ def demo_cmd(
               f"recruited PZ {', '.join(s['pz'])}")
     con.print("figure:", save(p.plot(), "patient_seeg.png"))
 
-    con.rule("[bold]2/5 twin from the SEEG alone (Bayesian VEP, NUTS)")
+    con.rule("[bold]2/6 twin from the SEEG alone (Bayesian VEP, NUTS)")
     f = vep.fit_patient(p, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=True)
     d = f.diagnostics
     acc = f.accuracy()
@@ -138,10 +143,24 @@ def demo_cmd(
     twin.save(out / "twin.h5")
     con.print(f"twin {twin.subject_id} written to {out / 'twin.h5'}")
 
-    con.rule("[bold]3/5 EZ map")
+    con.rule("[bold]3/6 a second recording updates the twin (its posterior becomes the prior)")
+    p2 = vep.synthetic_patient(conn, ez=list(DEMO_EZ), pz=list(DEMO_PZ), dt=0.25, n_times=80, n_contacts=16, tau0=p.tau0, K=p.K,
+                               seed=seed + 1)
+    sd_before = twin.posterior["x0"].std(axis=0)
+    f = twin.update(p2.observation, truth=p2, progress=True)
+    d = f.diagnostics
+    acc = f.accuracy()
+    narrower = int((twin.posterior["x0"].std(axis=0) < sd_before).sum())
+    summary["update"] = {"seconds": round(f.timings.get("total", float("nan")), 1), "diagnostics_ok": bool(f.ok), "accuracy": acc,
+                         "regions_with_narrower_x0": narrower}
+    con.print(f"updated in {f.timings['total']:.0f} s (first fit {summary['fit']['seconds']:.0f} s); EZ {', '.join(f.labels.ez)}; "
+              f"diagnostics {'ok' if f.ok else 'FAILED'}; x0 narrower in {narrower}/{len(sd_before)} regions")
+    twin.save(out / "twin.h5")
+
+    con.rule("[bold]4/6 EZ map")
     con.print("figure:", save(f.plot(), "ez_map.png"))
 
-    con.rule("[bold]4/5 three candidate resections under uncertainty")
+    con.rule("[bold]5/6 three candidate resections under uncertainty")
     specs = candidate_resections(twin, f)
     cmp = bt.whatif.compare(twin, specs, n_samples=n_samples, seed=seed)
     search = bt.whatif.smallest_resection(twin, n_samples=n_samples, seed=seed)
@@ -149,7 +168,7 @@ def demo_cmd(
     con.print(search.summary() if hasattr(search, "summary") else str(search))
     summary["whatif"] = {"candidates": specs, "table": [dict(r) if isinstance(r, dict) else str(r) for r in getattr(cmp, "rows", [])]}
 
-    con.rule("[bold]5/5 report")
+    con.rule("[bold]6/6 report")
     bt.report.write_report(twin, out / "report.html", comparison=cmp, search=search, fit=f.ppc.get("envelope"))
     summary["total_seconds"] = round(time.perf_counter() - t_all, 1)
     with atomic_path(out / "summary.json") as tmp:

@@ -150,6 +150,10 @@ def _subject_section(twin) -> str:
     if post is not None and getattr(post, "samples", None):
         n = next(iter(post.samples.values())).shape[0]
         facts.append(("Personalisation", f"{getattr(post, 'method', 'unknown')} ({n} posterior draws)"))
+        n_rec = (getattr(post, "info", None) or {}).get("n_recordings")
+        if n_rec:
+            facts.append(("Recordings the twin has learnt from", f"{n_rec} (each update uses the previous posterior as its prior)"
+                          if n_rec > 1 else "1"))
     else:
         facts.append(("Personalisation", "not done (no posterior stored)"))
     meta = getattr(twin, "metadata", None) or {}
@@ -159,6 +163,9 @@ def _subject_section(twin) -> str:
     prov = getattr(twin, "provenance", None) or {}
     if isinstance(prov, Mapping) and prov.get("created_utc"):
         facts.append(("Twin created (UTC)", prov["created_utc"]))
+        ups = [u for u in prov.get("updates", []) if str(u.get("what", "")).startswith("update ")]
+        if ups:
+            facts.append(("Last updated with a new recording (UTC)", ups[-1].get("time_utc", "")))
     from .. import __version__
 
     facts.append(("Report generated (UTC)", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M")))
