@@ -25,6 +25,10 @@ def test_demo_outputs(demo):
     assert len(s["whatif"]["candidates"]) == 3
     # the twin recovered the synthetic patient's EZ from its SEEG
     assert s["fit"]["accuracy"]["ez_recall"] >= 0.5
+    # the second recording updated the twin: two recordings, and the update's EZ still agrees with the truth
+    assert s["update"]["accuracy"]["ez_recall"] >= 0.5
+    t = bt.Twin.load(demo / "twin.h5")
+    assert t.posterior.info["n_recordings"] == 2 and t.history[-1]["what"].startswith("update 1:")
     html = (demo / "report.html").read_text()
     assert "research" in html.lower() and html.count("data:image/png;base64,") >= 4 and "http://" not in html
 
