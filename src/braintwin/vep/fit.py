@@ -163,7 +163,8 @@ def label_regions(
     x0 : array (n_draws, n_regions)
     seize_network, seize_alone : bool arrays (n_draws, n_regions)
         Whether the region seizes in the draw's network simulation, and on its own (``K = 0``).
-        With ``ez_rule="simulation"`` a draw makes a region EZ when it seizes in both.
+        With ``ez_rule="simulation"`` a draw makes a region EZ when it seizes in both (on its own
+        only, when ``seize_network`` is None).
     regions : sequence of str
     ez_rule : {"simulation", "threshold"}
     pz_rule : {"recruited", "threshold", "either"}
@@ -179,7 +180,9 @@ def label_regions(
         raise InputError(f"pz_rule must be recruited, threshold or either, got {pz_rule!r}", source="labels", field="pz_rule")
     x0 = np.asarray(x0, float)
     if ez_rule == "simulation":  # seizes on its own, and in the recording (see the module docstring)
-        ez = np.asarray(seize_alone, bool) & np.asarray(seize_network, bool)
+        ez = np.asarray(seize_alone, bool)
+        if seize_network is not None:
+            ez = ez & np.asarray(seize_network, bool)
     else:
         ez = x0 >= ez_threshold
     band = (x0 >= pz_threshold) & (x0 < ez_threshold)
