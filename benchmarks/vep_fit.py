@@ -17,6 +17,20 @@ neighbours, and with -3.5 no EZ pair of tvb76 recruits 3 regions within the
 window for any K and tau0 (see README / the report).  Random patients are EZ
 pairs drawn with the seed until one recruits at least 3 regions.
 
+Measured (all 881 connected EZ pairs of tvb76, 6 suggested PZ candidates,
+tau0 in {10, 15, 20, 30}, 16 K values in [0.01, 3], 150 samples of 0.25):
+no pair recruits 3 regions with ``x0_healthy = -3.5`` (nor with tau0 in
+{3, 5, 7}, 12 candidates (one pair), row-sum normalised weights, a 4x longer
+window, or initial states (-2.5, 3.5) / (-2, 3)); 2 pairs do at -2.5 (mirror
+images, with 3 unrecruited candidates left at -2.06), none at -2.7.  So the
+issue's patient (2 EZ, >= 3 PZ) exists on tvb76 only with the healthy regions
+near the bifurcation, and that is what makes this posterior hard: a region the
+SEEG sees poorly has posterior mass up to its *network* critical excitability
+``x0c + (K/4) sum_j w_ij (-4/3 - x_j)`` (about -1.93 to -2.0 here, above the
+isolated -2.062), where near-critical slow dynamics make narrow pockets and
+cliffs of the potential (a +2 sd step of x0 costs 30-250 nats for 7 such
+regions); NUTS chains get stuck in them (step sizes 1e-4 to 3e-2 across chains).
+
 ``seconds`` is the wall time of the whole fit (MAP, Laplace, compilation,
 warm-up, sampling, predictive check); ``compile_seconds`` the XLA compilation
 inside it; ``ess_per_second`` the smallest ESS over x0, K, amplitude, offset

@@ -41,12 +41,12 @@ def test_synthetic_labels_are_defined_by_simulation(small_patient):
     p = small_patient
     assert set(p.ez) == set(EZ)
     assert len(p.pz) >= 3
-    # EZ: seize on their own (K = 0); PZ: seize only when coupled
+    # EZ: seize on their own (K = 0) and in the network; PZ: seize only when coupled
     alone = _sim_x(p.connectome, p.x0, 0.0, p.tau0, p.dt, len(p.times), p.initial)
     coupled = _sim_x(p.connectome, p.x0, p.K, p.tau0, p.dt, len(p.times), p.initial)
     seize_alone = (alone > -0.5).any(0)
     seize_net = (coupled > -0.5).any(0)
-    labels = np.where(seize_alone, "EZ", np.where(seize_net, "PZ", "healthy"))
+    labels = np.where(seize_alone & seize_net, "EZ", np.where(seize_net, "PZ", "healthy"))
     assert list(labels) == list(p.labels)
     assert np.allclose(coupled, p.x)
     # the PZ regions are recruited after the EZ started

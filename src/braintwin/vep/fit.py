@@ -5,9 +5,10 @@ dense mass matrix, short warm-up, chains vectorised or split over devices) on
 :func:`braintwin.vep.model.vep_model`, then labels every region from
 posterior-predictive simulations:
 
-* **EZ**: the region seizes *on its own*: simulated with ``K = 0`` from the
-  draw's initial state over the observation window, its ``x`` crosses the
-  seizure threshold (``ez_rule="simulation"``, the definition of the synthetic
+* **EZ**: the region seizes *on its own* and seizes in the recording: simulated
+  with ``K = 0`` from the draw's initial state over the observation window, its
+  ``x`` crosses the seizure threshold, and it also crosses it in the coupled
+  network simulation (``ez_rule="simulation"``, the definition of the synthetic
   truth), or its ``x0 >= -2.05`` (``ez_rule="threshold"``, the critical value at
   ``I1 = 3.1``);
 * **PZ**: not EZ, and recruited: it seizes in the coupled network
@@ -21,6 +22,16 @@ by default: the recruited regions of a propagating seizure sit at the
 bifurcation (their ``x0`` is identified to +-0.01 around -2.06, right at the
 threshold -2.05), so a threshold splits them between EZ and PZ at random,
 while "seizes on its own within the window" separates them.
+
+Why an EZ must also seize in the network: the difference coupling
+``-K sum_j w_ij (x_j - x_i)`` of resting neighbours (``x_j`` below the knee
+``x = -4/3`` of the ``x`` nullcline) holds a region at rest up to its *network*
+critical excitability ``x0c + (K/4) sum_j w_ij (-4/3 - x_j)``, above the isolated
+``x0c = -2.062`` (about -1.93 to -2.0 on tvb76 with ``K = 0.1``).  A region the
+SEEG barely sees can have posterior draws in that band: it rests in the
+network, as the data say, but would seize with ``K = 0``.  Nothing in the
+recording shows such a latent focus, so it is not called EZ (it is healthy: it
+does not seize in the network either).
 """
 
 from __future__ import annotations
@@ -153,6 +164,8 @@ def label_regions(
     x0 : array (n_draws, n_regions)
     seize_network, seize_alone : bool arrays (n_draws, n_regions)
         Whether the region seizes in the draw's network simulation, and on its own (``K = 0``).
+        With ``ez_rule="simulation"`` a draw makes a region EZ when it seizes in both (on its own
+        only, when ``seize_network`` is None).
     regions : sequence of str
     ez_rule : {"simulation", "threshold"}
     pz_rule : {"recruited", "threshold", "either"}
@@ -167,8 +180,10 @@ def label_regions(
     if pz_rule not in ("recruited", "threshold", "either"):
         raise InputError(f"pz_rule must be recruited, threshold or either, got {pz_rule!r}", source="labels", field="pz_rule")
     x0 = np.asarray(x0, float)
-    if ez_rule == "simulation":
+    if ez_rule == "simulation":  # seizes on its own, and in the recording (see the module docstring)
         ez = np.asarray(seize_alone, bool)
+        if seize_network is not None:
+            ez = ez & np.asarray(seize_network, bool)
     else:
         ez = x0 >= ez_threshold
     band = (x0 >= pz_threshold) & (x0 < ez_threshold)

@@ -15,8 +15,10 @@ A synthetic patient is built in four steps:
    (or warned about, ``on_no_pz="warn"``).
 3. **Truth labels, defined by what happens**: *EZ* = regions that seize on
    their own (the network simulated with ``K = 0``, same initial state and
-   window); *PZ* = the other regions that seize in the coupled network
-   (recruited); *healthy* = the rest.  A region "seizes" when its ``x``
+   window) and seize in the coupled network; *PZ* = the other regions that
+   seize in the coupled network (recruited); *healthy* = the rest (a region
+   that would seize alone but is held at rest by its neighbours is healthy:
+   the recording cannot show it; see :mod:`braintwin.vep.fit`).  A region "seizes" when its ``x``
    crosses ``seizure_threshold``.
 4. **Observation.**  The SEEG log-power envelope ``amp * log(G exp(x)) + offset``
    (:func:`braintwin.features.vep_observation`) with the monopolar
@@ -536,6 +538,7 @@ def synthetic_patient(
     ez_true = alone[tau_b]
     seized = seizing_regions(x, seizure_threshold)
     labels = np.full(N, "healthy", dtype=object)
+    ez_true = ez_true & seized  # EZ: seizes on its own and in the recording
     labels[seized & ~ez_true] = "PZ"
     labels[ez_true] = "EZ"
     labels = labels.astype(str)
