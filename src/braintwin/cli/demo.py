@@ -100,6 +100,8 @@ def demo_cmd(
     samples: int = typer.Option(400, "--samples", help="Kept draws per chain."),
     n_samples: int = typer.Option(200, "--n-samples", help="Posterior draws per what-if prediction."),
     seed: int = typer.Option(0, "--seed", help="Seed of the patient and of the sampler."),
+    target_accept: float = typer.Option(0.99, "--target-accept", help="NUTS target acceptance (high: small steps near the "
+                                        "seizure threshold's sharp ridges, no divergences)."),
 ):
     """The main job: a synthetic epileptic patient -> its SEEG -> a twin -> update -> EZ map -> resections compared -> report."""
     from .vep import DEMO_EZ, DEMO_PZ, DEMO_REGIONS, _devices
@@ -133,7 +135,8 @@ def demo_cmd(
     con.print("figure:", save(p.plot(), "patient_seeg.png"))
 
     con.rule("[bold]2/6 twin from the SEEG alone (Bayesian VEP, NUTS)")
-    f = vep.fit_patient(p, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=True)
+    f = vep.fit_patient(p, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=True,
+                        target_accept_prob=target_accept)
     d = f.diagnostics
     acc = f.accuracy()
     summary["fit"] = {"seconds": round(f.timings.get("total", float("nan")), 1), "diagnostics_ok": bool(f.ok), "accuracy": acc}
@@ -147,7 +150,7 @@ def demo_cmd(
     p2 = vep.synthetic_patient(conn, ez=list(DEMO_EZ), pz=list(DEMO_PZ), dt=0.25, n_times=80, n_contacts=16, tau0=p.tau0, K=p.K,
                                seed=seed + 1)
     sd_before = twin.posterior["x0"].std(axis=0)
-    f = twin.update(p2.observation, truth=p2, progress=True)
+    f = twin.update(p2.observation, truth=p2, progress=True, target_accept_prob=target_accept)
     d = f.diagnostics
     acc = f.accuracy()
     narrower = int((twin.posterior["x0"].std(axis=0) < sd_before).sum())
