@@ -172,6 +172,10 @@ def test_sequential_update_agrees_with_joint_fit(recordings, fits):
     assert {"x_init", "x_init_1", "amplitude_1", "offset_1", "eps_1"} <= set(fj.samples)
     assert {"amplitude", "amplitude_1", "eps_1"} <= set(fj.diagnostics.rhat)
     assert len(fj.problems) == 2 and fj.problem is fj.problems[-1]
+    # a twin of the joint fit keeps both recordings and counts them
+    tj = twin_from_fit(fj, a.connectome, tau0=a.tau0, I1=a.I1)
+    assert np.array_equal(tj.data["recording_0"]["seeg_envelope"], a.observation)
+    assert np.array_equal(tj.data["seeg_envelope"], b.observation) and tj.posterior.info["n_recordings"] == 2
 
 
 def test_update_is_recorded_and_warm_started(recordings, fits, tmp_path):

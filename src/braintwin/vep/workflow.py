@@ -50,7 +50,8 @@ def twin_from_fit(fit, connectome, *, subject_id: str | None = None, tau0: float
     -------
     Twin
         Model ``VEP2D`` with Difference coupling (a = 1, K in the model), the
-        posterior over x0 and K, the observation (gain) and the fitted data.
+        posterior over x0 and K, the observation (gain) and the fitted data
+        (a joint fit's earlier recordings in ``data["recording_<r>"]``).
     """
     prob = fit.problem
     tau0 = float(getattr(prob, "tau0", 20.0) if tau0 is None else tau0)
@@ -65,6 +66,10 @@ def twin_from_fit(fit, connectome, *, subject_id: str | None = None, tau0: float
     }
     data = {"seeg_envelope": np.asarray(prob.observation, float), "dt": float(prob.dt),
             "steps_per_sample": int(prob.steps_per_sample)}
+    for r, earlier in enumerate(fit.problems[:-1]):  # a joint fit: keep every recording it learnt from
+        data[f"recording_{r}"] = {"seeg_envelope": np.asarray(earlier.observation, float)}
+        if not np.array_equal(earlier.gain, prob.gain):
+            data[f"recording_{r}"]["gain"] = np.asarray(earlier.gain, float)
     twin = Twin(
         subject_id or new_subject_id(), connectome, model, Difference(a=1.0),
         simulation={"delays": False, "method": "heun"},
