@@ -223,10 +223,11 @@ def test_cli_twin_update(recordings, fits, tmp_path, capsys):
     first = twin_from_fit(fa, a.connectome, tau0=a.tau0, I1=a.I1)
     path = first.save(tmp_path / "p.twin.h5")
     np.save(tmp_path / "new.npy", b.observation)
-    assert main(["twin", "update", str(path), "--seeg", str(tmp_path / "new.npy"), "--out", str(tmp_path / "u.twin.h5")]) == 0
+    rc = main(["twin", "update", str(path), "--seeg", str(tmp_path / "new.npy"), "--out", str(tmp_path / "u.twin.h5")])
     err = capsys.readouterr().err
     assert "update 1" in err and "EZ" in err
     u = Twin.load(tmp_path / "u.twin.h5")
+    assert rc == (0 if u.history[-1]["config"]["diagnostics_ok"] else 1)  # as `vep fit`: failed diagnostics exit 1
     assert u.history[-1]["what"].startswith("update 1:") and "new.npy" in u.provenance["inputs"]
     assert sorted(np.array(u.connectome.labels)[u.posterior["x0"].mean(0) > -1.9]) == sorted(EZ)
     assert Twin.load(path).posterior.info["n_recordings"] == 1  # --out leaves the original alone
@@ -239,3 +240,12 @@ def test_cli_twin_update(recordings, fits, tmp_path, capsys):
     assert main(["twin", "update", str(path), "--seeg", str(tmp_path / "bad.npy")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.npy" in err[0] and "seeg" in err[0] and "Traceback" not in err[0]
+    # a twin that stores no gain: the new recording's gain is required, said in one line
+    nogain = first.copy()
+    nogain.observation = {k: v for k, v in nogain.observation.items() if k != "gain"}
+    with pytest.raises(InputError, match="no SEEG gain"):
+        nogain.copy().update(b.observation)
+    p2 = nogain.save(tmp_path / "nogain.twin.h5")
+    assert main(["twin", "update", str(p2), "--seeg", str(tmp_path / "new.npy")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nogain.twin.h5" in err[0] and "--gain" in err[0]

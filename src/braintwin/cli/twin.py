@@ -74,7 +74,10 @@ def update_cmd(
     samples: Optional[int] = typer.Option(None, "--samples", help="Draws per chain (default: as the twin's fit)."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed (default: the fit's seed plus the update number)."),
 ):
-    """Update a twin with a new recording: its posterior becomes the prior of a warm-started re-fit."""
+    """Update a twin with a new recording: its posterior becomes the prior of a warm-started re-fit.
+
+    Exits with status 1 when the update's diagnostics fail (the twin is still written, its history records the failure).
+    """
     from ..twin import Twin
 
     t = Twin.load(twin)
@@ -89,7 +92,11 @@ def update_cmd(
     data = {"seeg_envelope": getattr(rec, "data", rec)}
     if gain is not None:
         data["gain"] = vep.read_gain(gain, n_regions=t.n_regions)[0]
-    n_c = np.shape(data.get("gain", t.observation.get("gain")))[0]
+    g = data.get("gain", (t.observation or {}).get("gain"))
+    if g is None:
+        raise InputError("the twin stores no SEEG gain; give the new implantation's with --gain", source=str(twin),
+                         field="observation.gain")
+    n_c = np.shape(g)[0]
     if np.ndim(data["seeg_envelope"]) != 2 or np.shape(data["seeg_envelope"])[1] != n_c:
         raise InputError(f"expected (time x {n_c} contacts), got shape {np.shape(data['seeg_envelope'])}", source=str(seeg),
                          field="seeg")
@@ -103,6 +110,8 @@ def update_cmd(
     typer.echo(f"wrote {dest}: update {t.posterior.info.get('n_recordings', 2) - 1}; EZ {', '.join(f.labels.ez) or 'none'}; "
                f"PZ {', '.join(f.labels.pz) or 'none'}; diagnostics {'ok' if d.ok else 'FAILED'} "
                f"(max R-hat {d.max_rhat('x0'):.3f}, {d.divergences} divergences); {f.timings['total']:.0f} s", err=True)
+    if not d.ok:  # as `braintwin vep fit`: the twin is written (and its history says so), the exit status flags it
+        raise typer.Exit(1)
 
 
 @twin_app.command("info")

@@ -106,6 +106,8 @@ def demo_cmd(
     warmup: int = typer.Option(300, "--warmup", help="Warm-up iterations per chain."),
     samples: int = typer.Option(300, "--samples", help="Kept draws per chain."),
     seed: int = typer.Option(0, "--seed", help="Seed of the patient and of the sampler."),
+    target_accept: float = typer.Option(0.99, "--target-accept", help="NUTS target acceptance (high: small steps near the "
+                                        "seizure threshold's ridges, fewer divergences)."),
 ):
     """Synthetic patient end to end: simulate a seizure, observe it by SEEG, infer x0, label EZ/PZ."""
     _devices(chains)
@@ -130,7 +132,8 @@ def demo_cmd(
     out.mkdir(parents=True, exist_ok=True)
     con.print("figure:", _save_fig(p.plot(), out / "patient.png"))
     con.rule("[bold]2/3 Bayesian VEP (NUTS)")
-    f = vep.fit_patient(p, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=True)
+    f = vep.fit_patient(p, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=True,
+                      target_accept_prob=target_accept)
     _report(f, con)
     acc = f.accuracy()
     con.print(f"labels vs truth: {acc['correct']}/{acc['n_regions']} correct; EZ precision {acc['ez_precision']:.2f} "

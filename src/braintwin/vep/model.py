@@ -73,6 +73,7 @@ __all__ = [
     "SAFE_BOUNDS",
     "eigenbasis",
     "critical_x0",
+    "resting_state",
     "unconstrain",
     "constrain",
     "recording_suffix",
@@ -120,6 +121,13 @@ class VEPPriors:
         Median and log-standard deviation of the measurement noise.
     x_init_loc, x_init_scale, z_init_loc, z_init_scale : float
         Normal priors of the initial state of every region.
+    initial : {"prior", "rest"}
+        ``"prior"``: the initial state is ``N(x_init_loc, x_init_scale)``,
+        ``N(z_init_loc, z_init_scale)`` per region; ``"rest"``: it is the
+        network's resting state for the draw's ``x0`` and ``K``
+        (:func:`resting_state`) plus ``N(0, x_init_scale)``, ``N(0, z_init_scale)``
+        deviations (the recording starts from interictal rest, so ``x0`` and
+        the initial state are not traded against each other along a transient).
     """
 
     x0_bounds: tuple[float, float] = (-4.0, -1.0)
@@ -137,8 +145,11 @@ class VEPPriors:
     x_init_scale: float = 0.3
     z_init_loc: float = 4.0
     z_init_scale: float = 0.3
+    initial: str = "prior"
 
     def __post_init__(self):
+        if self.initial not in ("prior", "rest"):
+            raise InputError(f"initial must be 'prior' or 'rest', got {self.initial!r}", source="VEPPriors", field="initial")
         lo, hi = self.x0_bounds
         if not lo < self.x0_loc < hi:
             raise InputError(f"x0_loc {self.x0_loc} must lie inside the bounds {self.x0_bounds}", source="VEPPriors", field="x0_loc")
@@ -400,6 +411,82 @@ class VEPProblem:
 SAFE_BOUNDS = ((-8.0, -20.0), (8.0, 30.0))
 
 
+def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, model=None, coupling=None, guess=(-1.5, 3.0)):
+    """The network's equilibrium ``(x, z)`` for excitabilities ``x0`` and coupling ``K`` (NumPy or JAX).
+
+    Solves ``dfun(y, c(y)) = 0`` for the whole network by Newton's method.  The
+    Jacobian is each region's own ``n_state x n_state`` block plus the coupling
+    term, ``J = B + (df/dc) (dc/dx)``; the step is solved through the
+    ``n_regions x n_regions`` Schur complement of the blocks.  The blocks,
+    ``df/dc`` and ``dc/dx`` are finite differences of the model's ``dfun`` and of
+    the coupling, so nothing about the equations is restated here.  For VEP2D
+    the equilibrium is unique for every ``x0`` (the ``x`` nullcline minus the
+    ``z`` nullcline is strictly decreasing), stable below the critical
+    excitability and an unstable focus above it (the EZ).  With
+    ``m=jax.numpy`` the result is differentiable (the iterations are unrolled;
+    at convergence their derivative is the implicit one).
+
+    Parameters
+    ----------
+    weights : array (n_regions, n_regions)
+    x0 : array (n_regions,)
+    K : float
+    I1 : float
+    m : module
+        ``numpy`` or ``jax.numpy``.
+    n_iter : int
+        Newton iterations.
+    model, coupling : optional
+        Default :class:`~braintwin.models.VEP2D` and ``Difference(a=1)`` (one coupled variable).
+    guess : (float, float)
+        Starting state of every region.
+
+    Returns
+    -------
+    array (n_state, n_regions)
+    """
+    from ..models.base import Vars
+
+    model = VEP2D() if model is None else model
+    coupling = Difference(a=1.0) if coupling is None else coupling
+    if len(model.coupling_vars) != 1:
+        raise InputError(f"{model.name} couples {len(model.coupling_vars)} variables; resting_state needs one", source=model.name,
+                         field="coupling")
+    names = model.parameter_names
+    Wn = np.asarray(weights, float)
+    W = m.asarray(Wn)
+    wsum = m.asarray(Wn.sum(axis=1))
+    k = model.state_names.index(model.coupling_vars[0])
+    cpar = Vars(**coupling.values)
+    x0 = m.asarray(x0)
+    n = x0.shape[0]
+    defaults = {q.name: float(q.default) for q in model.parameters}
+    given = {"x0": x0, "K": K, "I1": I1}
+    p = m.stack([m.broadcast_to(m.asarray(given.get(q, defaults[q]), dtype=x0.dtype), (n,)) for q in names])
+    ns = len(model.state_names)
+    eye_s, eye_n = np.eye(ns), m.asarray(np.eye(n))
+    h = 1e-7
+
+    def couple(x):  # coupling input of every target; x (..., n) -> (..., n)
+        pre = coupling.pre((x,), cpar, m)[0]
+        return coupling.post(((pre @ W.T),), (x,), wsum, cpar, m)[0]
+
+    y = m.stack([m.full((n,), float(guess[q]) if q < len(guess) else 0.0, dtype=x0.dtype) for q in range(ns)])
+    for _ in range(int(n_iter)):
+        c = couple(y[k])
+        f = model.evaluate(y, (c,), p, m=m)  # (ns, n)
+        B = m.stack([(model.evaluate(y + h * m.asarray(eye_s[q])[:, None], (c,), p, m=m) - f) / h for q in range(ns)], axis=-1)
+        B = m.moveaxis(B, 1, 0)  # (n, ns, ns): d f_a / d y_b of each region, coupling held
+        g = (model.evaluate(y, (c + h,), p, m=m) - f) / h  # (ns, n): d f / d c
+        Cx = ((couple(y[k][None, :] + h * eye_n) - c[None, :]) / h).T  # (n, n): d c_i / d x_j
+        Bf = m.linalg.solve(B, m.moveaxis(f, 0, 1)[..., None])[..., 0]  # (n, ns)
+        Bg = m.linalg.solve(B, m.moveaxis(g, 0, 1)[..., None])[..., 0]
+        dx = m.linalg.solve(eye_n + Bg[:, k][:, None] * Cx, -Bf[:, k])
+        step = -Bf - Bg * (Cx @ dx)[:, None]  # (n, ns)
+        y = y + m.moveaxis(step, 1, 0)
+    return y
+
+
 def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 1, model=None, coupling=None, unroll: int = 1,
                  safe_bounds=None):
     """The ODE forward model: ``forward(x0, K, tau0, I1, init) -> x (n_samples, n_regions)``.
@@ -597,8 +684,13 @@ def vep_model(problem, forward=None, observed: bool = True):
         amp_star = numpyro.sample("amp_star" + sfx, std)
         off_star = numpyro.sample("offset_star" + sfx, std)
         eps_star = numpyro.sample("eps_star" + sfx, std)
-        x_init = numpyro.deterministic("x_init" + sfx, pr.x_init_loc + pr.x_init_scale * (V @ xi_star))
-        z_init = numpyro.deterministic("z_init" + sfx, pr.z_init_loc + pr.z_init_scale * (V @ zi_star))
+        if pr.initial == "rest":
+            rest = resting_state(prob.weights, x0, K, prob.I1, m=jnp)
+            x_init = numpyro.deterministic("x_init" + sfx, rest[0] + pr.x_init_scale * (V @ xi_star))
+            z_init = numpyro.deterministic("z_init" + sfx, rest[1] + pr.z_init_scale * (V @ zi_star))
+        else:
+            x_init = numpyro.deterministic("x_init" + sfx, pr.x_init_loc + pr.x_init_scale * (V @ xi_star))
+            z_init = numpyro.deterministic("z_init" + sfx, pr.z_init_loc + pr.z_init_scale * (V @ zi_star))
         amp = numpyro.deterministic("amplitude" + sfx, pr.amp_loc * jnp.exp(pr.amp_scale * amp_star))
         off = numpyro.deterministic("offset" + sfx, prob.offset_loc() + pr.offset_scale * off_star)
         eps = numpyro.deterministic("eps" + sfx, pr.eps_loc * jnp.exp(pr.eps_scale * eps_star))
@@ -619,11 +711,14 @@ def constrain(problem: VEPProblem, star: dict, suffix: str = "") -> dict:
     lo, hi = pr.x0_bounds
     pp = problem.person_prior
     theta = pp.loc + pp.scale @ np.concatenate([np.asarray(star["x0_star"], float), [float(star["K_star"])]])
+    x0 = lo + (hi - lo) / (1.0 + np.exp(-theta[:n]))
+    K = float(np.exp(theta[n]))
+    xl, zl = _init_centre(problem, x0, K)
     return {
-        "x0": lo + (hi - lo) / (1.0 + np.exp(-theta[:n])),
-        "x_init": pr.x_init_loc + pr.x_init_scale * (V @ np.asarray(star["x_init_star" + suffix], float)),
-        "z_init": pr.z_init_loc + pr.z_init_scale * (V @ np.asarray(star["z_init_star" + suffix], float)),
-        "K": float(np.exp(theta[n])),
+        "x0": x0,
+        "x_init": xl + pr.x_init_scale * (V @ np.asarray(star["x_init_star" + suffix], float)),
+        "z_init": zl + pr.z_init_scale * (V @ np.asarray(star["z_init_star" + suffix], float)),
+        "K": K,
         "amplitude": float(pr.amp_loc * np.exp(pr.amp_scale * float(star["amp_star" + suffix]))),
         "offset": float(problem.offset_loc() + pr.offset_scale * float(star["offset_star" + suffix])),
         "eps": float(pr.eps_loc * np.exp(pr.eps_scale * float(star["eps_star" + suffix]))),
@@ -649,17 +744,28 @@ def unconstrain(problem: VEPProblem, values: dict, suffix: str = "") -> dict:
     u = np.log((x0 - lo) / (hi - x0))
     K = float(values.get("K", np.exp(pp.loc[n])))
     person = np.linalg.solve(pp.scale, np.concatenate([u, [np.log(K)]]) - pp.loc)
-    xi = np.broadcast_to(np.asarray(values.get("x_init", pr.x_init_loc), float), (n,))
-    zi = np.broadcast_to(np.asarray(values.get("z_init", pr.z_init_loc), float), (n,))
+    xl, zl = _init_centre(problem, x0, K)
+    xi = np.broadcast_to(np.asarray(values.get("x_init", xl), float), (n,))
+    zi = np.broadcast_to(np.asarray(values.get("z_init", zl), float), (n,))
     return {
         "x0_star": person[:n],
         "K_star": float(person[n]),
-        "x_init_star" + suffix: V.T @ ((xi - pr.x_init_loc) / pr.x_init_scale),
-        "z_init_star" + suffix: V.T @ ((zi - pr.z_init_loc) / pr.z_init_scale),
+        "x_init_star" + suffix: V.T @ ((xi - xl) / pr.x_init_scale),
+        "z_init_star" + suffix: V.T @ ((zi - zl) / pr.z_init_scale),
         "amp_star" + suffix: np.log(float(values.get("amplitude", pr.amp_loc)) / pr.amp_loc) / pr.amp_scale,
         "offset_star" + suffix: (float(values.get("offset", problem.offset_loc())) - problem.offset_loc()) / pr.offset_scale,
         "eps_star" + suffix: np.log(float(values.get("eps", pr.eps_loc)) / pr.eps_loc) / pr.eps_scale,
     }
+
+
+def _init_centre(problem: VEPProblem, x0, K):
+    """Centre of the initial-state prior: the prior locations, or the resting state of ``x0`` and ``K``."""
+    pr = problem.priors
+    if pr.initial == "rest":
+        rest = resting_state(problem.weights, np.asarray(x0, float), float(K), problem.I1)
+        return rest[0], rest[1]
+    n = problem.n_regions
+    return np.full(n, pr.x_init_loc), np.full(n, pr.z_init_loc)
 
 
 def _sigmoid(u):

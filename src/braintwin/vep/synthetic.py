@@ -430,8 +430,14 @@ def synthetic_patient(
         Standard deviation of the measurement noise on the log-power envelope.
     amplitude, offset : float
         Observation amplitude and offset.
-    initial : array (2, n_regions), optional
-        Initial state (x, z); default ``x = -2, z = 4`` plus ``init_jitter`` noise.
+    initial : array (2, n_regions), "rest" or None
+        Initial state (x, z).  None: ``x = -2, z = 4`` plus ``init_jitter``
+        noise; ``"rest"``: the network's resting state for the true ``x0`` and
+        ``K`` (:func:`braintwin.vep.model.resting_state`; an unstable focus for
+        the EZ) plus ``init_jitter`` noise, i.e. the recording starts from
+        interictal rest (fit it with ``VEPPriors(initial="rest")``).
+    init_jitter : float
+        Standard deviation of the initial-state noise.
     seizure_threshold : float
         A region seizes when its ``x`` crosses this value.
     min_pz : int
@@ -490,11 +496,23 @@ def synthetic_patient(
     x0 = np.full(N, float(x0_healthy))
     x0[pz_idx] = float(x0_pz)
     x0[ez_idx] = float(x0_ez)
+    at_rest = isinstance(initial, str)
+    if at_rest and initial != "rest":
+        raise InputError(f"initial must be an array (2, {N}), 'rest' or None; got {initial!r}", source=SOURCE, field="initial")
+    jitter = init_jitter * rng.standard_normal((2, N)) if (initial is None or at_rest) else 0.0
     if initial is None:
-        initial = np.stack([np.full(N, -2.0), np.full(N, 4.0)]) + init_jitter * rng.standard_normal((2, N))
-    initial = np.asarray(initial, float)
-    if initial.shape != (2, N):
-        raise InputError(f"initial state must be (2, {N}), got {initial.shape}", source=SOURCE, field="initial")
+        initial = np.stack([np.full(N, -2.0), np.full(N, 4.0)]) + jitter
+    if not at_rest:
+        initial = np.asarray(initial, float)
+        if initial.shape != (2, N):
+            raise InputError(f"initial state must be (2, {N}), got {initial.shape}", source=SOURCE, field="initial")
+
+    def start(K_):  # the initial state of a configuration
+        if not at_rest:
+            return initial
+        from .model import resting_state
+
+        return resting_state(W, x0, float(K_), I1) + jitter
 
     Ks = np.atleast_1d(np.asarray(K_GRID if K is None else K, float))
     taus = np.atleast_1d(np.asarray(TAU0_GRID if tau0 is None else tau0, float))
@@ -504,19 +522,28 @@ def synthetic_patient(
     times = (np.arange(n_steps) + 1) * steps_per_sample * dt
 
     # -- search (tau0, K): every configuration simulated in one batch
+    # (at rest: one batch per K, as the initial state depends on K; the K = 0 runs start from the same state)
     grid_t, grid_k = np.meshgrid(taus, Ks, indexing="ij")
     grid_t, grid_k = grid_t.ravel(), grid_k.ravel()
-    xs, _, diverged = _simulate(conn, x0, np.concatenate([grid_k, np.zeros(len(taus))]), np.concatenate([grid_t, taus]),
-                                I1, dt, n_steps, steps_per_sample, initial, batch=True)
-    seize = seizing_regions(xs, seizure_threshold)  # (n_sims, N)
-    alone = {float(t): seize[len(grid_k) + i] for i, t in enumerate(taus)}
+    groups = [np.arange(len(grid_k))] if not at_rest else [np.flatnonzero(grid_k == k) for k in np.unique(grid_k)]
+    seize = np.zeros((len(grid_k), N), bool)
+    diverged = np.zeros(len(grid_k), bool)
+    alone_of = np.zeros((len(grid_k), N), bool)  # seizes with K = 0 from the configuration's initial state
+    for idx in groups:
+        tt = np.unique(grid_t[idx])
+        xs, _, dv = _simulate(conn, x0, np.concatenate([grid_k[idx], np.zeros(len(tt))]), np.concatenate([grid_t[idx], tt]),
+                              I1, dt, n_steps, steps_per_sample, start(grid_k[idx[0]]), batch=True)
+        sz = seizing_regions(xs, seizure_threshold)
+        seize[idx], diverged[idx] = sz[:len(idx)], dv[:len(idx)]
+        alone_t = {float(t): sz[len(idx) + i] for i, t in enumerate(tt)}
+        alone_of[idx] = np.stack([alone_t[float(t)] for t in grid_t[idx]])
     search = []
     best, best_key = None, None
     cand = np.zeros(N, bool)
     cand[pz_idx] = True
     for k in range(len(grid_k)):
         t = float(grid_t[k])
-        ez_true = alone[t]
+        ez_true = alone_of[k]
         rec = seize[k] & ~ez_true
         ok = bool(seize[k][ez_idx].all() and not diverged[k] and ez_true[ez_idx].all())
         entry = {"tau0": t, "K": float(grid_k[k]), "ez_seize": ok, "recruited": [conn.labels[i] for i in np.flatnonzero(rec)]}
@@ -534,8 +561,9 @@ def synthetic_patient(
             source=SOURCE, field="ez",
         )
     tau_b, K_b = float(grid_t[best]), float(grid_k[best])
+    initial = start(K_b)
     x, z, div = _simulate(conn, x0, K_b, tau_b, I1, dt, n_steps, steps_per_sample, initial)
-    ez_true = alone[tau_b]
+    ez_true = alone_of[best]
     seized = seizing_regions(x, seizure_threshold)
     labels = np.full(N, "healthy", dtype=object)
     ez_true = ez_true & seized  # EZ: seizes on its own and in the recording

@@ -156,7 +156,14 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
         y = np.asarray(new_data["seeg_envelope"], float)
     else:
         y = np.asarray(new_data, float)
+    if gain is None:
+        gain_twin = (twin.observation or {}).get("gain")
+        if gain_twin is None:
+            raise InputError("the twin stores no SEEG gain; give the new recording's gain", source="update", field="gain")
     G = np.asarray(twin.observation["gain"] if gain is None else gain, float)
+    if G.ndim != 2 or G.shape[1] != len(twin.connectome.labels):
+        raise InputError(f"the gain must be (n_contacts, {len(twin.connectome.labels)} regions), got shape {G.shape}",
+                         source="update", field="gain")
     if y.ndim != 2 or y.shape[1] != G.shape[0]:
         raise InputError(f"the recording must be (n_times, {G.shape[0]} contacts), got shape {y.shape}", source="update",
                          field="seeg_envelope")
