@@ -203,6 +203,8 @@ def test_update_errors(recordings, fits):
     fa, twin, fu, fj = fits
     with pytest.raises(InputError, match="contacts"):
         twin.copy().update(b.observation[:, :5])
+    with pytest.raises(InputError, match=f"{a.n_regions} regions"):
+        twin.copy().update(b.observation, gain=np.ones((b.observation.shape[1], a.n_regions - 1)))
     bare = Twin("sub-007", a.connectome, bt.models.VEP2D())
     with pytest.raises(InputError, match="no posterior"):
         bare.update(b.observation)

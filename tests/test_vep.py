@@ -113,6 +113,8 @@ def test_resting_state_is_the_network_equilibrium():
     # isolated region: the x and z nullclines meet (published VEP2D: z = 1 + I1 - x^3 - 2x^2 = 4 (x - x0))
     x, z = resting_state(np.zeros((1, 1)), np.array([-2.5]), 0.0)
     assert abs(z[0] - (4.1 - x[0] ** 3 - 2 * x[0] ** 2)) < 1e-12 and abs(z[0] - 4 * (x[0] + 2.5)) < 1e-12
+    with pytest.raises(InputError, match="no resting state"):  # too few iterations: said, not returned
+        resting_state(W, rng.uniform(-4.0, -1.0, W.shape[0]), 3.0, n_iter=1)
     # a healthy network started at rest stays at rest
     x0 = np.full(W.shape[0], -2.5)
     y = resting_state(W, x0, 0.1)

@@ -484,6 +484,12 @@ def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, mo
         dx = m.linalg.solve(eye_n + Bg[:, k][:, None] * Cx, -Bf[:, k])
         step = -Bf - Bg * (Cx @ dx)[:, None]  # (n, ns)
         y = y + m.moveaxis(step, 1, 0)
+    if m is np:  # never silent: a NumPy solve that did not converge is an error (JAX traces cannot be checked here)
+        res = model.evaluate(y, (couple(y[k]),), p, m=np)
+        if not (np.all(np.isfinite(y)) and np.abs(res).max() < 1e-8):
+            raise InputError(f"no resting state found after {n_iter} Newton iterations (largest residual "
+                             f"{np.nanmax(np.abs(res)):.3g}); check x0, K and the weights, or raise n_iter",
+                             source="resting_state", field="x0")
     return y
 
 

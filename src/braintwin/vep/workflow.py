@@ -157,10 +157,13 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
     else:
         y = np.asarray(new_data, float)
     if gain is None:
-        gain_twin = (twin.observation or {}).get("gain")
-        if gain_twin is None:
+        gain = (twin.observation or {}).get("gain")
+        if gain is None:
             raise InputError("the twin stores no SEEG gain; give the new recording's gain", source="update", field="gain")
-    G = np.asarray(twin.observation["gain"] if gain is None else gain, float)
+        new_gain = False
+    else:
+        new_gain = True
+    G = np.asarray(gain, float)
     if G.ndim != 2 or G.shape[1] != len(twin.connectome.labels):
         raise InputError(f"the gain must be (n_contacts, {len(twin.connectome.labels)} regions), got shape {G.shape}",
                          source="update", field="gain")
@@ -190,7 +193,7 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
     f = vep_fit(y, G, twin.connectome, **kw)
     seconds = time.perf_counter() - t0
     digest = hashlib.sha256(np.ascontiguousarray(y).tobytes()).hexdigest()
-    twin.data[f"update_{k}"] = {"seeg_envelope": y, **({"gain": G} if gain is not None else {})}
+    twin.data[f"update_{k}"] = {"seeg_envelope": y, **({"gain": G} if new_gain else {})}
     new = _posterior(f, twin.connectome, n_recordings=k + 1, extra={"person_prior": person.to_dict()})
     d = f.diagnostics
     twin.set_posterior(new, what=f"update {k}: new SEEG recording ({y.shape[0]} samples), prior fitted to the posterior",
