@@ -71,3 +71,48 @@ def tvb_simulator(model, coupling, nsig, dt, length_ms, tavg_period=1.0, seed=42
     )
     sim.configure()
     return sim
+
+
+# -- the synthetic VEP patient of vep_fit.py and vep_geometry.py
+
+
+def add_vep_patient_args(ap) -> None:
+    """Command-line options that define the benchmark's synthetic VEP patient."""
+    ap.add_argument("--seed", type=int, default=0, help="first seed of the search for a propagating patient")
+    ap.add_argument("--graph", choices=("strong", "full"), default="strong",
+                    help="'strong': tvb76's strong tracts only (CoCoMac category 3; default); 'full': every tract, weights / max")
+    ap.add_argument("--x0-healthy", type=float, default=-3.5, help="x0 of the healthy regions (issue: -3.5)")
+    ap.add_argument("--x0-pz", type=float, default=-2.2, help="x0 of the PZ candidates (issue: -2.06; see vep_fit.py)")
+    ap.add_argument("--n-times", type=int, default=150)
+    ap.add_argument("--n-contacts", type=int, default=100)
+
+
+def vep_patient(args, seed: int, **kwargs):
+    """The first synthetic patient from ``seed`` on whose seizure >= 3 regions are recruited.
+
+    tvb76 (weights / max, zero diagonal; ``--graph strong`` keeps the weights equal to
+    the maximum), 2 random connected EZ regions at x0 = -1.6, 6 PZ candidates at
+    ``--x0-pz``, the rest at ``--x0-healthy``; ``tau0`` and ``K`` searched on a grid by
+    simulation; ~100 SEEG contacts of ``seeg_588``; 150 samples of dt = 0.25.
+    """
+    import warnings
+
+    import braintwin as bt
+    import braintwin.vep as vep
+    from braintwin.errors import InputError
+
+    conn = tvb76()
+    if args.graph == "strong":
+        conn = conn.thresholded(1.0)
+    for k in range(1000):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return vep.synthetic_patient(
+                    conn, normalize=None, x0_healthy=args.x0_healthy, x0_pz=args.x0_pz, n_pz=6, dt=0.25,
+                    n_times=args.n_times, n_contacts=args.n_contacts, K=tuple(np.geomspace(0.01, 3.0, 20)),
+                    tau0=(10.0, 15.0, 20.0, 30.0), min_pz=3, seed=seed + k, **kwargs,
+                )
+        except InputError:
+            continue
+    raise RuntimeError(f"no patient with >= 3 recruited regions for seeds {seed}..{seed + 999}")

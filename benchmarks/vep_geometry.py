@@ -27,13 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import warnings
+
+from _common import add_vep_patient_args, vep_patient  # benchmarks/ is sys.path[0] when run as a script
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--x0-healthy", type=float, default=-2.3)
+    add_vep_patient_args(ap)
     ap.add_argument("--from-truth", action="store_true", help="start the MAP search at the true parameters (diagnosis only)")
     args = ap.parse_args(argv)
 
@@ -42,24 +42,11 @@ def main(argv=None) -> int:
     import numpy as np
     from jax.flatten_util import ravel_pytree
 
-    import braintwin.vep as vep
-    from braintwin.errors import InputError
     from braintwin.infer.nuts import find_map, potential_of, x64
     from braintwin.vep.fit import initial_guess
     from braintwin.vep.model import SAFE_BOUNDS, constrain, critical_x0, make_forward, simulate_sources, unconstrain, vep_model
 
-    p = None
-    for k in range(500):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                p = vep.synthetic_patient("tvb76", x0_healthy=args.x0_healthy, n_pz=6, dt=0.25, n_times=150, n_contacts=100,
-                                          tau0=(15.0, 20.0, 30.0), min_pz=3, seed=args.seed + k)
-            break
-        except InputError:
-            continue
-    if p is None:
-        raise RuntimeError("no propagating patient found")
+    p = vep_patient(args, args.seed)
     prob = p.problem()
     n = prob.n_regions
     with x64():
@@ -102,7 +89,7 @@ def main(argv=None) -> int:
                            "x0_map": round(float(phys["x0"][i]), 4), "x0c_network": round(float(x0c_net[i]), 4),
                            "gain_max": round(float(gmax[i]), 3), "cost_-2s_-1s_+1s_+2s": [round(v, 1) for v in c]})
     out = {
-        "workload": "vep_geometry_tvb76", "seed": p.seed, "ez": p.ez, "pz": p.pz, "K": p.K, "tau0": p.tau0,
+        "workload": "vep_geometry_tvb76", "graph": args.graph, "x0_healthy": args.x0_healthy, "x0_pz": args.x0_pz, "seed": p.seed, "ez": p.ez, "pz": p.pz, "K": p.K, "tau0": p.tau0,
         "map_potential": round(f0, 2), "map_from": "truth" if args.from_truth else "data",
         "hessian_eig": [float(w[0]), float(np.median(w)), float(w[-1])], "hessian_condition": float(w[-1] / max(w[w > 0].min(), 1e-300)),
         "n_negative_eig": int((w < 0).sum()),

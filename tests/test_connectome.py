@@ -112,6 +112,38 @@ def test_normalized_log1p_and_none(quiet):
     assert np.array_equal(c.normalized("MAX").weights, W / 4)
 
 
+def test_thresholded_absolute_and_proportional(quiet):
+    c = tiny()
+    t = c.thresholded(3.0)
+    assert np.array_equal(t.weights, np.where(W >= 3, W, 0.0))
+    assert np.array_equal(t.tract_lengths, L) and t.labels == LABELS and np.array_equal(c.weights, W)
+    # the strongest half of the 8 non-zero weights (4, 4, 3, 3, 2, 2, 1, 1) are the 3s and 4s
+    assert np.array_equal(c.thresholded(proportion=0.5).weights, t.weights)
+    # a cut inside a tie keeps the whole tie: 30 % of 8 -> 3 weights, but both 3s stay
+    assert np.array_equal(c.thresholded(proportion=0.3).weights, t.weights)
+    assert np.array_equal(c.thresholded(proportion=1.0).weights, W)
+    assert t.is_symmetric and t.n_edges == 4
+
+
+def test_thresholded_errors():
+    with pytest.raises(InputError) as e:
+        tiny().thresholded()
+    assert e.value.field == "threshold"
+    with pytest.raises(InputError):
+        tiny().thresholded(1.0, proportion=0.5)
+    with pytest.raises(InputError) as e:
+        tiny().thresholded(proportion=1.5)
+    assert e.value.field == "proportion"
+
+
+def test_tvb76_weights_are_three_strength_categories(quiet):
+    c = bt.Connectome.builtin("tvb76").normalized("max").with_zero_diagonal()
+    w = c.weights[c.weights > 0]
+    assert np.isclose(w[:, None], [1 / 3, 2 / 3, 1.0]).any(axis=1).mean() > 0.95  # weak, moderate, strong
+    strong = c.thresholded(1.0)
+    assert strong.n_edges == int((w == 1.0).sum()) and set(np.unique(strong.weights)) == {0.0, 1.0}
+
+
 def test_normalized_unknown_mode():
     with pytest.raises(InputError) as e:
         tiny().normalized("zscore")

@@ -140,19 +140,23 @@ def test_joint_model_density_is_the_sum_over_recordings(recordings):
 
 @pytest.fixture(scope="module")
 def fits(recordings):
+    """The first recording's fit, its twin, and the twin updated with the second recording."""
     a, b = recordings
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fa = vep.fit_patient(a, **FIT)
         twin = twin_from_fit(fa, a.connectome, tau0=a.tau0, I1=a.I1)
         fu = twin.update(b.observation, truth=b)
-        fj = vep.fit([a.observation, b.observation], a.gain, a.connectome, dt=a.dt, tau0=a.tau0, I1=a.I1, **FIT)
-    return fa, twin, fu, fj
+    return fa, twin, fu
 
 
+@pytest.mark.slow  # a third NUTS fit (the joint one), about a minute; `make test-all` runs it
 def test_sequential_update_agrees_with_joint_fit(recordings, fits):
     a, b = recordings
-    fa, twin, fu, fj = fits
+    fa, twin, fu = fits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fj = vep.fit([a.observation, b.observation], a.gain, a.connectome, dt=a.dt, tau0=a.tau0, I1=a.I1, **FIT)
     xa, xu, xj = fa.x0_samples, fu.x0_samples, fj.x0_samples
     sd = xj.std(0)
     z_update = np.abs(xu.mean(0) - xj.mean(0)) / sd
@@ -180,7 +184,7 @@ def test_sequential_update_agrees_with_joint_fit(recordings, fits):
 
 def test_update_is_recorded_and_warm_started(recordings, fits, tmp_path):
     a, b = recordings
-    fa, twin, fu, fj = fits
+    fa, twin, fu = fits
     rec = twin.history[-1]
     assert rec["what"].startswith("update 1:")
     assert rec["config"]["prior"].startswith("Gaussian fitted to the previous posterior")
@@ -200,7 +204,7 @@ def test_update_is_recorded_and_warm_started(recordings, fits, tmp_path):
 
 def test_update_errors(recordings, fits):
     a, b = recordings
-    fa, twin, fu, fj = fits
+    fa, twin, fu = fits
     with pytest.raises(InputError, match="contacts"):
         twin.copy().update(b.observation[:, :5])
     with pytest.raises(InputError, match=f"{a.n_regions} regions"):
@@ -221,7 +225,7 @@ def test_cli_twin_update(recordings, fits, tmp_path, capsys):
     from braintwin.cli import main
 
     a, b = recordings
-    fa, twin, fu, fj = fits
+    fa, twin, fu = fits
     first = twin_from_fit(fa, a.connectome, tau0=a.tau0, I1=a.I1)
     path = first.save(tmp_path / "p.twin.h5")
     np.save(tmp_path / "new.npy", b.observation)

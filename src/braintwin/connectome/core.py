@@ -223,6 +223,51 @@ class Connectome:
             )
         return self._evolve(weights=w)
 
+    def thresholded(self, min_weight: float | None = None, *, proportion: float | None = None) -> "Connectome":
+        """Return a copy keeping only the strong tracts (weights below the threshold set to zero).
+
+        Thresholding removes weak, often spurious, tracts, as connectomics commonly
+        does before modelling.  Give exactly one of:
+
+        Parameters
+        ----------
+        min_weight : float, optional
+            Absolute threshold: weights ``>= min_weight`` are kept.
+        proportion : float in (0, 1], optional
+            Proportional threshold: the strongest ``proportion`` of the non-zero
+            weights are kept (ties at the cut are all kept).
+
+        Returns
+        -------
+        Connectome
+            Same regions and tract lengths; a removed tract has weight 0.
+
+        Raises
+        ------
+        InputError
+            If neither or both thresholds are given, or a value is out of range.
+
+        Examples
+        --------
+        tvb76's weights are CoCoMac strength categories (weak, moderate, strong);
+        its strong tracts alone:
+
+        >>> strong = Connectome.builtin("tvb76").normalized("max").thresholded(1.0)
+        """
+        if (min_weight is None) == (proportion is None):
+            raise InputError("give exactly one of min_weight and proportion", source=self.source, field="threshold")
+        w = np.array(self.weights)
+        if proportion is not None:
+            if not (np.isfinite(proportion) and 0.0 < proportion <= 1.0):
+                raise InputError(f"proportion must be in (0, 1], got {proportion}", source=self.source, field="proportion")
+            nz = np.sort(w[w > 0])[::-1]
+            if nz.size == 0:
+                return self._evolve(weights=w)
+            min_weight = float(nz[max(0, int(np.ceil(proportion * nz.size)) - 1)])
+        elif not np.isfinite(min_weight):
+            raise InputError(f"min_weight must be a finite number, got {min_weight}", source=self.source, field="min_weight")
+        return self._evolve(weights=np.where(w >= min_weight, w, 0.0))
+
     def with_zero_diagonal(self) -> "Connectome":
         """Return a copy whose self-connections (diagonal weights) are zero.
 
