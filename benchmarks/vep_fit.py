@@ -39,6 +39,24 @@ healthy regions sit near the bifurcation, and regions the SEEG sees poorly
 have posterior mass up to their *network* critical excitability, where the
 potential has cliffs (see ``vep_geometry.py``).
 
+Measured on this patient (seed 4: EZ lPCI, lPFCDL; PZ lPCIP, lPMCVL, lS2; K 0.90,
+tau0 30), 4 chains on 2 cores:
+
+* 300/500 draws (the defaults): 470 s, 3 divergences, max R-hat of x0 1.032
+  (3 regions above 1.01), min ESS 187, 76/76 labels;
+* ``--target-accept 0.8``: slower and worse (504 s, R-hat 1.18, min ESS 18):
+  the step grows only from ~0.05 to ~0.07 and trees stay at 66-127 steps;
+* the slowest x0 are healthy regions with no or few strong tracts (lV1, lCCR:
+  x0 trades against the initial state along the relaxation from (-2, 4)) and
+  the narrow PZ lPCIP (sd 0.016);
+* ``--initial rest`` (no relaxation, but a resting-state solve per gradient)
+  had not finished 200/200 draws after 15 min.
+
+Over 10 patients at 200/200 draws (``--patients 10 --warmup 200 --samples
+200``): EZ precision 1.0, EZ recall 0.95, PZ precision 1.0, PZ recall 1.0, all 76
+labels right in 9 of 10, median 227 s, 25 divergences in all (20 in one patient),
+max R-hat of x0 1.01-1.12.
+
 ``seconds`` is the wall time of the whole fit (MAP, Laplace, compilation,
 warm-up, sampling, predictive check); ``compile_seconds`` the XLA compilation
 inside it; ``ess_per_second`` the smallest ESS over x0, K, amplitude, offset
