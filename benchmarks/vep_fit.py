@@ -49,8 +49,13 @@ tau0 30), 4 chains on 2 cores:
 * the slowest x0 are healthy regions with no or few strong tracts (lV1, lCCR:
   x0 trades against the initial state along the relaxation from (-2, 4)) and
   the narrow PZ lPCIP (sd 0.016);
+* 400/400 draws (longer mass-matrix adaptation): 496 s, 2 divergences, R-hat
+  1.036, the same three regions above 1.01 (lV1, lPCIP, lCCR); one chain, with
+  a smaller step and 127-step trees, sits apart on lV1;
 * ``--initial rest`` (no relaxation, but a resting-state solve per gradient)
-  had not finished 200/200 draws after 15 min.
+  had not finished 200/200 draws after 15 min;
+* ``vep_geometry.py``: no cliffs (the previous patient had 3), Hessian
+  condition number 1.4e7 at the MAP (the narrow PZ directions).
 
 Over 10 patients at 200/200 draws (``--patients 10 --warmup 200 --samples
 200``): EZ precision 1.0, EZ recall 0.95, PZ precision 1.0, PZ recall 1.0, all 76
