@@ -97,7 +97,6 @@ def vep_patient(args, seed: int, **kwargs):
     """
     import warnings
 
-    import braintwin as bt
     import braintwin.vep as vep
     from braintwin.errors import InputError
 

@@ -131,9 +131,19 @@ def test_thresholded_errors():
     assert e.value.field == "threshold"
     with pytest.raises(InputError):
         tiny().thresholded(1.0, proportion=0.5)
-    with pytest.raises(InputError) as e:
-        tiny().thresholded(proportion=1.5)
-    assert e.value.field == "proportion"
+    for bad in (1.5, 0.0, float("nan"), "half"):
+        with pytest.raises(InputError) as e:
+            tiny().thresholded(proportion=bad)
+        assert e.value.field == "proportion" and "tiny.zip" in str(e.value)
+    for bad in (float("inf"), "strong"):
+        with pytest.raises(InputError) as e:
+            tiny().thresholded(bad)
+        assert e.value.field == "min_weight"
+
+
+def test_thresholded_without_tracts_is_unchanged(quiet):
+    c = bt.Connectome(np.zeros((4, 4)), L, LABELS, warn=False)
+    assert np.array_equal(c.thresholded(proportion=0.5).weights, np.zeros((4, 4)))
 
 
 def test_tvb76_weights_are_three_strength_categories(quiet):

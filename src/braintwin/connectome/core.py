@@ -256,17 +256,22 @@ class Connectome:
         """
         if (min_weight is None) == (proportion is None):
             raise InputError("give exactly one of min_weight and proportion", source=self.source, field="threshold")
+        name, value = ("proportion", proportion) if proportion is not None else ("min_weight", min_weight)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            value = float("nan")
         w = np.array(self.weights)
-        if proportion is not None:
-            if not (np.isfinite(proportion) and 0.0 < proportion <= 1.0):
-                raise InputError(f"proportion must be in (0, 1], got {proportion}", source=self.source, field="proportion")
+        if name == "proportion":
+            if not 0.0 < value <= 1.0:  # also refuses NaN
+                raise InputError(f"proportion must be in (0, 1], got {proportion!r}", source=self.source, field="proportion")
             nz = np.sort(w[w > 0])[::-1]
             if nz.size == 0:
                 return self._evolve(weights=w)
-            min_weight = float(nz[max(0, int(np.ceil(proportion * nz.size)) - 1)])
-        elif not np.isfinite(min_weight):
-            raise InputError(f"min_weight must be a finite number, got {min_weight}", source=self.source, field="min_weight")
-        return self._evolve(weights=np.where(w >= min_weight, w, 0.0))
+            value = float(nz[max(0, int(np.ceil(value * nz.size)) - 1)])
+        elif not np.isfinite(value):
+            raise InputError(f"min_weight must be a finite number, got {min_weight!r}", source=self.source, field="min_weight")
+        return self._evolve(weights=np.where(w >= value, w, 0.0))
 
     def with_zero_diagonal(self) -> "Connectome":
         """Return a copy whose self-connections (diagonal weights) are zero.
