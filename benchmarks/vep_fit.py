@@ -62,6 +62,31 @@ Over 10 patients at 200/200 draws (``--patients 10 --warmup 200 --samples
 labels right in 9 of 10, median 227 s, 25 divergences in all (20 in one patient),
 max R-hat of x0 1.01-1.12.
 
+What limits the speed (``vep_geometry.py --laplace-draws 6``, and Hessians at
+posterior draws of a 4 x 150/150 run): the leapfrog step is set by directions
+whose curvature away from the MAP is 70-1000 times (Laplace draws) or 50-380
+times (posterior draws, under the adapted mass) what the mass matrix assumes:
+the x0 of lV1 against lCCR (their gain columns have cosine 0.96: the contacts
+see only ``g1 e^x1 + g2 e^x2``, a curved ridge) and of lCCA against lCCS (a
+strong tract, lCCA barely seen).  The same directions are the widest of the
+posterior (whitened variance up to 17), so a constant mass matrix cannot fit
+both: offline, on those draws, pooled, Laplace, inverse mean Hessian (8 draws)
+and blended dense mass matrices all leave a step-to-trajectory ratio of 50-100.
+Measured not to help:
+
+* ``--cores 4`` (one JAX device per chain, no lockstep, 2 threads per core):
+  222 s vs 244 s at 100/100, but 683 s vs 470 s at 300/500;
+* neural transport (NeuTra; flowjax masked autoregressive flow, 2 layers of
+  width 64, fitted by 1000 ELBO steps of 4 particles in Laplace-whitened
+  coordinates, 12 s; log importance weights sd 11): NUTS in the flow's latent
+  space at 150/150 gave 32 divergences, R-hat 2.1, 566 s;
+* a checkpointed Heun scan or a hand-built adjoint scan (per-step VJPs of the
+  same step function): gradient cost within the noise of the plain scan
+  (3.3-6 ms per leapfrog step for 4 chains on 2 cores on this machine, which
+  varies by ~30 % run to run);
+* ``--max-tree-depth 6`` (trees capped at 63 steps): 398 s, 0 divergences, but
+  R-hat 1.19 and min ESS 16: truncated trajectories random-walk along the ridges.
+
 ``seconds`` is the wall time of the whole fit (MAP, Laplace, compilation,
 warm-up, sampling, predictive check); ``compile_seconds`` the XLA compilation
 inside it; ``ess_per_second`` the smallest ESS over x0, K, amplitude, offset
@@ -94,6 +119,7 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=500)
     add_vep_patient_args(ap)
     ap.add_argument("--target-accept", type=float, default=0.9, help="NUTS target acceptance probability")
+    ap.add_argument("--max-tree-depth", type=int, default=8, help="NUTS maximum tree depth (at most 2^depth - 1 leapfrog steps)")
     ap.add_argument("--initial", choices=("default", "rest"), default="default",
                     help="'rest': the patient starts at the network's resting state and the model's initial state is a "
                          "deviation from the resting state of each draw (VEPPriors(initial='rest'))")
@@ -120,7 +146,7 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             f = vep.fit_patient(p, num_chains=args.chains, num_warmup=args.warmup, num_samples=args.samples, seed=i,
-                                target_accept_prob=args.target_accept, **fit_kw)
+                                target_accept_prob=args.target_accept, max_tree_depth=args.max_tree_depth, **fit_kw)
         sec = time.perf_counter() - t0
         d = f.diagnostics
         acc = f.accuracy()
@@ -153,6 +179,7 @@ def main(argv=None) -> int:
         "K": round(float(r0["K"]), 4),
         "tau0": r0["tau0"],
         "target_accept": args.target_accept,
+        "max_tree_depth": args.max_tree_depth,
         "warmup": args.warmup,
         "samples": args.samples,
         "divergences": r0["divergences"],

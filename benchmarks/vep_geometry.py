@@ -2,7 +2,7 @@
 
 Builds the patient of ``benchmarks/vep_fit.py`` (same generator and seed
 search), finds the MAP as the fit does (data-driven starts, L-BFGS), and
-reports, without sampling (about a minute):
+reports, without sampling (about two minutes):
 
 * the spectrum of the Hessian of the potential at the MAP (standard-normal
   ``*_star`` coordinates): ``hessian_eig`` (min, median, max) and its
@@ -20,6 +20,19 @@ reports, without sampling (about a minute):
 
 ``cliffs`` lists the regions with a cliff: label, true and MAP ``x0``, network
 critical value, largest gain, and the cost at -2 s, -1 s, +1 s, +2 s.
+
+How far the posterior is from the Gaussian that NUTS's mass matrix assumes
+(``--laplace-draws N``, default 6, ~3 s each): ``N`` draws ``z`` from the
+Laplace approximation ``N(MAP, H^-1)`` and, at each,
+
+* ``excess``: the potential above the MAP's (a Gaussian gives ``D/2 +-
+  sqrt(D/2)``, ``D`` parameters; ``laplace_excess_expected``);
+* ``top_curvature``: the largest eigenvalue of the Hessian at ``z`` whitened by
+  the Laplace covariance (1 for a Gaussian).  The leapfrog step must stay below
+  about ``1/sqrt(top_curvature)``, so this is what makes NUTS take small steps
+  and long trees;
+* ``direction``: the regions whose ``x0`` dominate that eigenvector (signed
+  weights), i.e. the parameters that limit the step size.
 """
 
 from __future__ import annotations
@@ -35,6 +48,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_vep_patient_args(ap)
     ap.add_argument("--from-truth", action="store_true", help="start the MAP search at the true parameters (diagnosis only)")
+    ap.add_argument("--laplace-draws", type=int, default=6, help="Laplace draws at which the whitened Hessian is examined (0: none)")
     args = ap.parse_args(argv)
 
     import jax
@@ -78,6 +92,21 @@ def main(argv=None) -> int:
             s = 1.0 / np.sqrt(max(float(d @ H @ d), 1e-12))
             cost = [float(pot(jnp.asarray(zm + a * s * d))) - f0 for a in (-2.0, -1.0, 1.0, 2.0)]
             rows.append(cost)
+        # curvature away from the MAP, whitened by the Laplace covariance (what the mass matrix assumes)
+        wH, UH = np.linalg.eigh(H)
+        Lw = UH / np.sqrt(np.maximum(wH, 0.25))  # Lw Lw^T = H^-1 (eigenvalues floored as the fit's Laplace step does)
+        hess = jax.jit(jax.hessian(flat.potential))
+        rng = np.random.default_rng(args.seed)
+        away = []
+        for _ in range(max(0, args.laplace_draws)):
+            z = zm + Lw @ rng.standard_normal(len(zm))
+            Hz = np.asarray(hess(jnp.asarray(z)), float)
+            ev, U = np.linalg.eigh(Lw.T @ (0.5 * (Hz + Hz.T)) @ Lw)
+            v = Lw @ U[:, -1]
+            r = V @ v[off["x0_star"]:off["x0_star"] + n]
+            top = np.argsort(-np.abs(r))[:3]
+            away.append({"excess": round(float(pot(jnp.asarray(z))) - f0, 1), "top_curvature": round(float(ev[-1]), 1),
+                         "direction": {p.region_labels[j]: round(float(r[j] / np.abs(r).max()), 2) for j in top}})
     w = np.linalg.eigvalsh(H)
     W = prob.weights
     x0c_net = critical_x0(prob.I1) + (phys["K"] / 4.0) * (W @ (-4.0 / 3.0 - x[-1]))
@@ -96,6 +125,8 @@ def main(argv=None) -> int:
         "healthy_x0_map_above_x0c": int(((phys["x0"] > critical_x0(prob.I1)) & (p.labels == "healthy")).sum()),
         "x0c_network_range": [round(float(x0c_net.min()), 3), round(float(x0c_net.max()), 3)],
         "n_cliffs": len(cliffs), "cliffs": cliffs,
+        "laplace_excess_expected": [round(0.5 * len(zm), 1), round(float(np.sqrt(0.5 * len(zm))), 1)],
+        "laplace_draws": away,
     }
     print(json.dumps(out))
     return 0
