@@ -43,7 +43,9 @@ Measured on this patient (seed 4: EZ lPCI, lPFCDL; PZ lPCIP, lPMCVL, lS2; K 0.90
 tau0 30), 4 chains on 2 cores:
 
 * 300/500 draws (the defaults): 470 s, 3 divergences, max R-hat of x0 1.032
-  (3 regions above 1.01), min ESS 187, 76/76 labels;
+  (3 regions above 1.01), min ESS 187, 76/76 labels; on a later day, same code
+  and settings: 734 s, 2 divergences, R-hat 1.041, min ESS 128, 76/76 (the
+  machine was slower; the other figures are sampling variation);
 * ``--target-accept 0.8``: slower and worse (504 s, R-hat 1.18, min ESS 18):
   the step grows only from ~0.05 to ~0.07 and trees stay at 66-127 steps;
 * the slowest x0 are healthy regions with no or few strong tracts (lV1, lCCR:
@@ -75,7 +77,9 @@ and blended dense mass matrices all leave a step-to-trajectory ratio of 50-100.
 Measured not to help:
 
 * ``--cores 4`` (one JAX device per chain, no lockstep, 2 threads per core):
-  222 s vs 244 s at 100/100, but 683 s vs 470 s at 300/500;
+  7-10 % faster in paired runs (222 s vs 244 s at 100/100; 683 s vs 734 s at
+  300/500 on the same day, when the default took 734 s, not the 470 s of an
+  earlier day: this shared machine's speed varies that much), same R-hat;
 * neural transport (NeuTra; flowjax masked autoregressive flow, 2 layers of
   width 64, fitted by 1000 ELBO steps of 4 particles in Laplace-whitened
   coordinates, 12 s; log importance weights sd 11): NUTS in the flow's latent
@@ -84,7 +88,7 @@ Measured not to help:
   same step function): gradient cost within the noise of the plain scan
   (3.3-6 ms per leapfrog step for 4 chains on 2 cores on this machine, which
   varies by ~30 % run to run);
-* ``--max-tree-depth 6`` (trees capped at 63 steps): 398 s, 0 divergences, but
+* ``--max-tree-depth 6`` (trees capped at 63 steps): 398 s (default 734 s that day), 0 divergences, but
   R-hat 1.19 and min ESS 16: truncated trajectories random-walk along the ridges.
 
 ``seconds`` is the wall time of the whole fit (MAP, Laplace, compilation,
