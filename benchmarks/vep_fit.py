@@ -88,8 +88,9 @@ Measured not to help:
   same step function): gradient cost within the noise of the plain scan
   (3.3-6 ms per leapfrog step for 4 chains on 2 cores on this machine, which
   varies by ~30 % run to run);
-* ``--max-tree-depth 6`` (trees capped at 63 steps): 398 s (default 734 s that day), 0 divergences, but
-  R-hat 1.19 and min ESS 16: truncated trajectories random-walk along the ridges.
+* ``--max-tree-depth 6`` (trees capped at 63 steps): 398 s (the default took
+  734 s that day), 0 divergences, but R-hat 1.19 and min ESS 16: truncated
+  trajectories random-walk along the ridges.
 
 ``seconds`` is the wall time of the whole fit (MAP, Laplace, compilation,
 warm-up, sampling, predictive check); ``compile_seconds`` the XLA compilation

@@ -22,8 +22,9 @@ reports, without sampling (about two minutes):
 critical value, largest gain, and the cost at -2 s, -1 s, +1 s, +2 s.
 
 How far the posterior is from the Gaussian that NUTS's mass matrix assumes
-(``--laplace-draws N``, default 6, ~3 s each): ``N`` draws ``z`` from the
-Laplace approximation ``N(MAP, H^-1)`` and, at each,
+(``--laplace-draws N``, default 6, ~3 s each;
+:func:`braintwin.infer.laplace_curvature`): ``N`` draws ``z`` from the Laplace
+approximation ``N(MAP, H^-1)`` and, at each,
 
 * ``excess``: the potential above the MAP's (a Gaussian gives ``D/2 +-
   sqrt(D/2)``, ``D`` parameters; ``laplace_excess_expected``);
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     import numpy as np
     from jax.flatten_util import ravel_pytree
 
-    from braintwin.infer.nuts import find_map, potential_of, x64
+    from braintwin.infer.nuts import find_map, laplace_curvature, potential_of, x64
     from braintwin.vep.fit import initial_guess
     from braintwin.vep.model import SAFE_BOUNDS, constrain, critical_x0, make_forward, simulate_sources, unconstrain, vep_model
 
@@ -92,20 +93,11 @@ def main(argv=None) -> int:
             s = 1.0 / np.sqrt(max(float(d @ H @ d), 1e-12))
             cost = [float(pot(jnp.asarray(zm + a * s * d))) - f0 for a in (-2.0, -1.0, 1.0, 2.0)]
             rows.append(cost)
-        # curvature away from the MAP, whitened by the Laplace covariance (what the mass matrix assumes)
-        wH, UH = np.linalg.eigh(H)
-        Lw = UH / np.sqrt(np.maximum(wH, 0.25))  # Lw Lw^T = H^-1 (eigenvalues floored as the fit's Laplace step does)
-        hess = jax.jit(jax.hessian(flat.potential))
-        rng = np.random.default_rng(args.seed)
-        away = []
-        for _ in range(max(0, args.laplace_draws)):
-            z = zm + Lw @ rng.standard_normal(len(zm))
-            Hz = np.asarray(hess(jnp.asarray(z)), float)
-            ev, U = np.linalg.eigh(Lw.T @ (0.5 * (Hz + Hz.T)) @ Lw)
-            v = Lw @ U[:, -1]
-            r = V @ v[off["x0_star"]:off["x0_star"] + n]
+        away = []  # curvature away from the MAP, whitened by the Laplace covariance (what the mass matrix assumes)
+        for c in (laplace_curvature(flat, zm, n_draws=args.laplace_draws, seed=args.seed) if args.laplace_draws > 0 else []):
+            r = V @ c["direction"][off["x0_star"]:off["x0_star"] + n]  # the direction's x0 part, per region
             top = np.argsort(-np.abs(r))[:3]
-            away.append({"excess": round(float(pot(jnp.asarray(z))) - f0, 1), "top_curvature": round(float(ev[-1]), 1),
+            away.append({"excess": round(c["excess"], 1), "top_curvature": round(c["top_curvature"], 1),
                          "direction": {p.region_labels[j]: round(float(r[j] / np.abs(r).max()), 2) for j in top}})
     w = np.linalg.eigvalsh(H)
     W = prob.weights

@@ -154,3 +154,43 @@ def test_run_nuts_input_errors():
         run_nuts(_gauss_model, (np.zeros((3, 2)), 1.0), mass="bogus")
     with pytest.raises(InputError, match="num_samples"):
         run_nuts(_gauss_model, (np.zeros((3, 2)), 1.0), num_samples=2)
+
+
+def _quartic_model(scale):
+    import numpyro
+    import numpyro.distributions as dist
+
+    z = numpyro.sample("z", dist.Normal(0.0, 1.0).expand([2]).to_event(1))
+    numpyro.factor("quartic", -scale * z[0] ** 4)  # curvature 12 * scale * z0^2 on top of the prior's 1
+
+
+def test_laplace_curvature_is_one_for_a_gaussian_and_grows_off_a_quartic_map():
+    from braintwin.infer import laplace_curvature, potential_of, x64
+
+    with x64():
+        gauss = laplace_curvature(potential_of(_gauss_model, (np.zeros((4, 2)), 2.0)), np.zeros(2), n_draws=3)
+        for c in gauss:
+            assert abs(c["top_curvature"] - 1.0) < 1e-8
+        # the excess of a Gaussian is chi-square / 2: mean n_dim / 2
+        many = laplace_curvature(potential_of(_gauss_model, (np.zeros((4, 2)), 2.0)), np.zeros(2), n_draws=200, seed=1)
+        assert abs(np.mean([c["excess"] for c in many]) - 1.0) < 0.25
+        # quartic in z0: the MAP is 0, where H = I; away from it the curvature along z0 is 1 + 12 s z0^2
+        s = 5.0
+        quart = laplace_curvature(potential_of(_quartic_model, (s,)), np.zeros(2), n_draws=20, seed=2)
+    for c in quart:
+        d = c["direction"] / np.linalg.norm(c["direction"])
+        assert c["top_curvature"] >= 1.0 - 1e-9
+        if c["top_curvature"] > 2.0:
+            assert abs(d[0]) > 0.99  # the stiff direction is z0
+    assert max(c["top_curvature"] for c in quart) > 10.0
+
+
+def test_laplace_curvature_input_errors():
+    from braintwin.infer import laplace_curvature, potential_of, x64
+
+    with x64():
+        flat = potential_of(_gauss_model, (np.zeros((4, 2)), 2.0))
+        with pytest.raises(InputError, match="n_draws"):
+            laplace_curvature(flat, np.zeros(2), n_draws=0)
+        with pytest.raises(InputError, match="not finite"):  # the quartic's Hessian depends on z
+            laplace_curvature(potential_of(_quartic_model, (5.0,)), np.full(2, np.nan))

@@ -4,6 +4,8 @@
   Laplace (inverse-Hessian) dense mass matrix, short warm-up, chains vectorised
   (and split over devices when several are visible);
 - :func:`find_map`: the MAP search (L-BFGS from several starts);
+- :func:`laplace_curvature`: the Hessian at draws of the Laplace approximation,
+  whitened by it: which directions force NUTS into small steps;
 - :func:`diagnose` -> :class:`Diagnostics`: R-hat, ESS, divergences, ESS per
   second, posterior z-scores and shrinkage, with ``ok``, ``summary()``, ``plot()``;
 - :func:`rhat`, :func:`ess`, :func:`zscore`, :func:`shrinkage`.
@@ -19,13 +21,14 @@ the benchmarks do, so that chains run in parallel on the cores.
 from __future__ import annotations
 
 from .diagnostics import Diagnostics, diagnose, ess, rhat, shrinkage, zscore
-from .nuts import MAPResult, NUTSResult, find_map, potential_of, run_nuts, x64
+from .nuts import MAPResult, NUTSResult, find_map, laplace_curvature, potential_of, run_nuts, x64
 
 __all__ = [
     "run_nuts",
     "NUTSResult",
     "find_map",
     "MAPResult",
+    "laplace_curvature",
     "potential_of",
     "x64",
     "Diagnostics",

@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import InputError
 from .diagnostics import Diagnostics, diagnose
 
-__all__ = ["NUTSResult", "MAPResult", "run_nuts", "find_map", "x64", "potential_of"]
+__all__ = ["NUTSResult", "MAPResult", "run_nuts", "find_map", "x64", "potential_of", "laplace_curvature"]
 
 
 def x64():
@@ -153,18 +153,80 @@ def find_map(flat: _Flat, *, starts: int = 4, seed: int = 0, maxiter: int = 1000
     return MAPResult(best, float(best_f), fs, time.perf_counter() - t0)
 
 
-def _laplace_cov(flat: _Flat, z: np.ndarray, floor: float) -> np.ndarray:
-    """Inverse Hessian of the potential at ``z`` with eigenvalues floored at ``floor``."""
+def _laplace_sqrt(flat: _Flat, z: np.ndarray, floor: float) -> np.ndarray | None:
+    """``L`` with ``L L^T`` the inverse Hessian of the potential at ``z`` (eigenvalues floored at ``floor``); None if not finite."""
     import jax
     import jax.numpy as jnp
 
     H = np.asarray(jax.jit(jax.hessian(flat.potential))(jnp.asarray(z)), float)
     H = 0.5 * (H + H.T)
     if not np.all(np.isfinite(H)):
-        return np.eye(len(z))
+        return None
     w, V = np.linalg.eigh(H)
-    w = np.maximum(w, floor)
-    return (V / w) @ V.T
+    return V / np.sqrt(np.maximum(w, floor))
+
+
+def _laplace_cov(flat: _Flat, z: np.ndarray, floor: float) -> np.ndarray:
+    """Inverse Hessian of the potential at ``z`` with eigenvalues floored at ``floor`` (identity if not finite)."""
+    L = _laplace_sqrt(flat, z, floor)
+    return np.eye(len(z)) if L is None else L @ L.T
+
+
+def laplace_curvature(flat: _Flat, z_map, *, n_draws: int = 6, floor: float = 0.25, seed: int = 0) -> list[dict]:
+    """How far a posterior is from its Laplace approximation, where NUTS feels it: the curvature.
+
+    Draws ``z = z_map + L eps`` from the Laplace approximation ``N(z_map, H^-1)``
+    (``H``: Hessian of the potential at ``z_map``, eigenvalues floored at
+    ``floor`` as :func:`run_nuts` does) and, at each, whitens the Hessian by
+    ``L``.  For a Gaussian posterior every whitened Hessian is the identity.
+    NUTS with the Laplace mass matrix must keep its step below about
+    ``1 / sqrt(top_curvature)``, so large values say which directions force
+    small steps and long trees.
+
+    Parameters
+    ----------
+    flat : object from :func:`potential_of`
+    z_map : array (n_dim,)
+        The MAP (e.g. ``find_map(flat).z``).
+    n_draws : int
+        Laplace draws examined (one Hessian each).
+    floor : float
+        Smallest Hessian eigenvalue used at the MAP.
+    seed : int
+
+    Returns
+    -------
+    list of dict, one per draw
+        ``excess``: potential above the MAP's (a Gaussian gives ``n_dim / 2 +-
+        sqrt(n_dim / 2)``); ``top_curvature``: largest eigenvalue of the whitened
+        Hessian (1 for a Gaussian); ``direction``: its eigenvector mapped back
+        to ``z`` coordinates (n_dim,).
+
+    Raises
+    ------
+    InputError
+        When ``n_draws < 1`` or the Hessian at ``z_map`` is not finite.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    if int(n_draws) < 1:
+        raise InputError(f"n_draws must be >= 1, got {n_draws}", source="laplace_curvature", field="n_draws")
+    zm = np.asarray(z_map, float)
+    L = _laplace_sqrt(flat, zm, floor)
+    if L is None:
+        raise InputError("the Hessian of the potential is not finite at z_map", source="laplace_curvature", field="z_map")
+    hess = jax.jit(jax.hessian(flat.potential))
+    pot = jax.jit(flat.potential)
+    f0 = float(pot(jnp.asarray(zm)))
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(int(n_draws)):
+        z = zm + L @ rng.standard_normal(zm.size)
+        Hz = np.asarray(hess(jnp.asarray(z)), float)
+        ev, U = np.linalg.eigh(L.T @ (0.5 * (Hz + Hz.T)) @ L)
+        out.append({"excess": float(pot(jnp.asarray(z))) - f0, "top_curvature": float(ev[-1]), "direction": L @ U[:, -1]})
+    return out
 
 
 @dataclass
