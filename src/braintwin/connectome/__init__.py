@@ -29,7 +29,9 @@ from .io import (
     write_npz,
     write_tvb_zip,
 )
+from .parcellation import Parcellation, match_labels, read_lut, read_parcellation
 from .plot import plot_connectome
+from .tractography import TractCounts, connectome_from_tractography, count_streamlines
 
 __all__ = [
     "Connectome",
@@ -48,4 +50,11 @@ __all__ = [
     "write_h5",
     "write_npz",
     "plot_connectome",
+    "Parcellation",
+    "read_parcellation",
+    "read_lut",
+    "match_labels",
+    "connectome_from_tractography",
+    "count_streamlines",
+    "TractCounts",
 ]

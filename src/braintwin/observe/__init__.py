@@ -38,6 +38,10 @@ from .leadfield import EEG, MEG, LeadField, SensorMonitor, average_reference, bu
 from .seeg import SEEG, bipolar_montage, electrode_of, read_contacts, seeg_gain, seeg_leadfield, split_contact
 from .sensors import BUILTIN_SENSORS, Sensors, read_sensors
 from .spec import OBSERVERS, get_observer
+from .recordings import Recording, read_recording
+from .electrodes import ChannelMatch, GainReport, match_channels, read_electrodes, seeg_gain_from_parcellation
+from .fmri import BoldSeries, read_bold
+from ..connectome.parcellation import read_lut, read_parcellation
 
 __all__ = [
     "Bold",
@@ -68,4 +72,15 @@ __all__ = [
     "Sensors",
     "read_sensors",
     "BUILTIN_SENSORS",
+    "Recording",
+    "read_recording",
+    "read_electrodes",
+    "match_channels",
+    "ChannelMatch",
+    "GainReport",
+    "seeg_gain_from_parcellation",
+    "BoldSeries",
+    "read_bold",
+    "read_lut",
+    "read_parcellation",
 ]
