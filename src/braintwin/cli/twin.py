@@ -15,7 +15,8 @@ from . import app
 twin_app = typer.Typer(help="Build and inspect twin files.", no_args_is_help=True, add_completion=False)
 app.add_typer(twin_app, name="twin")
 
-BUILD_KEYS = {"seeg", "gain", "contacts", "connectome", "subject_id", "out", "dt", "tau0", "I1", "chains", "warmup", "samples", "seed", "metadata"}
+BUILD_KEYS = {"seeg", "gain", "contacts", "connectome", "subject_id", "out", "dt", "tau0", "I1", "chains", "warmup", "samples", "seed", "metadata",
+              "recording", "window", "parcellation", "lut", "tractography", "n_times", "baseline"}
 
 
 @twin_app.command("build")
@@ -27,8 +28,10 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
 
     cfg = load_config(config, BUILD_KEYS)
     for key in ("seeg", "connectome"):
-        if key not in cfg:
+        if key not in cfg and not (key == "connectome" and "tractography" in cfg):
             raise InputError(f"missing required key {key!r}", source=str(config), field=key)
+    if "connectome" not in cfg and "tractography" in cfg:
+        cfg["connectome"] = cfg["tractography"]
     if "gain" not in cfg and "contacts" not in cfg:
         raise InputError("give 'gain' (a matrix file) or 'contacts' (label x y z)", source=str(config), field="gain")
     chains = int(cfg.get("chains", 4))
@@ -39,24 +42,43 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
 
     base = config.parent
     path = lambda k: str((base / cfg[k]).resolve()) if not Path(cfg[k]).is_absolute() else cfg[k]  # noqa: E731
-    conn = bt.Connectome.load(cfg["connectome"] if cfg["connectome"].startswith("tvb") else path("connectome")).normalized("max").with_zero_diagonal()
-    rec = vep.read_seeg(path("seeg"))
-    obs = getattr(rec, "data", rec)
+    if "tractography" in cfg:  # a connectome from streamlines + the parcellation image
+        from ..connectome import connectome_from_tractography
+
+        conn = connectome_from_tractography(path("tractography"), path("parcellation"), lut=cfg.get("lut") and path("lut"))
+    else:
+        conn = bt.Connectome.load(cfg["connectome"] if cfg["connectome"].startswith("tvb") else path("connectome"))
+    conn = conn.normalized("max").with_zero_diagonal()
+    rec = vep.read_seeg(path("seeg"), recording_options=cfg.get("recording"), window=cfg.get("window"))
+    obs = vep.io.envelope_from_recording(rec, baseline=cfg.get("baseline", 5.0), n_times=int(cfg.get("n_times", 150))) \
+        if rec.fs_hz is not None else rec.data  # raw signals (EDF, BIDS, ...) -> the VEP envelope
     if "gain" in cfg:
         gain, contact_names, _ = vep.read_gain(path("gain"), n_regions=conn.n_regions)
     else:
+        from ..observe import ChannelMatch, match_channels, seeg_gain_from_parcellation
         from ..observe.seeg import seeg_gain
 
-        contacts = vep.read_contacts_file(path("contacts"))
-        gain = seeg_gain(contacts, centres=conn.centres, n_regions=conn.n_regions, method="centres")
-        contact_names = list(getattr(contacts, "labels", []))
+        sensors = vep.read_contacts_file(path("contacts"))
+        try:
+            match = match_channels(rec.labels, sensors)
+        except InputError:
+            if len(sensors) != len(rec.labels):
+                raise
+            match = ChannelMatch(tuple(rec.labels), sensors)  # unnamed columns (C1, C2, ...): the contacts' order
+        obs = obs[:, [rec.labels.index(c) for c in match.channels]]
+        contacts, contact_names = match.contacts, list(match.channels)
+        if "parcellation" in cfg:
+            gain = seeg_gain_from_parcellation(contacts, path("parcellation"), lut=cfg.get("lut") and path("lut"),
+                                               labels=conn.labels)[0].gain
+        else:
+            gain = seeg_gain(contacts.positions, centres=conn.centres, n_regions=conn.n_regions, method="centres")
     f = vep.fit(obs, gain, conn, dt=float(cfg.get("dt", 0.25)), tau0=float(cfg.get("tau0", 20.0)), I1=float(cfg.get("I1", 3.1)),
                 num_chains=chains, num_warmup=int(cfg.get("warmup", 300)), num_samples=int(cfg.get("samples", 300)),
                 seed=int(cfg.get("seed", 0)), progress=True)
     twin = twin_from_fit(f, conn, subject_id=cfg.get("subject_id"), tau0=float(cfg.get("tau0", 20.0)), I1=float(cfg.get("I1", 3.1)),
                          contact_labels=contact_names, seeds={"fit": int(cfg.get("seed", 0))}, config=cfg, metadata=cfg.get("metadata"))
-    for k in ("seeg", "gain", "contacts"):
-        if k in cfg:
+    for k in ("seeg", "gain", "contacts", "parcellation", "tractography"):
+        if k in cfg and Path(path(k)).is_file():
             twin.record_input(path(k))
     out = Path(cfg.get("out", "twin.h5"))
     twin.save(out)

@@ -160,10 +160,10 @@ def _tvb76_patient(seed: int):
 
 @vep_app.command("fit")
 def fit_cmd(
-    seeg: Path = typer.Option(..., "--seeg", help="SEEG file: .npy/.npz/.csv/.tsv (time x contact) or .edf (MNE)."),
+    seeg: Path = typer.Option(..., "--seeg", help="SEEG file: .npy/.npz/.csv/.tsv (time x contact), .edf/.bdf/.vhdr/.fif or a BIDS folder (MNE)."),
     connectome: str = typer.Option(..., "--connectome", "-c", help="Connectome file or built-in name (weights divided by their maximum, diagonal zeroed)."),
     gain: Optional[Path] = typer.Option(None, "--gain", help="Monopolar gain file (contacts x regions, rows in the SEEG's contact order)."),
-    contacts: Optional[str] = typer.Option(None, "--contacts", help="Contact positions (label x y z, mm) or 'seeg_588': the inverse-square gain is computed."),
+    contacts: Optional[str] = typer.Option(None, "--contacts", help="Contact positions (label x y z, mm; or a BIDS electrodes.tsv) or 'seeg_588': the inverse-square gain is computed."),
     out: Path = typer.Option(Path("vep_fit"), "--out", "-o", help="Folder for the outputs."),
     envelope: str = typer.Option("auto", "--envelope", help="'yes': the file holds the log-power envelope; 'no': raw SEEG (its envelope is computed); 'auto': raw for EDF."),
     fs: Optional[float] = typer.Option(None, "--fs", help="Sampling rate of raw SEEG in Hz (EDF gives it)."),
@@ -190,7 +190,7 @@ def fit_cmd(
         raise InputError("give exactly one of --gain and --contacts", source="braintwin vep fit", field="gain")
     conn = bt.Connectome.load(connectome).normalized("max").with_zero_diagonal()
     rec = vep.read_seeg(seeg)
-    raw = rec.source.lower().endswith((".edf", ".bdf")) if envelope == "auto" else envelope == "no"
+    raw = rec.fs_hz is not None if envelope == "auto" else envelope == "no"  # MNE formats give fs: raw signals
     if envelope not in ("auto", "yes", "no"):
         raise InputError(f"--envelope must be auto, yes or no; got {envelope!r}", source="braintwin vep fit", field="envelope")
     y = rec.data
@@ -211,19 +211,9 @@ def fit_cmd(
         else:
             keep = [pos[l] for l in labels]
         G, _, _ = vep.patient_gain(conn, sensors.subset(keep), None)
-    if raw:
-        fs_hz = rec.fs_hz or fs
-        if not fs_hz:
-            raise InputError("raw SEEG needs its sampling rate: give --fs", source=str(seeg), field="fs")
-        from ..features import seeg_log_power
+    from ..vep.io import envelope_from_recording, resample_envelope
 
-        _, y = seeg_log_power(y, fs_hz=fs_hz, baseline=baseline)
-    if n_times and n_times < y.shape[0]:
-        import scipy.ndimage
-
-        k = y.shape[0] / n_times
-        y = scipy.ndimage.uniform_filter1d(y, size=max(1, int(round(k))), axis=0, mode="nearest")
-        y = y[np.round(np.arange(n_times) * k).astype(int)]
+    y = envelope_from_recording(rec, baseline=baseline, n_times=n_times, fs_hz=fs) if raw else resample_envelope(y, n_times)
     con.print(f"SEEG {rec.source}: {y.shape[1]} contacts, {y.shape[0]} samples; connectome {conn.n_regions} regions")
     f = vep.fit(y, G, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=progress)
     _report(f, con)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["SEEGRecording", "read_seeg", "read_gain", "read_contacts_file", "read_matrix"]
+__all__ = ["SEEGRecording", "read_seeg", "read_gain", "read_contacts_file", "read_matrix", "envelope_from_recording", "resample_envelope"]
 
 
 @dataclass
@@ -45,6 +45,7 @@ class SEEGRecording:
     labels: tuple[str, ...]
     fs_hz: float | None
     source: str
+    baseline_s: float = 0.0
 
 
 def _suffix(path: Path) -> str:
@@ -136,18 +137,24 @@ def read_matrix(path: str | os.PathLike, field: str, *, key: str | None = None, 
     raise InputError(f"unsupported file type {suf or '(none)'}; use .npy, .npz, .csv, .tsv or .txt", source=str(path), field=field)
 
 
-def read_seeg(path: str | os.PathLike, *, key: str | None = None, channels=None) -> SEEGRecording:
+def read_seeg(path: str | os.PathLike, *, key: str | None = None, channels=None, recording_options: dict | None = None,
+              window: dict | None = None) -> SEEGRecording:
     """Read an SEEG recording or envelope as ``(n_times, n_contacts)``.
 
     Parameters
     ----------
     path : str or path
-        ``.npy``/``.npz``/``.csv``/``.tsv``/``.txt`` (time x contact) or ``.edf``/``.bdf``
-        (read with MNE; install ``braintwin[data]``).
+        ``.npy``/``.npz``/``.csv``/``.tsv``/``.txt`` (time x contact), or ``.edf``/``.bdf``/
+        ``.vhdr``/``.fif`` or a BIDS folder (:func:`braintwin.observe.read_recording`; install
+        ``braintwin[data]``); bad channels are left out.
     key : str, optional
         Array name inside an ``.npz``.
     channels : sequence of str, optional
         Keep these contacts, in this order (by name).
+    recording_options : dict, optional
+        Passed to :func:`~braintwin.observe.read_recording` (``kind``, ``subject``, ``task``, ...).
+    window : dict, optional
+        Passed to :meth:`~braintwin.observe.Recording.window` (``annotation``, ``offset``, ``baseline``, ...).
 
     Returns
     -------
@@ -161,21 +168,15 @@ def read_seeg(path: str | os.PathLike, *, key: str | None = None, channels=None)
     path = Path(path)
     suf = _suffix(path)
     fs = None
-    if suf in (".edf", ".bdf"):
-        if not path.exists():
-            raise InputError("file not found", source=str(path), field="seeg")
-        try:
-            import mne
-        except ImportError:
-            raise InputError("reading EDF needs MNE-Python (pip install 'braintwin[data]' or mne)", source=str(path), field="seeg") from None
-        try:
-            raw = mne.io.read_raw_edf(str(path), preload=True, verbose="error") if suf == ".edf" else mne.io.read_raw_bdf(str(path), preload=True, verbose="error")
-        except Exception as e:
-            raise InputError(f"cannot read the EDF file ({e})", source=str(path), field="seeg") from None
-        data = raw.get_data().T
-        labels = tuple(raw.ch_names)
-        fs = float(raw.info["sfreq"])
+    if path.is_dir() or path.name.lower().endswith((".edf", ".bdf", ".vhdr", ".fif", ".fif.gz")):
+        from ..observe.recordings import read_recording  # MNE/mne-bids formats, identifying header fields dropped
+
+        rec = read_recording(path, **(recording_options or {}))
+        rec = rec.window(**window) if window else rec
+        rec = rec.good() if rec.bads and len(rec.bads) < len(rec.labels) else rec
+        data, labels, fs, baseline_s = rec.data, rec.labels, rec.fs_hz, rec.baseline_s
     else:
+        baseline_s = 0.0
         data, header, _ = read_matrix(path, "seeg", key=key)
         if data.ndim != 2:
             raise InputError(f"expected a (time x contact) matrix, got shape {data.shape}", source=str(path), field="seeg")
@@ -195,7 +196,7 @@ def read_seeg(path: str | os.PathLike, *, key: str | None = None, channels=None)
             raise InputError(f"no contact(s) {missing[:5]} in the recording", source=str(path), field="channels")
         idx = [pos[c] for c in channels]
         data, labels = data[:, idx], tuple(channels)
-    return SEEGRecording(np.ascontiguousarray(data, float), tuple(labels), fs, str(path))
+    return SEEGRecording(np.ascontiguousarray(data, float), tuple(labels), fs, str(path), baseline_s)
 
 
 def read_gain(path: str | os.PathLike, *, key: str | None = None, n_contacts: int | None = None, n_regions: int | None = None):
@@ -230,10 +231,50 @@ def read_gain(path: str | os.PathLike, *, key: str | None = None, n_contacts: in
 
 
 def read_contacts_file(path: str | os.PathLike):
-    """SEEG contact positions (``label x y z`` lines, mm) as a :class:`~braintwin.observe.sensors.Sensors`."""
+    """SEEG contact positions (``label x y z`` lines in mm, or a BIDS ``electrodes.tsv``) as a :class:`~braintwin.observe.sensors.Sensors`."""
     from ..observe.seeg import read_contacts
 
     p = Path(path)
     if not p.exists() and str(path) not in ("seeg_588", "seeg_39"):
         raise InputError("file not found", source=str(path), field="contacts")
+    if p.suffix.lower() == ".tsv":  # BIDS electrodes.tsv, units from its coordsystem.json
+        from ..observe.electrodes import read_electrodes
+
+        return read_electrodes(p)
     return read_contacts(path)
+
+
+def envelope_from_recording(rec: SEEGRecording, *, baseline=5.0, n_times: int = 150, fs_hz: float | None = None) -> np.ndarray:
+    """The VEP log-power envelope of raw SEEG, resampled to ``n_times`` samples (0: keep).
+
+    :func:`braintwin.features.seeg_log_power` with the recording's pre-ictal
+    baseline (``rec.baseline_s``, set by a window) or else ``baseline`` (s, or
+    ``(t0_s, t1_s)``), then a moving average and decimation to ``n_times``.
+
+    Raises
+    ------
+    InputError
+        No sampling rate; one below 64 Hz (the 10 Hz high-pass and the fast
+        ictal activity above it need a Nyquist frequency well above 10 Hz).
+    """
+    from ..features import seeg_log_power
+
+    fs = rec.fs_hz or fs_hz
+    if not fs:
+        raise InputError("raw SEEG needs its sampling rate: give --fs", source=rec.source, field="fs")
+    if fs < 64.0:
+        raise InputError(f"sampled at {fs:g} Hz, too low for the SEEG envelope (needs >= 64 Hz: fast activity above 10 Hz)",
+                         source=rec.source, field="sampling_rate")
+    _, y = seeg_log_power(rec.data, fs_hz=fs, baseline=(0.0, rec.baseline_s) if rec.baseline_s else baseline)
+    return resample_envelope(y, n_times)
+
+
+def resample_envelope(y: np.ndarray, n_times: int) -> np.ndarray:
+    """Moving average then decimation of ``(n_times_in, n_contacts)`` to ``n_times`` rows (0 or more rows: unchanged)."""
+    import scipy.ndimage
+
+    if n_times and n_times < y.shape[0]:
+        k = y.shape[0] / n_times
+        y = scipy.ndimage.uniform_filter1d(y, size=max(1, int(round(k))), axis=0, mode="nearest")
+        y = y[np.round(np.arange(n_times) * k).astype(int)]
+    return y
