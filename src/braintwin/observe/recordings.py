@@ -319,19 +319,25 @@ def _mne():
 
 def _check_edf_length(path: Path) -> None:
     """Refuse a truncated EDF/BDF: its header promises more data records than the file holds."""
+    size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(256)
         try:
             n_header = int(head[184:192].decode("ascii").strip())
             n_records = int(head[236:244].decode("ascii").strip())
             n_sig = int(head[252:256].decode("ascii").strip())
-            f.seek(256 + 216 * n_sig)
-            samples = [int(f.read(8).decode("ascii").strip()) for _ in range(n_sig)]
-        except ValueError:
+        except (ValueError, UnicodeDecodeError):
             raise InputError("not an EDF/BDF file (unreadable header)", source=str(path), field="header") from None
+        if size < n_header:
+            raise InputError(f"truncated: the header alone should have {n_header} bytes but the file has {size}",
+                             source=str(path), field="header")
+        f.seek(256 + 216 * n_sig)
+        try:
+            samples = [int(f.read(8).decode("ascii").strip()) for _ in range(n_sig)]
+        except (ValueError, UnicodeDecodeError):
+            raise InputError("not an EDF/BDF file (unreadable samples per record)", source=str(path), field="header") from None
     width = 3 if path.suffix.lower() == ".bdf" else 2
     expected = n_header + n_records * sum(samples) * width
-    size = path.stat().st_size
     if n_records > 0 and size < expected:
         raise InputError(f"truncated: the header announces {n_records} records ({expected} bytes) but the file has "
                          f"{size} bytes", source=str(path), field="data")
