@@ -15,6 +15,7 @@ Every reader names the file and the field at fault in its
 from __future__ import annotations
 
 import csv
+import inspect
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -169,8 +170,12 @@ def read_seeg(path: str | os.PathLike, *, key: str | None = None, channels=None,
     suf = _suffix(path)
     fs = None
     if path.is_dir() or path.name.lower().endswith((".edf", ".bdf", ".vhdr", ".fif", ".fif.gz")):
-        from ..observe.recordings import read_recording  # MNE/mne-bids formats, identifying header fields dropped
+        from ..observe.recordings import Recording, read_recording  # MNE/mne-bids formats, identifying header fields dropped
 
+        for opts, fn, name in ((recording_options, read_recording, "recording"), (window, Recording.window, "window")):
+            unknown = sorted(set(opts or {}) - set(inspect.signature(fn).parameters) - {"self", "path"})
+            if unknown:
+                raise InputError(f"unknown option(s) {', '.join(unknown)}", source=str(path), field=name)
         rec = read_recording(path, **(recording_options or {}))
         rec = rec.window(**window) if window else rec
         rec = rec.good() if rec.bads and len(rec.bads) < len(rec.labels) else rec
