@@ -318,3 +318,15 @@ def test_vep_read_seeg_takes_bids_and_window(bids_root):
     assert rec.labels == ("A1", "A2", "A3", "B1") and rec.fs_hz == FS and rec.baseline_s == 1.0 and rec.data.shape[0] == 3 * FS
     y = envelope_from_recording(rec, n_times=0)
     assert np.isfinite(y).all() and y.shape[1] == 4
+
+
+def test_gain_from_freesurfer_surface_by_hand(tmp_path):
+    from braintwin.observe import seeg_gain_from_surface
+
+    V = np.array([[-3.0, 0, 0], [-3.0, 1, 0], [3.0, 0, 0], [0, 0, 9.0]])
+    nib.freesurfer.write_geometry(str(tmp_path / "lh.pial"), V, np.array([[0, 1, 2], [0, 2, 3]]))
+    ctab = np.array([[0, 0, 0, 0, 0], [1, 2, 3, 0, 1], [4, 5, 6, 0, 2]])
+    nib.freesurfer.write_annot(str(tmp_path / "lh.aparc.annot"), np.array([1, 1, 2, 0]), ctab, ["unknown", "a", "b"], fill_ctab=True)
+    contact = Sensors(("A1",), np.array([[1.0, 0.0, 0.0]]), None, "c.txt", "seeg")
+    lf = seeg_gain_from_surface(contact, [(tmp_path / "lh.pial", tmp_path / "lh.aparc.annot")], labels=["ctx-lh-b", "ctx-lh-a"])
+    assert np.allclose(lf.gain, [[1 / 4, 1 / 16 + 1 / 17]])  # the 'unknown' vertex is left out

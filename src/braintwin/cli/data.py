@@ -42,7 +42,7 @@ def _inspect(path: Path, kind, subject, session, task, run, electrodes, parcella
             lf, rep = seeg_gain_from_parcellation(m.contacts, parcellation, lut=lut, labels=labels)
             out["contacts"].update({"outside_brain": list(rep.outside), "in_ventricles": list(rep.ventricles),
                                     "region_of_contact": rep.regions})
-            out["regions"] = {"matched": list(lf.region_labels), "n": len(lf.region_labels)}
+            out["regions"] = {"labels": list(lf.region_labels), "n": len(lf.region_labels), "matched_to": connectome}
     return out
 
 
@@ -63,8 +63,12 @@ def _text(info: dict) -> str:
                   f"  contacts without a channel: {', '.join(c['unmatched_contacts']) or 'none'}"]
         if "outside_brain" in c:
             lines += [f"  outside the brain: {', '.join(c['outside_brain']) or 'none'}; in ventricles: {', '.join(c['in_ventricles']) or 'none'}"]
-    if info.get("regions"):
-        lines += [f"regions    {info['regions']['n']} matched to the connectome"]
+    if "region_of_contact" in (c or {}):
+        lines += ["  regions of contacts: " + ", ".join(f"{k} {v}" for k, v in c["region_of_contact"].items())]
+    g = info.get("regions")
+    if g:
+        lines += [f"regions    {g['n']} " + (f"(all of {g['matched_to']}'s labels matched)" if g["matched_to"] else "in the parcellation")
+                  + f": {', '.join(g['labels'][:20])}{' ...' if g['n'] > 20 else ''}"]
     p = info.get("parcellation")
     if p:
         lines += [f"parcellation {p['source']}: {p['n_regions']} regions on a {p['shape']} grid ({p['voxel_volume_mm3']:g} mm^3 voxels)",

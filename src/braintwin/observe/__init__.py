@@ -39,7 +39,7 @@ from .seeg import SEEG, bipolar_montage, electrode_of, read_contacts, seeg_gain,
 from .sensors import BUILTIN_SENSORS, Sensors, read_sensors
 from .spec import OBSERVERS, get_observer
 from .recordings import Recording, read_recording
-from .electrodes import ChannelMatch, GainReport, match_channels, read_electrodes, seeg_gain_from_parcellation
+from .electrodes import ChannelMatch, GainReport, match_channels, read_electrodes, seeg_gain_from_parcellation, seeg_gain_from_surface
 from .fmri import BoldSeries, read_bold
 from ..connectome.parcellation import read_lut, read_parcellation
 
@@ -79,6 +79,7 @@ __all__ = [
     "ChannelMatch",
     "GainReport",
     "seeg_gain_from_parcellation",
+    "seeg_gain_from_surface",
     "BoldSeries",
     "read_bold",
     "read_lut",

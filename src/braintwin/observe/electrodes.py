@@ -49,7 +49,7 @@ from .leadfield import LeadField
 from .seeg import electrode_of, seeg_gain
 from .sensors import Sensors, read_sensors
 
-__all__ = ["read_electrodes", "match_channels", "ChannelMatch", "seeg_gain_from_parcellation", "GainReport"]
+__all__ = ["read_electrodes", "match_channels", "ChannelMatch", "seeg_gain_from_parcellation", "seeg_gain_from_surface", "GainReport"]
 
 _UNIT_MM = {"m": 1000.0, "cm": 10.0, "mm": 1.0}
 
@@ -274,3 +274,80 @@ def seeg_gain_from_parcellation(contacts: Sensors, parcellation: str | os.PathLi
         idx = match_labels(names, labels, mapping=mapping, source=parc.source, field="parcellation")
         G, names = G[:, idx], tuple(labels)
     return LeadField(G, tuple(contacts.labels), tuple(names), "seeg", P, f"{parc.source} (inverse square, voxels)"), report
+
+
+def _read_surface(surface: Path, annotation: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Vertices (scanner RAS mm), label per vertex (-1: none) and label names of one hemisphere."""
+    import nibabel as nib
+
+    try:
+        if surface.name.endswith(".gii"):
+            img = nib.load(str(surface))
+            V = np.asarray(img.agg_data("NIFTI_INTENT_POINTSET"), float)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # nibabel's remarks on files without volume information
+                V, _, meta = nib.freesurfer.read_geometry(str(surface), read_metadata=True)
+            V = V + np.asarray(meta.get("cras", np.zeros(3)), float)  # surface RAS -> scanner RAS
+        if annotation.name.endswith(".gii"):
+            lab_img = nib.load(str(annotation))
+            lab = np.asarray(lab_img.agg_data(), int)
+            table = lab_img.labeltable.get_labels_as_dict()
+            keys = sorted(table)
+            lab = np.searchsorted(keys, lab)
+            names = [table[k] for k in keys]
+        else:
+            lab, _, names = nib.freesurfer.read_annot(str(annotation))
+            names = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+    except Exception as e:
+        raise InputError(f"cannot read the surface or its annotation ({type(e).__name__}: {e})", source=str(surface),
+                         field="surface") from None
+    if len(lab) != len(V):
+        raise InputError(f"the annotation has {len(lab)} labels for {len(V)} vertices", source=str(annotation), field="annotation")
+    return np.asarray(V, float), np.asarray(lab, int), names
+
+
+def seeg_gain_from_surface(contacts: Sensors, surfaces: Sequence[tuple], *, labels: Sequence[str] | None = None, mapping=None,
+                           min_distance: float = 1.0) -> LeadField:
+    """SEEG gain from contacts and region-mapped cortical surfaces (sum of 1/d^2 over each region's vertices).
+
+    Parameters
+    ----------
+    contacts : Sensors
+        Positions in mm, scanner RAS (FreeSurfer surfaces are shifted by their ``cras``).
+    surfaces : sequence of (surface, annotation)
+        Per hemisphere: a FreeSurfer surface (``lh.pial``) or GIFTI (``.surf.gii``) and its
+        annotation (``lh.aparc.annot`` or ``.label.gii``).  Names get ``ctx-lh-``/``ctx-rh-``
+        when the surface file starts with ``lh.``/``rh.``; ``unknown``/``corpuscallosum``
+        and unlabelled vertices are left out.
+    labels, mapping
+        As in :func:`seeg_gain_from_parcellation`.
+
+    Returns
+    -------
+    LeadField
+
+    Examples
+    --------
+    >>> lf = seeg_gain_from_surface(el, [("lh.pial", "lh.aparc.annot"), ("rh.pial", "rh.aparc.annot")])  # doctest: +SKIP
+    """
+    verts, rmap, names = [], [], []
+    for surface, annotation in surfaces:
+        surface, annotation = Path(surface), Path(annotation)
+        V, lab, lnames = _read_surface(surface, annotation)
+        prefix = {"lh.": "ctx-lh-", "rh.": "ctx-rh-"}.get(surface.name[:3], "")
+        keep = [i for i, n in enumerate(lnames) if n.lower() not in ("unknown", "corpuscallosum", "???", "medial_wall")]
+        for i in keep:
+            sel = lab == i
+            if sel.any():
+                verts.append(V[sel])
+                rmap.append(np.full(int(sel.sum()), len(names)))
+                names.append(prefix + lnames[i])
+    if not names:
+        raise InputError("no labelled vertex on the surfaces", source=str(surfaces[0][1]), field="annotation")
+    G = seeg_gain(contacts.positions, vertices=np.concatenate(verts), region_mapping=np.concatenate(rmap), n_regions=len(names),
+                  min_distance=min_distance)
+    if labels is not None:
+        idx = match_labels(names, labels, mapping=mapping, source=str(surfaces[0][1]), field="annotation")
+        G, names = G[:, idx], list(labels)
+    return LeadField(G, tuple(contacts.labels), tuple(names), "seeg", contacts.positions, "surface (inverse square, vertices)")
