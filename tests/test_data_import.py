@@ -284,6 +284,10 @@ def test_tractography_counts_lengths_and_streaming(tmp_path):
     v = parc.volumes_mm3()[:2]
     assert np.isclose(vol.weights[0, 1], 3 * 2 / v.sum()) and np.isclose(vol.tract_lengths[0, 1], 40 / 3)
     assert np.allclose(conn.centres[0], [-8.0, -1.0, -1.0])
+    hdr = {nib.streamlines.Field.VOXEL_TO_RASMM: aff, nib.streamlines.Field.DIMENSIONS: (10, 10, 10),
+           nib.streamlines.Field.VOXEL_SIZES: (2.0, 2.0, 2.0), nib.streamlines.Field.VOXEL_ORDER: "RAS"}
+    nib.streamlines.save(nib.streamlines.Tractogram(sl, affine_to_rasmm=np.eye(4)), str(tmp_path / "t.trk"), header=hdr)
+    assert np.array_equal(count_streamlines(tmp_path / "t.trk", parc).counts, tc.counts)  # TrackVis: same world mm
 
 
 def test_tractography_in_the_wrong_space(tmp_path):

@@ -29,6 +29,12 @@ seeg
     SEEG contacts, the inverse-square gain, bipolar montages, :class:`SEEG`.
 sensors
     Sensor files and the ``tvb-data`` anatomy behind the built-ins.
+recordings, electrodes, fmri
+    A person's own data (``braintwin[data]``): :func:`read_recording` (EDF/BDF,
+    BrainVision, FIF, BIDS; identifying header fields dropped and listed),
+    :func:`read_electrodes` (BIDS ``electrodes.tsv`` or ``label x y z``),
+    :func:`match_channels`, :func:`seeg_gain_from_parcellation` (NIfTI) and
+    :func:`seeg_gain_from_surface`, :func:`read_bold` (TSV/CSV or 4-D NIfTI).
 """
 
 from __future__ import annotations
