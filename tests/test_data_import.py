@@ -334,3 +334,59 @@ def test_gain_from_freesurfer_surface_by_hand(tmp_path):
     contact = Sensors(("A1",), np.array([[1.0, 0.0, 0.0]]), None, "c.txt", "seeg")
     lf = seeg_gain_from_surface(contact, [(tmp_path / "lh.pial", tmp_path / "lh.aparc.annot")], labels=["ctx-lh-b", "ctx-lh-a"])
     assert np.allclose(lf.gain, [[1 / 4, 1 / 16 + 1 / 17]])  # the 'unknown' vertex is left out
+
+
+def test_cli_inspect_images_streamlines_and_mismatch(tmp_path, capsys):
+    from braintwin.cli import main
+
+    d = np.zeros((10, 10, 10))
+    d[0:3], d[7:10] = 1, 2
+    aff = np.diag([2.0, 2.0, 2.0, 1.0])
+    aff[:3, 3] = -10.0
+    nib.save(nib.Nifti1Image(d.astype(np.int16), aff), tmp_path / "parc.nii.gz")
+    (tmp_path / "lut.txt").write_text("1 rA1 0 0 0 0\n2 lA1 0 0 0 0\n")
+    _tck(tmp_path / "t.tck", [np.array([[-8.0, 0, 0], [6, 0, 0]])] * 4)
+    assert main(["data", "inspect", str(tmp_path / "t.tck"), "--parcellation", str(tmp_path / "parc.nii.gz"), "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)["streamlines"]
+    assert (s["n_streamlines"], s["n_edges"], s["mean_length_mm"]) == (4, 1, 14.0)
+    assert main(["data", "inspect", str(tmp_path / "parc.nii.gz"), "--lut", str(tmp_path / "lut.txt"), "--connectome", "tvb76"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "parc.nii.gz: parcellation: 74 of 76 connectome regions have no match" in err[0]
+    img4 = tmp_path / "two.nii.gz"
+    nib.save(nib.Nifti1Image(np.stack([d, d], axis=-1).astype(np.int16), aff), img4)
+    with pytest.raises(InputError, match="expected a 3-D label image"):
+        read_parcellation(img4)
+
+
+def test_every_recording_format_reads_the_same_for_the_vep(tmp_path):
+    from braintwin.vep.io import read_seeg
+
+    x = _signals(4)
+    write_edf(tmp_path / "r.edf", x, FS, LABELS)
+    write_brainvision(tmp_path / "r.vhdr", x, FS, LABELS)
+    mne.io.RawArray(x, mne.create_info(LABELS, FS, "seeg"), verbose=False).save(tmp_path / "r_raw.fif", verbose=False)
+    recs = [read_seeg(tmp_path / n) for n in ("r.edf", "r.vhdr", "r_raw.fif")]
+    for r in recs:
+        assert r.labels == tuple(LABELS) and r.fs_hz == FS and np.allclose(r.data, x.T, atol=1e-7)
+    with pytest.raises(InputError, match="unknown option"):
+        read_seeg(tmp_path / "r.edf", window={"start": 1.0})
+
+
+def test_plots_show_channels_window_and_contacts(edf, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    rec = read_recording(edf, kind="seeg").window(annotation="seizure onset", offset=2.0, baseline=1.0)
+    ax = rec.plot(window=(1.0, 3.0))
+    assert len(ax.lines) == 5 + 1 and [t.get_text() for t in ax.get_yticklabels()] == LABELS  # traces + the onset marker
+    parc = _brain(tmp_path)
+    ax2 = parc.plot(np.array([[-10.0, 0, 0], [10.0, 0, 0]]), ["A1", "B1"])
+    assert [t.get_text() for t in ax2.texts] == ["A1", "B1"]
+
+
+def test_envelope_refuses_a_low_sampling_rate(tmp_path):
+    from braintwin.vep.io import envelope_from_recording, read_seeg
+
+    write_edf(tmp_path / "slow.edf", _signals(8)[:, ::8], 32, LABELS)
+    with pytest.raises(InputError, match="32 Hz, too low"):
+        envelope_from_recording(read_seeg(tmp_path / "slow.edf"))
