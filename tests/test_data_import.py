@@ -53,7 +53,7 @@ def test_edf_drops_identifiers_and_keeps_signals(edf):
     # 16-bit EDF over +-3276.8 uV: quantisation 0.1 uV
     assert np.abs(rec.data.T - _signals()).max() < 1e-7
     assert {"subject_info.first_name", "subject_info.last_name", "subject_info.birthday", "meas_date"} <= set(rec.dropped)
-    assert "annotations[2].description" in rec.dropped
+    assert {"annotations[2].description", "edf.patient_identification", "edf.recording_identification"} <= set(rec.dropped)
     text = json.dumps(rec.summary())
     assert not any(s in text for s in IDENTIFIERS) and rec.meas_date is None
     assert rec.annotation_onset("Seizure_Onset") == 2.0
@@ -72,7 +72,7 @@ def test_brainvision_values_and_markers(tmp_path):
     write_brainvision(p, _signals(4), FS, LABELS, markers=[(1.0, "onset"), (3.0, "offset")])
     rec = read_recording(p, kind="seeg")
     assert np.allclose(rec.data.T, _signals(4), atol=1e-9)  # float32 in uV
-    assert [a[0] for a in rec.annotations] == [1.0, 3.0]
+    assert [a[0] for a in rec.annotations] == [1.0, 3.0] and "vhdr.comment" in rec.dropped  # "Patient: John Smith"
 
 
 def test_fif_keep_meas_date_on_purpose(tmp_path):

@@ -67,7 +67,7 @@ SATURATION_FRACTION = 0.01
 
 # MNE ``info`` keys that identify the person, the operator, the device or the session.
 _INFO_FIELDS = ("experimenter", "description", "proj_name", "proj_id", "file_id", "meas_id", "device_info",
-                "helium_info", "utc_offset", "gantry_angle", "line_freq_note")
+                "helium_info", "utc_offset", "gantry_angle")
 _SUBJECT_FIELDS = ("id", "his_id", "last_name", "first_name", "middle_name", "birthday", "sex", "hand",
                    "weight", "height")
 
@@ -403,21 +403,42 @@ def _identifying(info, keep: set[str]) -> tuple[list[str], dict]:
     subj = info.get("subject_info") or {}
     for k in _SUBJECT_FIELDS:
         v = subj.get(k)
-        if v not in (None, "", 0) or (k == "sex" and v is not None and k not in keep):
-            if k == "sex" and "sex" in keep:
-                kept["sex"] = {0: "unknown", 1: "M", 2: "F"}.get(int(v), "unknown")
-                continue
-            dropped.append(f"subject_info.{k}")
-    for k in _INFO_FIELDS:
-        v = info.get(k)
-        if v not in (None, "", [], {}):
-            dropped.append(k)
+        if v is None or v == "":
+            continue
+        if k == "sex" and "sex" in keep:
+            kept["sex"] = {1: "M", 2: "F"}.get(int(v), "unknown")  # MNE's codes: 0 unknown, 1 male, 2 female
+            continue
+        dropped.append(f"subject_info.{k}")
+    dropped += [k for k in _INFO_FIELDS if info.get(k) not in (None, "", [], {})]
     if info.get("meas_date") is not None:
         if "meas_date" in keep:
             kept["meas_date"] = info["meas_date"].isoformat()
         else:
             dropped.append("meas_date")
     return dropped, kept
+
+
+def _file_header_fields(path: Path) -> list[str]:
+    """Identifying free-text fields of the file header that MNE does not parse (listed as dropped).
+
+    EDF/BDF: the 80-character patient and recording identifications (name, birth
+    date, technician, equipment serial); BrainVision: the ``[Comment]`` section.
+    """
+    name = path.name.lower()
+    out = []
+    if name.endswith((".edf", ".bdf")):
+        with open(path, "rb") as f:
+            head = f.read(168)
+        for field, text in (("edf.patient_identification", head[8:88]), ("edf.recording_identification", head[88:168])):
+            words = [w for w in text.decode("latin-1").split() if w.upper() not in ("X", "STARTDATE")]
+            if words:
+                out.append(field)
+    elif name.endswith(".vhdr"):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        comment = text.partition("[Comment]")[2].split("\n[", 1)[0] if "[Comment]" in text else ""
+        if comment.strip():
+            out.append("vhdr.comment")
+    return out
 
 
 def _annotations(raw, source: str) -> tuple[tuple, list[str]]:
@@ -492,6 +513,7 @@ def read_recording(path: str | os.PathLike, *, kind: str | None = None, subject:
         raw, source = _bids_raw(path, subject, session, task, run, datatype)
     else:
         raw, source = _read_raw_file(path), str(path)
+    header_fields = _file_header_fields(Path(source))
     types = raw.get_channel_types()
     if kind in ("seeg", "ecog") and kind not in types:
         types = [kind if t == "eeg" else t for t in types]
@@ -508,5 +530,5 @@ def read_recording(path: str | os.PathLike, *, kind: str | None = None, subject:
     flags = _flag_channels(data, labels, source) if flag else {}
     bads = tuple(b for b in raw.info["bads"] if b in labels) + tuple(f for f in flags if f not in raw.info["bads"])
     return Recording(data=data, labels=labels, ch_types=tuple(types[i] for i in keep_idx), fs_hz=float(raw.info["sfreq"]),
-                     bads=bads, annotations=annotations, source=source, dropped=tuple(dropped + ann_dropped), flags=flags,
+                     bads=bads, annotations=annotations, source=source, dropped=tuple(dropped + header_fields + ann_dropped), flags=flags,
                      meas_date=kept.get("meas_date"), sex=kept.get("sex"))
