@@ -40,7 +40,9 @@ def _recording(path: Path, o: dict) -> dict:
         lf, rep = seeg_gain_from_parcellation(m.contacts, o["parcellation"], lut=o["lut"], labels=_labels(o["connectome"]))
         out["contacts"].update({"outside_brain": list(rep.outside), "in_ventricles": list(rep.ventricles),
                                 "region_of_contact": rep.regions})
-        out["regions"] = {"labels": list(lf.region_labels), "n": len(lf.region_labels), "matched_to": o["connectome"]}
+        out["regions"] = {"n": len(lf.region_labels), "labels": list(lf.region_labels)}
+        if o["connectome"] is not None:
+            out["regions"]["matched_to"] = o["connectome"]
     return out
 
 
@@ -67,8 +69,10 @@ def _bold(path: Path, o: dict) -> dict:
     from ..observe import read_bold
 
     b = read_bold(path, parcellation=o["parcellation"], lut=o["lut"], tr_s=o["tr"], labels=_labels(o["connectome"]))
-    return {"bold": {"source": str(path), "n_times": int(b.data.shape[0]), "tr_s": b.tr_s, "n_regions": len(b.labels),
-                     "regions": list(b.labels), "matched_to": o["connectome"]}}
+    out = {"source": str(path), "n_times": int(b.data.shape[0]), "tr_s": b.tr_s, "n_regions": len(b.labels), "regions": list(b.labels)}
+    if o["connectome"] is not None:
+        out["matched_to"] = o["connectome"]
+    return {"bold": out}
 
 
 def _streamlines(path: Path, o: dict) -> dict:
