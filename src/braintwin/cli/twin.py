@@ -89,7 +89,7 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
 @twin_app.command("update")
 def update_cmd(
     twin: Path = typer.Argument(..., help="Twin file (updated in place unless --out is given)."),
-    seeg: Path = typer.Option(..., "--seeg", help="The new SEEG log-power envelope: NPY, CSV/TSV (time x contact) or EDF."),
+    seeg: Path = typer.Option(..., "--seeg", help="The new SEEG: log-power envelope NPY, CSV/TSV (time x contact), or raw EDF/BDF/BrainVision/FIF/BIDS."),
     gain: Optional[Path] = typer.Option(None, "--gain", help="Gain of a new implantation (default: the twin's)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the updated twin here instead."),
     chains: Optional[int] = typer.Option(None, "--chains", help="NUTS chains (default: as the twin's fit)."),
@@ -111,7 +111,7 @@ def update_cmd(
     import braintwin.vep as vep
 
     rec = vep.read_seeg(seeg)
-    data = {"seeg_envelope": getattr(rec, "data", rec)}
+    data = {"seeg_envelope": vep.io.envelope_from_recording(rec) if rec.fs_hz is not None else rec.data}  # raw (EDF, BIDS): its envelope
     if gain is not None:
         data["gain"] = vep.read_gain(gain, n_regions=t.n_regions)[0]
     g = data.get("gain", (t.observation or {}).get("gain"))
