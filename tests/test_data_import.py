@@ -390,3 +390,11 @@ def test_envelope_refuses_a_low_sampling_rate(tmp_path):
     write_edf(tmp_path / "slow.edf", _signals(8)[:, ::8], 32, LABELS)
     with pytest.raises(InputError, match="32 Hz, too low"):
         envelope_from_recording(read_seeg(tmp_path / "slow.edf"))
+
+
+@pytest.mark.parametrize("name, side", [("Left-Hippocampus", "L"), ("ctx-rh-insula", "R"), ("lh.bankssts", "L"), ("lA1", "L"),
+                                        ("rTCC", "R"), ("lingual", None), ("rostralmiddlefrontal", None), ("Insula_R", "R")])
+def test_hemisphere_from_region_name(name, side):
+    from braintwin.connectome import Parcellation
+
+    assert Parcellation(np.ones((1, 1, 1), int), np.eye(4), {1: name}).hemisphere(1) == side

@@ -37,8 +37,10 @@ __all__ = ["Parcellation", "read_parcellation", "read_lut", "match_labels", "rea
 
 #: Region names taken for ventricles (FreeSurfer: Left-Lateral-Ventricle, 3rd-Ventricle, Left-Inf-Lat-Vent, CSF).
 VENTRICLE_PATTERN = re.compile(r"ventricle|inf-lat-vent|\bcsf\b|choroid", re.I)
-_LEFT = re.compile(r"^(left[-_ ]|lh[-_.]|ctx[-_]lh[-_]|l[-_.]|ctx-lh)|[-_.]l$|^l(?=[A-Z])", re.I)
-_RIGHT = re.compile(r"^(right[-_ ]|rh[-_.]|ctx[-_]rh[-_]|r[-_.]|ctx-rh)|[-_.]r$|^r(?=[A-Z])", re.I)
+# Hemisphere cues in region names: FreeSurfer (Left-, ctx-lh-), lh./L_ prefixes, _L suffixes (any case), and
+# TVB's lower-case prefix before a capital (lA1, rTCC; case-sensitive so that "lingual" stays unknown).
+_LEFT = (re.compile(r"^(left[-_ ]|lh[-_.]|ctx[-_]lh[-_]|l[-_.])|[-_.]l$", re.I), re.compile(r"^l(?=[A-Z])"))
+_RIGHT = (re.compile(r"^(right[-_ ]|rh[-_.]|ctx[-_]rh[-_]|r[-_.])|[-_.]r$", re.I), re.compile(r"^r(?=[A-Z])"))
 
 
 def _nib():
@@ -160,9 +162,9 @@ class Parcellation:
     def hemisphere(self, value: int) -> str | None:
         """``"L"``, ``"R"`` or ``None`` from the region's name (``Left-``, ``ctx-lh-``, ``lh.``, ``L_`` ...)."""
         name = self.lut.get(int(value), "")
-        if _LEFT.search(name):
+        if any(r.search(name) for r in _LEFT):
             return "L"
-        if _RIGHT.search(name):
+        if any(r.search(name) for r in _RIGHT):
             return "R"
         return None
 
