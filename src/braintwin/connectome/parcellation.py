@@ -70,6 +70,11 @@ def read_lut(path: str | os.PathLike, *, name: str = "long") -> dict[int, str]:
     ------
     InputError
         Missing file, a line without an integer index, duplicate indices.
+
+    Examples
+    --------
+    >>> read_lut("FreeSurferColorLUT.txt")[17]  # doctest: +SKIP
+    'Left-Hippocampus'
     """
     path = Path(path)
     if not path.exists():
@@ -204,6 +209,11 @@ def read_parcellation(path: str | os.PathLike, *, lut: str | os.PathLike | Mappi
     ------
     InputError
         Missing file, not 3-D, non-integer values, no labelled voxel.
+
+    Examples
+    --------
+    >>> parc = read_parcellation("aparc+aseg.nii.gz", lut="FreeSurferColorLUT.txt")  # doctest: +SKIP
+    >>> parc.lookup([[-25.0, -20.0, -15.0]])                                           # doctest: +SKIP
     """
     nib = _nib()
     path = Path(path)
@@ -254,6 +264,11 @@ def match_labels(found: Sequence[str], wanted: Sequence[str], *, mapping: Mappin
     ------
     InputError
         Listing every wanted label with no match (and the unused found labels).
+
+    Examples
+    --------
+    >>> match_labels(["Left-A", "right-b"], ["RIGHT-B", "left-a"]).tolist()
+    [1, 0]
     """
     if mapping is not None and not isinstance(mapping, Mapping):
         mapping = read_label_mapping(mapping)

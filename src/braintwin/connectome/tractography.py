@@ -133,6 +133,11 @@ def count_streamlines(streamlines: str | os.PathLike, parcellation: Parcellation
     ------
     InputError
         Unreadable file, no streamline, streamlines not in the image's space.
+
+    Examples
+    --------
+    >>> tc = count_streamlines("tracks.tck", read_parcellation("parc.nii.gz"))  # doctest: +SKIP
+    >>> tc.counts, tc.mean_lengths, tc.n_unassigned                            # doctest: +SKIP
     """
     path = Path(streamlines)
     if not path.exists():

@@ -105,6 +105,10 @@ def read_electrodes(path: str | os.PathLike, *, units: str | None = None) -> Sen
     ------
     InputError
         Unknown units; positions that cannot be in mm (|x| max < 0.5 or > 300).
+
+    Examples
+    --------
+    >>> el = read_electrodes("sub-01_ses-01_space-ACPC_electrodes.tsv")  # coordsystem.json: metres -> mm  # doctest: +SKIP
     """
     path = Path(path)
     if not path.exists():
@@ -166,6 +170,11 @@ def match_channels(channels: Sequence[str], contacts: Sensors, *, warn: bool = T
     ------
     InputError
         No channel matches any contact.
+
+    Examples
+    --------
+    >>> m = match_channels(rec.labels, read_electrodes("electrodes.tsv"))  # "EEG A01" matches contact "A1"  # doctest: +SKIP
+    >>> print(m.report())                                                  # doctest: +SKIP
     """
     pos = {_norm(l): i for i, l in enumerate(contacts.labels)}
     chans, idx = [], []

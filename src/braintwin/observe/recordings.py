@@ -503,6 +503,12 @@ def read_recording(path: str | os.PathLike, *, kind: str | None = None, subject:
     ------
     InputError
         Missing, truncated or unreadable file; missing BIDS entity; no channel of ``kind``.
+
+    Examples
+    --------
+    >>> rec = read_recording("bids/", kind="seeg", subject="01", task="seizure")  # doctest: +SKIP
+    >>> rec.fs_hz, rec.bads, rec.dropped[:2]                                       # doctest: +SKIP
+    (1024.0, ('B2',), ('subject_info.his_id', 'subject_info.birthday'))
     """
     path = Path(path)
     bad_keep = set(keep) - set(KEEPABLE)
