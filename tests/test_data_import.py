@@ -398,3 +398,11 @@ def test_hemisphere_from_region_name(name, side):
     from braintwin.connectome import Parcellation
 
     assert Parcellation(np.ones((1, 1, 1), int), np.eye(4), {1: name}).hemisphere(1) == side
+
+
+def test_cli_key_value_options():
+    from braintwin.cli.data import parse_options
+
+    assert parse_options(["kind=seeg,subject=01", "offset=20"], "recording") == {"kind": "seeg", "subject": "01", "offset": 20.0}
+    with pytest.raises(InputError, match="KEY=VALUE"):
+        parse_options(["subject"], "recording")

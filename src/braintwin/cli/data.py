@@ -20,6 +20,25 @@ data_app = typer.Typer(help="Inspect a person's data files.", no_args_is_help=Tr
 app.add_typer(data_app, name="data")
 
 
+def parse_options(items, field: str) -> dict:
+    """``["subject=01", "offset=20"]`` (or ``"a=1,b=x"``) -> ``{"subject": "01", "offset": 20.0}``; numbers become floats.
+
+    BIDS entities stay strings (``"01"`` is not 1).
+    """
+    out: dict = {}
+    for item in items:
+        for part in filter(None, str(item).split(",")):
+            key, eq, value = part.partition("=")
+            if not eq or not key.strip():
+                raise InputError(f"expected KEY=VALUE, got {part!r}", source="command line", field=field)
+            key, value = key.strip(), value.strip()
+            try:
+                out[key] = value if key in ("subject", "session", "task", "run") else float(value)
+            except ValueError:
+                out[key] = value
+    return out
+
+
 def _labels(connectome):
     import braintwin as bt
 

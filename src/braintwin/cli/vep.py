@@ -15,7 +15,7 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -176,6 +176,10 @@ def fit_cmd(
     samples: int = typer.Option(500, "--samples"),
     seed: int = typer.Option(0, "--seed"),
     progress: bool = typer.Option(True, "--progress/--no-progress"),
+    recording: List[str] = typer.Option([], "--recording", help="Reading options, e.g. kind=seeg,subject=01,task=seizure (BIDS)."),
+    window: List[str] = typer.Option([], "--window", help="Seizure window, e.g. annotation=seizure_onset,offset=20,baseline=5."),
+    parcellation: Optional[Path] = typer.Option(None, "--parcellation", help="With --contacts: gain over this label image's voxels (NIfTI)."),
+    lut: Optional[Path] = typer.Option(None, "--lut", help="Lookup table naming the parcellation's regions."),
 ):
     """Infer x0 and the EZ/PZ map from a patient's SEEG."""
     _devices(chains)
@@ -189,7 +193,10 @@ def fit_cmd(
     if (gain is None) == (contacts is None):
         raise InputError("give exactly one of --gain and --contacts", source="braintwin vep fit", field="gain")
     conn = bt.Connectome.load(connectome).normalized("max").with_zero_diagonal()
-    rec = vep.read_seeg(seeg)
+    from .data import parse_options
+
+    rec = vep.read_seeg(seeg, recording_options=parse_options(recording, "recording") or None,
+                        window=parse_options(window, "window") or None)
     raw = rec.fs_hz is not None if envelope == "auto" else envelope == "no"  # MNE formats give fs: raw signals
     if envelope not in ("auto", "yes", "no"):
         raise InputError(f"--envelope must be auto, yes or no; got {envelope!r}", source="braintwin vep fit", field="envelope")
@@ -210,7 +217,12 @@ def fit_cmd(
             raise InputError(f"{len(missing)} SEEG contact(s) have no position (e.g. {missing[:3]})", source=str(contacts), field="contacts")
         else:
             keep = [pos[l] for l in labels]
-        G, _, _ = vep.patient_gain(conn, sensors.subset(keep), None)
+        if parcellation is not None:  # 1/d^2 over the voxels of each region, columns matched to the connectome by name
+            from ..observe import seeg_gain_from_parcellation
+
+            G = seeg_gain_from_parcellation(sensors.subset(keep), parcellation, lut=lut, labels=conn.labels)[0].gain
+        else:
+            G, _, _ = vep.patient_gain(conn, sensors.subset(keep), None)
     from ..vep.io import envelope_from_recording, resample_envelope
 
     y = envelope_from_recording(rec, baseline=baseline, n_times=n_times, fs_hz=fs) if raw else resample_envelope(y, n_times)
