@@ -406,3 +406,20 @@ def test_cli_key_value_options():
     assert parse_options(["kind=seeg,subject=01", "offset=20"], "recording") == {"kind": "seeg", "subject": "01", "offset": 20.0}
     with pytest.raises(InputError, match="KEY=VALUE"):
         parse_options(["subject"], "recording")
+
+
+def test_bids_eeg_and_contacts_outside_any_head(edf, tmp_path):
+    raw = mne.io.read_raw_edf(edf, verbose=False)
+    raw.set_annotations(None)
+    bp = mne_bids.BIDSPath(subject="07", task="rest", datatype="eeg", root=tmp_path / "eeg")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mne_bids.write_raw_bids(raw, bp, overwrite=True, verbose=False)
+    rec = read_recording(tmp_path / "eeg", kind="eeg")
+    assert rec.kind == "eeg" and rec.labels == tuple(LABELS)
+    with pytest.raises(InputError, match="no subject '01'"):
+        read_recording(tmp_path / "eeg", subject="01")
+    far = tmp_path / "far.txt"
+    far.write_text("A1 400 0 0\nA2 410 0 0\n")
+    with pytest.raises(InputError, match="outside any head"):
+        read_electrodes(far)
