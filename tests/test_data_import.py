@@ -423,3 +423,22 @@ def test_bids_eeg_and_contacts_outside_any_head(edf, tmp_path):
     far.write_text("A1 400 0 0\nA2 410 0 0\n")
     with pytest.raises(InputError, match="outside any head"):
         read_electrodes(far)
+
+
+@pytest.mark.parametrize("module, stage", [("observe/recordings.py", "observe"), ("observe/electrodes.py", "observe"),
+                                           ("observe/fmri.py", "observe"), ("connectome/parcellation.py", "connectome"),
+                                           ("connectome/tractography.py", "connectome"), ("_privacy.py", None)])
+def test_import_modules_import_no_later_stage(module, stage):
+    import ast
+    from pathlib import Path
+
+    import braintwin
+
+    order = ["connectome", "models", "simulate", "observe", "features", "infer", "twin", "whatif", "report", "vep", "cli"]
+    allowed = set(order[: order.index(stage) + 1]) if stage else set()
+    tree = ast.parse((Path(braintwin.__file__).parent / module).read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level >= 1 and node.module:
+            parts = node.module.split(".")
+            target = parts[0] if node.level == 2 or stage is None else stage
+            assert target not in order or target in allowed, f"{module} imports {node.module}"
