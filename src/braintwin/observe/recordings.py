@@ -24,7 +24,9 @@ look and maybe carry on):
 * a BIDS folder without the requested subject, session, task or run: error
   listing what is there;
 * flat channels (zero variance) and saturated channels (more than 1 % of the
-  samples at the channel's extreme value, the clipping of an amplifier): a
+  samples at the channel's extreme value, the clipping of an amplifier; a
+  channel only a few quantisation steps wide can trip it too, and then is
+  worth a look anyway): a
   warning, and the channel is added to :attr:`Recording.bads` with the reason
   in :attr:`Recording.flags` (it stays in the data; :meth:`Recording.good`
   drops it) - clinicians routinely keep such channels in a file;
@@ -102,6 +104,8 @@ class Recording:
         Time of the first sample in the original recording (s).
     meas_date : str or None
         ISO measurement date, only when kept on purpose.
+    sex : str or None
+        ``"M"``, ``"F"`` or ``"unknown"``, only when kept on purpose (``keep=("sex",)``).
     """
 
     data: np.ndarray
