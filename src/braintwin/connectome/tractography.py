@@ -111,7 +111,7 @@ def _chunks(path: Path, chunk: int):
 
 
 def count_streamlines(streamlines: str | os.PathLike, parcellation: Parcellation, *, search_mm: float = 2.0,
-                      chunk: int = 50_000) -> TractCounts:
+                      chunk: int = 10_000) -> TractCounts:
     """Stream a ``.tck``/``.trk`` file and count streamlines between the parcellation's regions.
 
     Parameters
@@ -179,7 +179,7 @@ def count_streamlines(streamlines: str | os.PathLike, parcellation: Parcellation
 
 def connectome_from_tractography(streamlines: str | os.PathLike, parcellation: str | os.PathLike | Parcellation, *,
                                  lut=None, labels: Sequence[str] | None = None, mapping: Mapping[str, str] | str | None = None,
-                                 normalize: str | None = None, search_mm: float = 2.0, chunk: int = 50_000) -> Connectome:
+                                 normalize: str | None = None, search_mm: float = 2.0, chunk: int = 10_000) -> Connectome:
     """Build a :class:`~braintwin.connectome.Connectome` from streamlines and a parcellation image.
 
     Parameters
