@@ -98,6 +98,7 @@ def test_window_bipolar_and_guards(edf):
     assert b.labels == ("A1-A2", "A2-A3", "B1-B2")
     assert np.array_equal(b.data[:, 0], w.data[:, 0] - w.data[:, 1])
     assert np.array_equal(w.bipolar(["B2-A1"]).data[:, 0], w.data[:, 4] - w.data[:, 0])
+    assert rec.window(onset=1.0, offset=3.0).n_times == 2 * FS and rec.window(onset=1.0, offset=3.0).baseline is None
     with pytest.raises(InputError, match="does not fit"):
         rec.window(onset=6.0, offset=20.0)
     with pytest.raises(InputError, match="no annotation"):
@@ -226,7 +227,7 @@ def test_read_lut_freesurfer_mrtrix_and_dseg(tmp_path):
     assert read_lut(ds) == {3: "amygdala"}
 
 
-def test_bold_table_matched_by_name_and_mapping(tmp_path):
+def test_bold_table_matched_by_name_and_mapping(tmp_path, capsys):
     p = tmp_path / "sub-01_task-rest_timeseries.tsv"
     p.write_text("lA\trA\tlB\n1\t2\t3\n4\t5\t6\n7\t8\t9\n")
     (tmp_path / "sub-01_task-rest_timeseries.json").write_text('{"RepetitionTime": 0.72}')
@@ -237,6 +238,11 @@ def test_bold_table_matched_by_name_and_mapping(tmp_path):
     m = tmp_path / "map.tsv"
     m.write_text("rA\tRight_A\nlA\tLeft_A\n")
     assert np.array_equal(read_bold(p, labels=["Right_A", "Left_A"], mapping=m).data[:, 1], [1, 4, 7])
+    from braintwin.cli import main
+
+    assert main(["data", "inspect", str(p), "--tr", "2.0", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)["bold"]
+    assert (out["n_times"], out["tr_s"], out["regions"]) == (3, 2.0, ["lA", "rA", "lB"])
 
 
 def test_bold_nifti_region_means_and_wrong_dimensions(tmp_path):
