@@ -1,0 +1,23 @@
+"""Simulation-based inference: priors, simulation campaigns (one HDF5 file, resumable,
+optionally on a Dask cluster), and neural posterior estimation on their results.
+
+- :class:`Prior` (:mod:`.priors`): named, model-checked priors with a bijection to the
+  real line, TOML/JSON files (:func:`read_prior`, :func:`write_prior`);
+- :func:`run_campaign` / :func:`read_campaign` (:mod:`.campaign`): draw, simulate,
+  compute features, and write them chunk by chunk with a per-row status.
+"""
+
+from __future__ import annotations
+
+from .priors import Distribution, LogNormal, Normal, Prior, TruncatedNormal, Uniform, read_prior, write_prior
+
+__all__ = [
+    "Distribution",
+    "Uniform",
+    "Normal",
+    "LogNormal",
+    "TruncatedNormal",
+    "Prior",
+    "read_prior",
+    "write_prior",
+]
