@@ -281,3 +281,69 @@ def test_network_simulator_refuses_foreign_prior_names(tiny_net, tmp_path):
     assert not (tmp_path / "x.h5").exists()
     with pytest.raises(InputError, match="no output 'q'"):
         _net_sim(tiny_net, output="q").simulate({"G": np.array([0.1])}, np.array([1]))
+
+
+# -- the command line ------------------------------------------------------------------------
+def _cli_config(tmp_path, tiny_net, **campaign) -> Path:
+    conn_file = tiny_net.save(tmp_path / "tiny.npz")
+    camp = {"n": 4, "chunk_size": 2, "seed": 2, **campaign}
+    text = (
+        f'[simulator]\nconnectome = "{conn_file}"\nnormalize = "none"\nmodel = "MontbrioPazoRoxin"\n'
+        'monitor = "tavg:1.0"\noutput = "r"\nduration = 200.0\nskip_ms = 50.0\ndt = 0.05\nengine = "numba"\n'
+        "noise_weights = [1.0, 2.0]\n"
+        '[features]\nsets = ["fc"]\n'
+        '[prior.params]\nG = {dist = "uniform", low = 0.0, high = 0.5}\n'
+        'nsig = {dist = "lognormal", loc = -4.6, scale = 0.3}\n'
+        "[campaign]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in camp.items())
+    )
+    path = tmp_path / "camp.toml"
+    path.write_text(text)
+    return path
+
+
+def test_cli_sbi_simulate_writes_and_resumes(tmp_path, tiny_net, capsys):
+    from braintwin.cli import main
+
+    cfg = _cli_config(tmp_path, tiny_net)
+    out = tmp_path / "camp.h5"
+    assert main(["sbi", "simulate", str(cfg), "--out", str(out), "--n", "3", "-q", "--json"]) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert first["n_total"] == 3 and first["n_ok"] + first["n_diverged"] == 3
+    # growing the campaign from the flags keeps the first rows
+    x3 = read_campaign(out).x
+    assert main(["sbi", "simulate", str(cfg), "--out", str(out), "-q"]) == 0
+    camp = read_campaign(out)
+    assert camp.prior.labels == ["G", "nsig"] and len(camp.status) == 4 and camp.feature_names[0].startswith("fc[")
+    np.testing.assert_array_equal(camp.x[:3], x3)
+
+
+def test_cli_sbi_simulate_bad_input_is_one_line_and_overwrites_nothing(tmp_path, tiny_net, capsys):
+    from braintwin.cli import main
+
+    cfg = _cli_config(tmp_path, tiny_net)
+    out = tmp_path / "camp.h5"
+    assert main(["sbi", "simulate", str(cfg), "--out", str(out), "--n", "2", "-q"]) == 0
+    before = _sha(out)
+    capsys.readouterr()
+    bad_prior = cfg.read_text().replace("high = 0.5", "high = -0.5")
+    cases = {
+        "seed": (["--seed", "9"], "another configuration"),
+        "prior": (None, "G: low (0.0) must be < high (-0.5)"),
+        "name": (None, "unknown parameter 'zeta'"),
+        "table": (None, "unknown table(s) extra"),
+    }
+    for what, (flags, message) in cases.items():
+        path = cfg
+        if what == "prior":
+            path = tmp_path / "bad_prior.toml"
+            path.write_text(bad_prior)
+        elif what == "name":
+            path = tmp_path / "bad_name.toml"
+            path.write_text(cfg.read_text().replace("nsig = {", "zeta = {"))
+        elif what == "table":
+            path = tmp_path / "bad_table.toml"
+            path.write_text(cfg.read_text() + "[extra]\na = 1\n")
+        assert main(["sbi", "simulate", str(path), "--out", str(out), "-q", *(flags or [])]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and message in err, err
+        assert _sha(out) == before

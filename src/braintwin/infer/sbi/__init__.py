@@ -9,7 +9,10 @@ optionally on a Dask cluster), and neural posterior estimation on their results.
 
 from __future__ import annotations
 
+from .campaign import Campaign, read_campaign, run_campaign
+from .config import load_campaign_config
 from .priors import Distribution, LogNormal, Normal, Prior, TruncatedNormal, Uniform, read_prior, write_prior
+from .simulators import DIVERGED, FAILED, OK, PENDING, FunctionSimulator, NetworkSimulator
 
 __all__ = [
     "Distribution",
@@ -20,4 +23,14 @@ __all__ = [
     "Prior",
     "read_prior",
     "write_prior",
+    "Campaign",
+    "run_campaign",
+    "read_campaign",
+    "load_campaign_config",
+    "NetworkSimulator",
+    "FunctionSimulator",
+    "OK",
+    "DIVERGED",
+    "FAILED",
+    "PENDING",
 ]
