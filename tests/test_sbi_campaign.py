@@ -347,3 +347,28 @@ def test_cli_sbi_simulate_bad_input_is_one_line_and_overwrites_nothing(tmp_path,
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err, err
         assert _sha(out) == before
+
+
+def test_jax_engine_gives_the_numba_features(tiny_net):
+    pytest.importorskip("jax")
+    p = {"G": np.array([0.1, 0.4]), "eta": np.array([-5.0, 1e6])}
+    seeds = np.array([4, 5])
+    xa, sa = _net_sim(tiny_net, engine="numba").simulate(dict(p), seeds)
+    xb, sb = _net_sim(tiny_net, engine="jax").simulate(dict(p), seeds)
+    assert list(sa) == list(sb) == [OK, DIVERGED]
+    np.testing.assert_allclose(xb, xa, rtol=1e-6, atol=1e-9, equal_nan=True)
+
+
+def test_reading_a_campaign_does_not_block_its_writer(tmp_path):
+    path = tmp_path / "c.h5"
+    run_campaign(sbi_toys.simulator(), sbi_toys.prior(), 20, path, progress=False)
+    script = ("import sys; from braintwin.infer.sbi.campaign import _h5open\n"
+              f"with _h5open({str(path)!r}, 'r'):\n    print('open', flush=True); sys.stdin.read()\n")
+    reader = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=ENV, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "open"  # another program reads the file meanwhile
+        camp = run_campaign(sbi_toys.simulator(), sbi_toys.prior(), 40, path, progress=False)
+    finally:
+        reader.communicate("", timeout=60)
+    assert np.all(camp.status == OK) and len(camp.status) == 40

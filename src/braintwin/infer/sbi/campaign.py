@@ -63,7 +63,8 @@ __all__ = [
 
 FORMAT, VERSION = "braintwin-sbi-campaign", 1
 _DRAW_BLOCK = 1024  # rows per seeded draw block: row i's draw is independent of n and chunking
-_UNCOMPARED = ("versions",)  # config keys recorded but not required to match on resume
+_UNCOMPARED = ("versions",)
+_LOCK_RETRIES = 60  # x 0.5 s: how long a write waits for a reader that locked the file  # config keys recorded but not required to match on resume
 
 
 @dataclass
@@ -186,12 +187,22 @@ def draw_rows(prior: Prior, seed: int, start: int, stop: int) -> tuple[np.ndarra
 
 # -- the file ----------------------------------------------------------------------------
 def _h5open(path: Path, mode: str):
+    """Open a campaign file; readers take no lock, so reading a running campaign never
+    stops its writer (they may see the last chunk half-written: read again later)."""
     import h5py
 
-    try:
-        f = h5py.File(path, mode)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"not a readable campaign file (corrupt or truncated?): {exc}", source=str(path)) from None
+    for attempt in range(_LOCK_RETRIES + 1):
+        try:
+            f = h5py.File(path, mode, **({"locking": False} if mode == "r" else {}))
+            break
+        except (OSError, ValueError) as exc:
+            if "lock" not in str(exc).lower():
+                raise InputError(f"not a readable campaign file (corrupt or truncated?): {exc}",
+                                 source=str(path)) from None
+            if attempt == _LOCK_RETRIES:  # another program holds a lock: wait a little, then say so
+                raise InputError("the campaign file is locked by another program; close it and run again to resume",
+                                 source=str(path)) from None
+            time.sleep(0.5)
     if f.attrs.get("format") != FORMAT:
         f.close()
         raise InputError("not a braintwin campaign file", source=str(path))
