@@ -196,7 +196,7 @@ def _h5open(path: Path, mode: str):
             f = h5py.File(path, mode, **({"locking": False} if mode == "r" else {}))
             break
         except (OSError, ValueError) as exc:
-            if "lock" not in str(exc).lower():
+            if "unable to lock" not in str(exc).lower():
                 raise InputError(f"not a readable campaign file (corrupt or truncated?): {exc}",
                                  source=str(path)) from None
             if attempt == _LOCK_RETRIES:  # another program holds a lock: wait a little, then say so
