@@ -134,6 +134,9 @@ class Distribution:
 
     kind: ClassVar[str] = ""
 
+    def __post_init__(self):
+        self.checked()  # every distribution validates its parameters when made
+
     @property
     def support(self) -> tuple[float, float]:
         """``(low, high)``; infinite ends are ``-inf``/``inf``."""
@@ -204,9 +207,6 @@ class Uniform(Distribution):
     high: float
     kind: ClassVar[str] = "uniform"
 
-    def __post_init__(self):
-        self.checked()
-
     def checked(self, name: str = "") -> "Uniform":
         _finite(name or "uniform", low=self.low, high=self.high)
         if not self.low < self.high:
@@ -233,9 +233,6 @@ class Normal(Distribution):
     loc: float
     scale: float
     kind: ClassVar[str] = "normal"
-
-    def __post_init__(self):
-        self.checked()
 
     def checked(self, name: str = "") -> "Normal":
         _finite(name or self.kind, loc=self.loc, scale=self.scale)
@@ -285,9 +282,6 @@ class TruncatedNormal(Distribution):
     low: float = -math.inf
     high: float = math.inf
     kind: ClassVar[str] = "truncated_normal"
-
-    def __post_init__(self):
-        self.checked()
 
     def checked(self, name: str = "") -> "TruncatedNormal":
         Normal(self.loc, self.scale).checked(name or self.kind)
