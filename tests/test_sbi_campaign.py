@@ -372,3 +372,27 @@ def test_reading_a_campaign_does_not_block_its_writer(tmp_path):
     finally:
         reader.communicate("", timeout=60)
     assert np.all(camp.status == OK) and len(camp.status) == 40
+
+
+@pytest.mark.slow  # about 13 s: a synthetic patient, the VEP kernel's compilation, a small campaign
+def test_vep_simulator_reproduces_the_synthetic_patient(tmp_path):
+    import braintwin as bt
+    import braintwin.vep as vep
+    from braintwin.infer.sbi.simulators import vep_simulator
+
+    conn = bt.Connectome.builtin("tvb76").subset(["rAMYG", "rPHC", "rHC", "rTCI", "rTCV", "rTCPOL", "rTCC", "rTCS"])
+    pt = vep.synthetic_patient(conn, ez=["rTCC", "rTCV"], pz=["rTCI", "rAMYG"], dt=0.25, n_times=80, n_contacts=8,
+                               tau0=20.0, K=1.0, seed=0, on_no_pz="warn")
+    sim = vep_simulator(pt.connectome, pt.gain, tau0=pt.tau0, K=pt.K, dt=pt.dt, n_times=80, initial=pt.initial,
+                        contact_labels=pt.contact_labels, amplitude=pt.amplitude, offset=pt.offset, engine="numba")
+    prior = Prior({"x0": {"dist": "uniform", "low": -4.0, "high": -1.0, "per_region": True}, "K": Uniform(0.0, 2.0)},
+                  model="VEP2D", region_labels=pt.region_labels)
+    # the patient's own parameters give its noise-free SEEG envelope
+    truth = prior.flatten({"x0": pt.truth["x0"][None], "K": np.array([pt.K])})
+    x, status, ts = sim.simulate(prior.unflatten(truth), np.array([0]), return_timeseries=True)
+    assert status[0] == OK and sim.feature_names[0].startswith("moments[") and pt.contact_labels[0] in sim.feature_names[0]
+    np.testing.assert_allclose(ts[0], pt.clean, atol=1e-5)
+    # a campaign over x0 of every region and K
+    camp = run_campaign(sim, prior, 4, tmp_path / "vep.h5", chunk_size=2, progress=False)
+    assert camp.prior.labels[0] == f"x0[{pt.region_labels[0]}]" and camp.x.shape == (4, x.shape[1])
+    assert camp.config["gain_sha256"] and np.all(camp.status == OK)

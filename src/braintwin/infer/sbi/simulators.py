@@ -29,7 +29,7 @@ import numpy as np
 
 from ...errors import InputError
 
-__all__ = ["NetworkSimulator", "FunctionSimulator", "OK", "DIVERGED", "FAILED", "PENDING", "arrays_sha256"]
+__all__ = ["NetworkSimulator", "FunctionSimulator", "vep_simulator", "OK", "DIVERGED", "FAILED", "PENDING", "arrays_sha256"]
 
 #: Row status codes of a campaign.
 OK, DIVERGED, FAILED, PENDING = 0, 1, 2, 255
@@ -163,6 +163,19 @@ class NetworkSimulator:
         the worker).
     n_threads : int, optional
         Threads per worker (default: all cores).
+    delays, initial
+        As in :func:`braintwin.simulate_batch` (no delays and a fixed initial state
+        for the VEP network).
+    seeg_gain : array (n_contacts, n_regions), optional
+        Observe the monitor's output through the VEP's SEEG log-power forward model,
+        ``seeg_amp * log(seeg_gain @ exp(x)) + seeg_offset``
+        (:func:`braintwin.features.vep_observation`); channels named ``seeg_labels``.
+    obs_noise : float
+        Standard deviation of Gaussian measurement noise added to the observed
+        signal, seeded by each row's seed.
+    fs_hz : float, optional
+        Sampling rate given to the feature sets; default from the monitor's
+        period (time in ms).  For models in dimensionless time (the VEP).
 
     Notes
     -----
@@ -183,7 +196,9 @@ class NetworkSimulator:
                  feature_options: Mapping[str, Any] | None = None, duration: float = 1000.0, skip_ms: float = 0.0,
                  dt: float = 0.01, speed: float = 3.0, method: str = "heun", coupling=None, G: float | None = None,
                  noise=None, noise_weights: Sequence[float] | None = None, engine: str = "auto",
-                 n_threads: int | None = None):
+                 n_threads: int | None = None, delays: bool = True, initial=None, seeg_gain=None,
+                 seeg_labels: Sequence[str] | None = None, seeg_amp: float = 1.0, seeg_offset: float = 0.0,
+                 obs_noise: float = 0.0, fs_hz: float | None = None):
         from ...connectome import Connectome
         from ...features import get_feature_set
         from ...models import get_coupling, get_model
@@ -209,6 +224,14 @@ class NetworkSimulator:
         if self.noise_weights.shape != (S,) or np.any(self.noise_weights < 0):
             raise InputError(f"noise_weights needs {S} values >= 0 ({', '.join(self.model.state_names)})",
                              field="noise_weights")
+        self.delays, self.initial = bool(delays), None if initial is None else np.asarray(initial, float)
+        self.seeg_gain = None if seeg_gain is None else np.asarray(seeg_gain, float)
+        if self.seeg_gain is not None and (self.seeg_gain.ndim != 2 or self.seeg_gain.shape[1] != self.connectome.n_regions):
+            raise InputError(f"the SEEG gain must be (n_contacts, {self.connectome.n_regions}), got "
+                             f"{self.seeg_gain.shape}", field="seeg_gain")
+        self.seeg_labels = None if seeg_labels is None else [str(c) for c in seeg_labels]
+        self.seeg_amp, self.seeg_offset, self.obs_noise = float(seeg_amp), float(seeg_offset), float(obs_noise)
+        self.fs_hz = None if fs_hz is None else float(fs_hz)
         self.feature_names: list[str] = []
         self._monitor_obj()  # a bad monitor spec or lead field fails now
 
@@ -244,6 +267,8 @@ class NetworkSimulator:
         return ("jax" if gpu_present() else "numba") if self.engine == "auto" else self.engine
 
     def _gain_sha256(self) -> str | None:
+        if self.seeg_gain is not None:
+            return arrays_sha256(self.seeg_gain)
         mon = self._monitor_obj()
         if not callable(getattr(mon, "gain", None)):
             return None
@@ -265,6 +290,9 @@ class NetworkSimulator:
             "features": self.features, "feature_options": self.feature_options,
             "duration": self.duration, "skip_ms": self.skip_ms, "dt": self.dt, "speed": self.speed,
             "method": self.method, "noise": self.noise, "noise_weights": self.noise_weights, "engine": self.engine,
+            "delays": self.delays, "initial": self.initial, "seeg_labels": self.seeg_labels,
+            "seeg_amp": self.seeg_amp, "seeg_offset": self.seeg_offset, "obs_noise": self.obs_noise,
+            "fs_hz": self.fs_hz,
         })
 
     # -- running ---------------------------------------------------------------------
@@ -273,7 +301,8 @@ class NetworkSimulator:
 
         return simulate_batch(
             self.connectome, self.model, params, seeds=seeds, duration=self.duration, coupling=self.coupling,
-            dt=self.dt, speed=speed, method=self.method, noise=noise, monitors=[self._monitor_obj()],
+            dt=self.dt, speed=speed, delays=self.delays, method=self.method, noise=noise, initial=self.initial,
+            monitors=[self._monitor_obj()],
             n_workers=n_workers, progress=False, on_divergence="ignore", dtype=np.float64, engine=self._engine(),
         )
 
@@ -331,23 +360,91 @@ class NetworkSimulator:
         if self.output is not None and self.output not in proto.outputs:
             raise InputError(f"no output {self.output!r}; the monitor records {proto.outputs}", field="output")
         k_out = 0 if self.output is None else list(proto.outputs).index(self.output)
-        signal = data[:, keep, k_out, :]
-        x = self._features(signal, time[keep], proto.labels, diverged)
+        signal, labels = self._observe(data[:, keep, k_out, :], seeds, proto.labels)
+        x = self._features(signal, time[keep], labels, diverged)
         status = np.where(diverged, DIVERGED, OK).astype(np.uint8)
         return (x, status, signal.astype(np.float32)) if return_timeseries else (x, status)
+
+    def _observe(self, signal: np.ndarray, seeds: np.ndarray, labels):
+        """The recorded signal: SEEG log power when a gain is set, plus measurement noise."""
+        if self.seeg_gain is not None:
+            from ...features import vep_observation
+
+            signal = vep_observation(signal, self.seeg_gain, self.seeg_amp, self.seeg_offset)
+            labels = self.seeg_labels or [f"c{i}" for i in range(self.seeg_gain.shape[0])]
+        if self.obs_noise > 0:  # each row's own stream: rows do not depend on the chunking
+            noise = np.stack([np.random.default_rng([int(s), 1]).standard_normal(signal.shape[1:]) for s in seeds])
+            signal = signal + self.obs_noise * noise
+        return signal, labels
 
     def _features(self, signal: np.ndarray, time: np.ndarray, labels, diverged: np.ndarray) -> np.ndarray:
         """Features of the rows that did not diverge; NaN rows for the others."""
         from ...features import compute
 
-        dt_ms = float(time[1] - time[0]) if time.size > 1 else None
+        rate = {"fs_hz": self.fs_hz} if self.fs_hz else {"dt_ms": float(time[1] - time[0]) if time.size > 1 else None}
         ok = ~diverged
         # with no usable row, names come from noise of the same shape (values are all NaN)
         rows = signal[ok] if ok.any() else np.random.default_rng(0).standard_normal(signal[:1].shape)
-        fv = compute(rows, self.features, dt_ms=dt_ms, labels=list(labels), on_nonfinite="ignore",
+        fv = compute(rows, self.features, **rate, labels=list(labels), on_nonfinite="ignore",
                      n_threads=self.n_threads, **self.feature_options)
         self.feature_names = list(fv.names)
         x = np.full((len(signal), len(fv.names)), np.nan)
         if ok.any():
             x[ok] = fv.values
         return x
+
+
+def vep_simulator(connectome, gain, *, features: Sequence[str] = ("vep_sbi",),
+                  feature_options: Mapping[str, Any] | None = None, I1: float = 3.1, tau0: float = 20.0,
+                  K: float = 1.0, dt: float = 0.25, n_times: int = 150, steps_per_sample: int = 1,
+                  initial=(-2.0, 4.0), contact_labels: Sequence[str] | None = None, amplitude: float = 1.0,
+                  offset: float = 0.0, obs_noise: float = 0.0, fs_hz: float = 100.0, engine: str = "auto",
+                  n_threads: int | None = None) -> NetworkSimulator:
+    """The amortised-VEP simulator: VEP2D network, SEEG log power, the ``vep_sbi`` features.
+
+    The network is the 2D Epileptor (:class:`~braintwin.models.VEP2D`) with
+    difference coupling, no delays and Heun steps of ``dt``, from the same initial
+    state ``(x, z)`` in every region, sampled every ``steps_per_sample`` steps for
+    ``n_times`` samples, as the Bayesian VEP (:mod:`braintwin.vep`); its ``x`` is
+    observed through ``amplitude * log(gain @ exp(x)) + offset``.  A prior over
+    ``x0`` (per region) and ``K`` makes the campaign of Hashemi et al. (2023).
+
+    Parameters
+    ----------
+    connectome : Connectome
+        Normalised, zero diagonal (as the VEP uses it).
+    gain : array (n_contacts, n_regions)
+        Monopolar SEEG gain (its SHA-256 goes into the campaign configuration).
+    I1, tau0, K : float
+        Fixed VEP2D values (``K`` unless the prior has it).
+    initial : (x, z) or array (2, n_regions)
+        Initial state of every simulation.
+    fs_hz : float
+        Sampling rate assigned to the samples for the spectral features of
+        ``vep_sbi`` (the VEP's time is dimensionless; at 100 Hz every canonical
+        band has a frequency bin below Nyquist for 80 samples or more).
+
+    References
+    ----------
+    Hashemi M et al. (2023) Amortized Bayesian inference on generative dynamical
+    network models of epilepsy using deep neural density estimators. Neural
+    Networks 163:178-194.
+
+    Example
+    -------
+    >>> sim = vep_simulator(conn, gain)                                  # doctest: +SKIP
+    >>> prior = Prior({"x0": {"dist": "uniform", "low": -4, "high": -1, "per_region": True},
+    ...                "K": Uniform(0.0, 2.0)}, model="VEP2D", region_labels=conn.labels)   # doctest: +SKIP
+    """
+    from ...models import VEP2D, Difference
+
+    N = connectome.n_regions
+    init = np.asarray(initial, float)
+    init = np.repeat(init[:, None], N, axis=1) if init.shape == (2,) else init
+    period = steps_per_sample * dt
+    return NetworkSimulator(
+        connectome, VEP2D(I1=I1, tau0=tau0, K=K), features, monitor=f"subsample:{period}", output="x",
+        feature_options=feature_options, duration=n_times * period, dt=dt, method="heun",
+        coupling=Difference(a=1.0), delays=False, initial=init, seeg_gain=gain, seeg_labels=contact_labels,
+        seeg_amp=amplitude, seeg_offset=offset, obs_noise=obs_noise, fs_hz=fs_hz, engine=engine, n_threads=n_threads,
+    )
