@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 from ...errors import InputError
@@ -39,12 +40,13 @@ def run_on_dask(simulator, tasks, keep_timeseries: bool, *, scheduler=None, n_wo
     from .campaign import run_chunk
 
     client, cluster = _client(scheduler, n_workers)
+    run_id = uuid.uuid4().hex[:12]  # task keys unique on a scheduler shared by several campaigns
     try:
         threads = max(client.nthreads().values(), default=1)
         sim = simulator.with_threads(threads) if hasattr(simulator, "with_threads") else simulator
         futures = [
             client.submit(run_chunk, sim, params, seeds, rows, keep_timeseries, retries=RETRIES, pure=False,
-                          key=f"braintwin-chunk-{int(rows[0])}-{int(rows[-1])}-{id(tasks)}")
+                          key=f"braintwin-chunk-{run_id}-{int(rows[0])}-{int(rows[-1])}")
             for params, seeds, rows in tasks
         ]
         for fut in as_completed(futures):
