@@ -66,24 +66,26 @@ def test_rows_do_not_depend_on_chunking(tmp_path):
     np.testing.assert_allclose(c.x, _expected(c))
 
 
-def test_campaign_killed_with_sigkill_resumes_without_loss(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
+def test_campaign_killed_with_sigkill_resumes_without_loss(tmp_path, sig):
     path = tmp_path / "killed.h5"
     script = (
         "import sbi_toys; from braintwin.infer.sbi.campaign import run_campaign; "
         f"run_campaign(sbi_toys.simulator(slow=True), sbi_toys.prior(), 120, {str(path)!r}, chunk_size=10, seed=5, "
         "progress=False)"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=ENV, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV,
+                            text=True)
     try:
         started = 0
         for line in proc.stdout:  # a chunk starts only after the previous one was committed
             started += line.startswith("chunk")
             if started == 4:
                 break
-        os.kill(proc.pid, signal.SIGKILL)
+        os.kill(proc.pid, sig)
     finally:
         proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
+    assert proc.returncode != 0
     part = read_campaign(path)
     assert part.counts()["n_pending"] == 120 - 30  # three chunks committed, the fourth lost
     assert np.all(np.isnan(part.x[part.status == PENDING]))
@@ -396,3 +398,13 @@ def test_vep_simulator_reproduces_the_synthetic_patient(tmp_path):
     camp = run_campaign(sim, prior, 4, tmp_path / "vep.h5", chunk_size=2, progress=False)
     assert camp.prior.labels[0] == f"x0[{pt.region_labels[0]}]" and camp.x.shape == (4, x.shape[1])
     assert camp.config["gain_sha256"] and np.all(camp.status == OK)
+
+
+def test_ctrl_c_during_a_commit_waits_for_its_end():
+    done = []
+    with pytest.raises(KeyboardInterrupt):
+        with C._sigint_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            done.append(True)  # reached: the write is not cut in half
+    assert done == [True]

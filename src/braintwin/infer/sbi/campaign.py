@@ -34,7 +34,10 @@ The single-machine path never imports Dask.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+import threading
 import time
 import warnings
 from collections.abc import Mapping
@@ -253,15 +256,33 @@ def _reopen(path: Path, prior: Prior, n: int, config: dict) -> None:
             _fill_draws(f, prior, config["seed"], n_old, n)
 
 
+@contextlib.contextmanager
+def _sigint_deferred():
+    """Hold Ctrl-C until the block ends (a write cut in half could corrupt the file)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = signal.signal(signal.SIGINT, lambda *args: caught.append(args))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            raise KeyboardInterrupt
+
+
 def _write_result(path: Path, res: dict) -> None:
     """Commit one chunk: features (and series) first, flushed, then the status rows."""
     rows = res["rows"]
-    with _h5open(path, "r+") as f:
+    if len(rows) and rows[-1] - rows[0] + 1 == len(rows):
+        rows = slice(int(rows[0]), int(rows[-1]) + 1)  # contiguous: a plain slice is much faster in HDF5
+    with _sigint_deferred(), _h5open(path, "r+") as f:
         n = f["status"].shape[0]
         if res["x"] is not None:
             if "x" not in f:
                 f.create_dataset("x", (n, res["x"].shape[1]), np.float64, maxshape=(None, res["x"].shape[1]),
-                                 chunks=(max(1, len(rows)), res["x"].shape[1]), fillvalue=np.nan)
+                                 chunks=(max(1, len(res["rows"])), res["x"].shape[1]), fillvalue=np.nan)
                 f.attrs["feature_names"] = json.dumps(res["names"])
             elif json.loads(f.attrs["feature_names"]) != res["names"]:
                 raise InputError("the simulator returned other feature names than earlier chunks",
