@@ -110,6 +110,14 @@ def test_jax_arrays_give_the_same_values():
     np.testing.assert_allclose(np.asarray(prior.log_prob(jnp.asarray(theta))), prior.log_prob(theta), rtol=1e-5)
     np.testing.assert_allclose(np.asarray(prior.log_abs_det_jacobian(jnp.asarray(u))),
                                prior.log_abs_det_jacobian(u), rtol=1e-5)
+    # traced by jit and differentiated, as a flow's loss does
+    import jax
+
+    def density(uu):
+        return (prior.log_prob(prior.from_unbounded(uu)) + prior.log_abs_det_jacobian(uu)).sum()
+
+    grad = jax.jit(jax.grad(density))(jnp.asarray(u))
+    assert grad.shape == u.shape and bool(jnp.all(jnp.isfinite(grad)))
 
 
 @pytest.mark.parametrize("suffix", [".toml", ".json"])
