@@ -198,6 +198,8 @@ def test_file_from_another_configuration_is_refused_untouched(tmp_path):
         with pytest.raises(InputError, match=f"another configuration \\(differs in {field}") as info:
             run_campaign(**args, progress=False)
         assert "\n" not in str(info.value)
+    with pytest.raises(InputError, match="FunctionSimulator cannot return time series"):
+        run_campaign(sbi_toys.simulator(), sbi_toys.prior(), 30, path, keep_timeseries=True, progress=False)
     with pytest.raises(InputError, match="n=10 would drop"):
         run_campaign(sbi_toys.simulator(), sbi_toys.prior(), 10, path, progress=False)
     assert _sha(path) == before

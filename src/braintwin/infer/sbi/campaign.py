@@ -35,6 +35,7 @@ The single-machine path never imports Dask.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import signal
 import threading
@@ -99,6 +100,7 @@ class Campaign:
     status: np.ndarray
     seeds: np.ndarray
     config: dict
+    timeseries: np.ndarray | None = None  # (n, T, C) float32, with read_campaign(..., timeseries=True)
 
     def counts(self) -> dict[str, int]:
         """``n_total``, ``n_ok`` (usable for training), ``n_diverged``, ``n_failed``,
@@ -322,10 +324,7 @@ def read_campaign(path, *, timeseries: bool = False) -> Campaign:
             ts = f["timeseries"][()] if timeseries and "timeseries" in f else None
         except (KeyError, ValueError, OSError) as exc:
             raise InputError(f"corrupt or truncated campaign file ({exc})", source=str(path)) from None
-    camp = Campaign(path, prior, theta, x, names, status, seeds, config)
-    if timeseries:
-        camp.timeseries = ts
-    return camp
+    return Campaign(path, prior, theta, x, names, status, seeds, config, ts)
 
 
 # -- running -----------------------------------------------------------------------------
@@ -437,6 +436,8 @@ def run_campaign(simulator, prior: Prior, n: int, path, *, chunk_size: int = 64,
         raise InputError(f"n and chunk_size must be >= 1 (got {n}, {chunk_size})", field="n")
     if hasattr(simulator, "check_prior"):
         simulator.check_prior(prior)
+    if keep_timeseries and "return_timeseries" not in inspect.signature(simulator.simulate).parameters:
+        raise InputError(f"{type(simulator).__name__} cannot return time series", field="keep_timeseries")
     config = campaign_config(simulator, prior, seed)
     if path.exists():
         _reopen(path, prior, n, config)

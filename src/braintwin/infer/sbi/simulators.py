@@ -160,7 +160,8 @@ class NetworkSimulator:
         ``nsig * noise_weights[i]`` (default 1 for every state variable).
     engine : {"auto", "numba", "jax"}
         ``"auto"``: the JAX batch when JAX sees a GPU, numba otherwise (decided in
-        the worker).
+        the worker).  The JAX batch draws a chunk's noise at once (chunk x steps x
+        states x regions values): keep ``chunk_size`` small for long noisy runs.
     n_threads : int, optional
         Threads per worker (default: all cores).
     delays, initial
