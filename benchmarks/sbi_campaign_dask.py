@@ -8,7 +8,7 @@ Compilation is done before timing (in this process, and on every Dask worker).
 
 Prints one JSON line: workload, seconds, compile_seconds, sims_per_second_single,
 sims_per_second_dask, ratio (dask / single; target >= 0.8).  ``--n`` sets the number
-of simulations (default 400).
+of simulations (default 300).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from _common import SPEED, emit, tvb76
 
 from braintwin.infer.sbi import NetworkSimulator, Prior, Uniform, run_campaign
 
-N_DEFAULT, CHUNK = 400, 20
+N_DEFAULT, CHUNK = 300, 20
 
 
 def _warm(sim) -> int:

@@ -173,7 +173,8 @@ class Distribution:
         cls = _DISTRIBUTIONS.get(kind)
         if cls is None:
             raise InputError(
-                f"unknown distribution {d.get('dist')!r}; choose one of {', '.join(_DISTRIBUTIONS)}", field=name or "dist"
+                f"unknown distribution {d.get('dist')!r}; choose one of {', '.join(c.kind for c in _DISTRIBUTIONS.values())}",
+                field=name or "dist",
             )
         wanted = [f.name for f in fields(cls)]
         extra = sorted(set(d) - set(wanted) - {"dist", "per_region"})
