@@ -58,6 +58,7 @@ def _register() -> None:
     from . import vep as _v  # noqa: F401
     from . import twin as _t  # noqa: F401
     from . import data as _data  # noqa: F401
+    from . import sbi as _sbi  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

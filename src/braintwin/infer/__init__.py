@@ -8,7 +8,8 @@
   whitened by it: which directions force NUTS into small steps;
 - :func:`diagnose` -> :class:`Diagnostics`: R-hat, ESS, divergences, ESS per
   second, posterior z-scores and shrinkage, with ``ok``, ``summary()``, ``plot()``;
-- :func:`rhat`, :func:`ess`, :func:`zscore`, :func:`shrinkage`.
+- :func:`rhat`, :func:`ess`, :func:`zscore`, :func:`shrinkage`;
+- :mod:`.sbi`: simulation-based inference (priors, simulation campaigns).
 
 A fit whose diagnostics fail is flagged (``Diagnostics.ok`` is False, the
 problems are listed) and warns: never silent.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 from .diagnostics import Diagnostics, diagnose, ess, rhat, shrinkage, zscore
 from .nuts import MAPResult, NUTSResult, find_map, laplace_curvature, potential_of, run_nuts, x64
+from . import sbi
 
 __all__ = [
     "run_nuts",
@@ -37,4 +39,5 @@ __all__ = [
     "ess",
     "zscore",
     "shrinkage",
+    "sbi",
 ]
