@@ -1,5 +1,6 @@
 """Inference: gradient-based MCMC (NUTS) and its diagnostics.
 
+- :class:`Posterior`: draws of any method (NUTS, NPE), the container the twin stores;
 - :func:`run_nuts`: NUTS on a NumPyro model, started from a MAP estimate with a
   Laplace (inverse-Hessian) dense mass matrix, short warm-up, chains vectorised
   (and split over devices when several are visible);
@@ -21,9 +22,11 @@ the benchmarks do, so that chains run in parallel on the cores.
 from __future__ import annotations
 
 from .diagnostics import Diagnostics, diagnose, ess, rhat, shrinkage, zscore
+from .posterior import Posterior
 from .nuts import MAPResult, NUTSResult, find_map, laplace_curvature, potential_of, run_nuts, x64
 
 __all__ = [
+    "Posterior",
     "run_nuts",
     "NUTSResult",
     "find_map",
