@@ -101,7 +101,7 @@ def _analytic_draws(rng, n=300, n_draws=200, scale=1.0):
 
 def test_calibration_accepts_exact_posterior():
     w, draws, _ = _analytic_draws(np.random.default_rng(0))
-    assert sbc(draws, w)["ok"] and min(sbc(draws, w)["ks_p"]) > 0.01
+    assert min(sbc(draws, w)["ks_p"]) > 1e-3  # exact posterior: p ~ U(0, 1)
     assert tarp(draws, w)["max_deviation"] < 0.08
     zs = z_score_shrinkage(draws, w, np.sqrt(np.diag(S0)))
     assert np.all(np.array(zs["z_median"]) < 1.0)  # median |N(0,1)| = 0.674
@@ -132,8 +132,9 @@ def test_posterior_predictive_check(estimator, prior):
     post = estimator.posterior(x_obs, n=400, seed=0)
     ppc = posterior_predictive_check(LinearSimulator(), post, x_obs, n_sims=200)
     assert ppc["coverage"] == 1.0 and ppc["n_failed"] == 0
-    # predictive sd ~ sqrt(noise^2 + A C A^T): more than the noise alone
-    assert np.all(np.array(ppc["sd"]) > SIGMA)
+    # in w = (a, log b) the predictive is Gaussian: sd = sqrt(sigma^2 + diag(A C A^T))
+    cov = analytic(x_obs)[1]
+    assert np.allclose(ppc["sd"], np.sqrt(SIGMA**2 + np.diag(A @ cov @ A.T)), rtol=0.2)
     far = posterior_predictive_check(LinearSimulator(), post, x_obs + 5.0, n_sims=200)
     assert far["coverage"] == 0.0 and max(far["p"]) < 0.02
     assert len(far.plot().axes) == 1
@@ -225,7 +226,7 @@ def test_append_drops_unusable_rows_and_checks_shapes(prior):
 def test_constant_feature_is_harmless(prior):
     theta = prior.sample(400, 2)
     x = np.column_stack([simulate(theta, np.random.default_rng(1)), np.full(len(theta), 7.0)])
-    est = NPE(prior, n_transforms=2).append_simulations(theta, x).train(seed=0, max_epochs=5)
+    est = NPE(prior, n_transforms=1, hidden=8).append_simulations(theta, x).train(seed=0, max_epochs=2)
     assert est.x_std[-1] == 1.0 and np.all(np.isfinite(est.sample([0.5, 0.2, 0.1, 7.0], 10)))
 
 

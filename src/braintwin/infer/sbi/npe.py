@@ -27,6 +27,7 @@ so :meth:`Estimator.log_prob` is a density over the parameters the user wrote.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -87,6 +88,14 @@ def _int_seed(seed: int | np.random.Generator | None) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise InputError(f"seed must be an integer or a numpy Generator, got {seed!r}", field="seed")
     return int(seed)
+
+
+@functools.lru_cache(maxsize=1)
+def _jitted_sample():
+    """``(flow, key, condition, n) -> draws``, compiled once per flow structure and shape (``n`` static)."""
+    import equinox as eqx
+
+    return eqx.filter_jit(lambda flow, key, cond, n: flow.sample(key, (n,), condition=cond))
 
 
 def _versions() -> dict:
@@ -203,10 +212,9 @@ class Estimator:
     # -- density and sampling ------------------------------------------------------
     def _sample_u(self, z: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` z-scored unbounded draws per condition row: ``(n, *z.shape[:-1], dim)``."""
-        import equinox as eqx
         import jax.random as jr
 
-        sample = eqx.filter_jit(lambda flow, key, cond, k: flow.sample(key, (k,), condition=cond))
+        sample = _jitted_sample()
         counts = rng.multinomial(int(n), np.full(len(self.flows), 1.0 / len(self.flows)))
         parts = [np.asarray(sample(flow, jr.key(int(rng.integers(2**31 - 1))), z.astype(np.float32), int(c)),
                             dtype=np.float64) for flow, c in zip(self.flows, counts) if c]
