@@ -12,15 +12,20 @@ MCMC; coverage/calibration for SBI) and ``info`` its settings.
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import h5py
 import numpy as np
 
+from .._io import atomic_path
+from .._tree import canonical_json, canonical_tree, describe_tree, read_tree, trees_equal, write_tree
 from ..errors import InputError
-from .._tree import canonical_json, canonical_tree, describe_tree, trees_equal
 
-__all__ = ["Posterior"]
+__all__ = ["Posterior", "write_posterior", "read_posterior", "posterior_to_group", "posterior_from_group"]
 
 
 class Posterior:
@@ -366,3 +371,71 @@ class Posterior:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}{list(s) if s else ''}" for k, s in self.shapes.items())
         return f"Posterior(method={self.method!r}, n_draws={self.n_draws}, n_chains={self.n_chains}, parameters: {params})"
+
+
+# ------------------------------------------------------------------------ storage
+def posterior_to_group(group: h5py.Group, p: Posterior) -> None:
+    """Store a posterior in an (empty) HDF5 group: JSON attributes, ``samples/<name>``, ``diagnostics/``.
+
+    The layout of the twin file's ``/posterior`` (see :mod:`braintwin.twin.io`).
+    """
+    for k, v in {"method": p.method, "n_chains": p.n_chains, "labels": p.labels, "info": p.info}.items():
+        group.attrs[k] = json.dumps(v, allow_nan=True)
+    s = group.create_group("samples", track_order=True)
+    for k, v in p.samples.items():
+        s.create_dataset(k, data=v)
+    write_tree(group.create_group("diagnostics", track_order=True), p.diagnostics)
+
+
+def posterior_from_group(group: h5py.Group) -> Posterior:
+    """The posterior :func:`posterior_to_group` stored."""
+    a = {k: json.loads(v) for k, v in group.attrs.items()}
+    return Posterior({k: np.asarray(d[()]) for k, d in group["samples"].items()}, method=a["method"],
+                     n_chains=a["n_chains"], labels=a["labels"], info=a["info"],
+                     diagnostics=read_tree(group["diagnostics"]))
+
+
+def write_posterior(posterior: Posterior, path: str | os.PathLike) -> Path:
+    """Write a posterior alone to an HDF5 file (atomically; ``/posterior`` as in a twin file).
+
+    Parameters
+    ----------
+    posterior : Posterior
+    path : str or path-like
+
+    Returns
+    -------
+    Path
+
+    Examples
+    --------
+    >>> write_posterior(post, "posterior.h5"); read_posterior("posterior.h5").equals(post)   # doctest: +SKIP
+    True
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+        f.attrs["kind"] = "braintwin-posterior"
+        posterior_to_group(f.create_group("posterior", track_order=True), posterior)
+    return path
+
+
+def read_posterior(path: str | os.PathLike) -> Posterior:
+    """Read a posterior written by :func:`write_posterior` (or the posterior of a twin file).
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, or no posterior in it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("posterior file not found", source=str(path))
+    try:
+        with h5py.File(path, "r") as f:
+            if "posterior" not in f:
+                raise InputError("no posterior in this file", source=str(path))
+            return posterior_from_group(f["posterior"])
+    except InputError:
+        raise
+    except (OSError, KeyError, ValueError) as e:
+        raise InputError(f"corrupt or unreadable posterior file ({type(e).__name__})", source=str(path)) from None
