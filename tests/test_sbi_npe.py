@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -248,3 +249,82 @@ def test_tsnpe_narrows_to_the_observation(prior):
     est = npe.truncated_sequential(LinearSimulator(), x_obs, rounds=2, n_per_round=500, seed=0)
     assert est.truncated_for is not None and est.training["n_train"] > 1400
     analytic_check(est, x_obs, lp_tol=0.5)
+
+
+# ------------------------------------------------------------------------- CLI
+class FakeCampaign:
+    """What ``read_campaign`` returns, for the linear simulator (the campaign module is built separately)."""
+
+    def __init__(self, prior, n=300, config=CONFIG):
+        self.prior, self.feature_names, self.config, self.path = prior, NAMES, dict(config), "camp.h5"
+        self.theta = prior.sample(n, 5)
+        self.x = simulate(self.theta, np.random.default_rng(6))
+
+    def training_data(self):
+        n = len(self.theta)
+        return self.theta, self.x, {"n_total": n, "n_ok": n, "n_diverged": 0, "n_failed": 0, "n_nonfinite": 0,
+                                    "n_pending": 0}
+
+
+@pytest.fixture
+def cli(prior, tmp_path, monkeypatch):
+    import sys
+    import types
+
+    import typer
+    from typer.testing import CliRunner
+
+    from braintwin.cli.sbi_npe import register
+
+    camps = {"camp.h5": FakeCampaign(prior)}
+    fake = types.ModuleType("braintwin.infer.sbi.campaign")
+    fake.read_campaign = lambda path: camps[Path(path).name]
+    monkeypatch.setitem(sys.modules, "braintwin.infer.sbi.campaign", fake)
+    (tmp_path / "run.toml").write_text('[campaign]\nout = "camp.h5"\n\n[npe]\nn_transforms = 1\nhidden = 8\n'
+                                       'max_epochs = 3\nn_test = 60\nn_draws = 20\n')
+    app = typer.Typer()
+    register(app)
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, [*args], catch_exceptions=True), tmp_path, camps
+
+
+def test_cli_train_diagnose_sample(cli, prior):
+    invoke, d, _ = cli
+    r = invoke("train", str(d / "run.toml"), "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["n_train"] == 240 and out["n_test"] == 60 and (d / "camp.npe").is_file()
+    r = invoke("diagnose", str(d / "run.toml"), "--json")
+    assert r.exit_code == 0, r.output
+    cal = json.loads((d / "camp" / "calibration.json").read_text())
+    assert cal["sbc"]["n_sims"] == 60 and cal["sbc"]["n_draws"] == 20
+    assert {p.name for p in (d / "camp").glob("*.png")} == {"sbc.png", "tarp.png", "zscore_shrinkage.png"}
+    (d / "obs.json").write_text(json.dumps({"feature_names": NAMES, "x": [0.5, 0.2, 0.1], "config": CONFIG}))
+    r = invoke("sample", str(d / "run.toml"), "--observed", str(d / "obs.json"), "--n", "100",
+               "--calibration", str(d / "camp" / "calibration.json"), "--json")
+    assert r.exit_code == 0, r.output
+    from braintwin.infer.posterior import read_posterior
+
+    post = read_posterior(d / "obs.posterior.h5")
+    assert post.method == "npe" and post.n_draws == 100 and post.diagnostics["calibration"]["sbc"]["n_sims"] == 60
+
+
+def test_cli_refusals_leave_files_alone(cli, prior):
+    invoke, d, camps = cli
+    assert invoke("train", str(d / "run.toml")).exit_code == 0
+    before = (d / "camp.npe").read_bytes()
+    (d / "obs.json").write_text(json.dumps({"feature_names": NAMES, "x": [None, None, None]}))
+    r = invoke("sample", str(d / "run.toml"), "--observed", str(d / "obs.json"))
+    assert isinstance(r.exception, InputError) and "every feature" in str(r.exception)
+    (d / "obs.json").write_text(json.dumps({"feature_names": NAMES, "x": [1, 2, 3],
+                                            "config": {"connectome_sha256": "f" * 64}}))
+    r = invoke("sample", str(d / "run.toml"), "--observed", str(d / "obs.json"))
+    assert isinstance(r.exception, InputError) and r.exception.field == "connectome_sha256"
+    assert not (d / "obs.posterior.h5").exists()
+    camps["camp.h5"] = FakeCampaign(prior, config={**CONFIG, "gain_sha256": "g" * 64})
+    r = invoke("diagnose", str(d / "run.toml"))
+    assert isinstance(r.exception, InputError) and r.exception.field == "gain_sha256"
+    assert not (d / "camp").exists() and (d / "camp.npe").read_bytes() == before
+    (d / "bad.toml").write_text("[npe]\nflws = 3\n")
+    r = invoke("train", str(d / "bad.toml"))
+    assert isinstance(r.exception, InputError) and r.exception.field == "npe.flws"
