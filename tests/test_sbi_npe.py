@@ -328,3 +328,16 @@ def test_cli_refusals_leave_files_alone(cli, prior):
     (d / "bad.toml").write_text("[npe]\nflws = 3\n")
     r = invoke("train", str(d / "bad.toml"))
     assert isinstance(r.exception, InputError) and r.exception.field == "npe.flws"
+
+
+def test_pca_embedding_round_trip(prior, tmp_path):
+    theta = prior.sample(600, 31)
+    x = simulate(theta, np.random.default_rng(32))
+    x = np.column_stack([x, x @ np.random.default_rng(33).normal(size=(3, 5))])  # 8 features of rank 3
+    est = NPE(prior, n_components=3, n_transforms=1, hidden=8).append_simulations(theta, x).train(seed=0, max_epochs=3)
+    assert est.projection.shape == (8, 3) and np.allclose(est.projection.T @ est.projection, np.eye(3))
+    back = read_estimator(write_estimator(est, tmp_path / "pca.npe"))
+    t = est.sample(x[0], 5, seed=0)
+    assert np.array_equal(back.log_prob(t, x[0]), est.log_prob(t, x[0]))
+    with pytest.raises(InputError, match="n_components"):
+        NPE(prior, n_components=9).append_simulations(theta, x).train()

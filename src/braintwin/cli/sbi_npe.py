@@ -28,7 +28,7 @@ from ..errors import InputError
 
 NPE_KEYS = {"campaign", "estimator", "flow", "n_transforms", "hidden", "depth", "n_bins", "ensemble", "seed",
             "max_epochs", "patience", "batch_size", "learning_rate", "val_fraction", "n_test", "n_draws",
-            "out_dir", "n_samples", "posterior"}
+            "out_dir", "n_samples", "posterior", "n_components"}
 TRAIN_DEFAULTS = {"flow": "maf", "n_transforms": 5, "hidden": 50, "depth": 1, "n_bins": 8, "ensemble": 1, "seed": 0,
                   "max_epochs": 500, "patience": 20, "batch_size": 128, "learning_rate": 1e-3, "val_fraction": 0.1,
                   "n_test": 200}
@@ -80,7 +80,8 @@ def train(config: Path, **flags: Any) -> dict:
     campaign = read_campaign(s["campaign"])
     (theta, x), _, counts = _split(campaign, int(s["n_test"]), str(s["campaign"]))
     npe = NPE(campaign.prior, flow=s["flow"], n_transforms=int(s["n_transforms"]), hidden=int(s["hidden"]),
-              depth=int(s["depth"]), n_bins=int(s["n_bins"]), ensemble=int(s["ensemble"]))
+              depth=int(s["depth"]), n_bins=int(s["n_bins"]), ensemble=int(s["ensemble"]),
+              n_components=None if s.get("n_components") is None else int(s["n_components"]))
     npe.append_simulations(theta, x, feature_names=campaign.feature_names, config=campaign.config,
                            source=str(s["campaign"]))
     npe.counts.update({f"campaign_{k}": int(v) for k, v in counts.items()})

@@ -51,7 +51,7 @@ FLOWS = ("maf", "nsf")
 FORMAT = "braintwin-npe"
 FORMAT_VERSION = 1
 #: configuration entries that must agree between an estimator and the data it is used on
-COMPATIBILITY_KEYS = ("connectome_sha256", "gain_sha256", "feature_sets", "features", "observation")
+COMPATIBILITY_KEYS = ("connectome_sha256", "gain_sha256", "feature_sets", "feature_options", "features", "observation")
 
 
 # ----------------------------------------------------------------------------- flows
@@ -133,6 +133,9 @@ class Estimator:
         Counts of simulations, epochs, final losses, seeds.
     truncated_for : ndarray or None
         For a TSNPE estimator, the observation it was refined for (valid for that one only).
+    projection : ndarray (n_features, n_components) or None
+        Linear embedding of the z-scored features (principal axes of the training
+        features) when ``NPE(n_components=...)``; the flow conditions on ``z @ projection``.
 
     Examples
     --------
@@ -151,6 +154,7 @@ class Estimator:
     config: dict = field(default_factory=dict)
     training: dict = field(default_factory=dict)
     truncated_for: np.ndarray | None = None
+    projection: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -207,7 +211,8 @@ class Estimator:
             names = [self.feature_names[i] for i in np.flatnonzero(bad.reshape(-1, self.n_features).any(0))][:5]
             raise InputError(f"{int(bad.sum())} non-finite feature value(s) ({', '.join(names)}); "
                              "the estimator needs every feature", source=source, field="x_obs")
-        return (x - self.x_mean) / self.x_std
+        z = (x - self.x_mean) / self.x_std
+        return z if self.projection is None else z @ self.projection
 
     # -- density and sampling ------------------------------------------------------
     def _sample_u(self, z: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -356,6 +361,10 @@ class NPE:
     ensemble : int, optional
         Number of independently initialised and trained flows; the estimator is
         their uniform mixture (Lakshminarayanan et al. 2017).
+    n_components : int, optional
+        Condition on the first ``n_components`` principal components of the z-scored
+        features (a linear embedding for many features, e.g. the 2,850 FC entries of
+        76 regions) instead of on every feature.
 
     Examples
     --------
@@ -365,11 +374,15 @@ class NPE:
     """
 
     def __init__(self, prior: Prior, *, flow: str = "maf", n_transforms: int = 5, hidden: int = 50,
-                 depth: int = 1, n_bins: int = 8, ensemble: int = 1):
+                 depth: int = 1, n_bins: int = 8, ensemble: int = 1, n_components: int | None = None):
         if not isinstance(prior, Prior):
             raise InputError(f"expected a braintwin Prior, got {type(prior).__name__}", field="prior")
         self.prior = prior
         self.settings = _flow_settings(flow, n_transforms, hidden, depth, n_bins, ensemble)
+        if n_components is not None:
+            if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
+                raise InputError(f"n_components must be a positive integer, got {n_components!r}", field="n_components")
+            self.settings["n_components"] = int(n_components)
         self.theta = np.empty((0, prior.dim))
         self.x: np.ndarray | None = None
         self.feature_names: list[str] | None = None
@@ -477,11 +490,15 @@ class NPE:
         x_mean, x_std = self.x.mean(0), self.x.std(0)
         x_std = np.where(x_std > 1e-12 * np.maximum(1.0, np.abs(x_mean)), x_std, 1.0)  # constant features -> 0
         u_mean, u_std = u.mean(0), np.where(u.std(0) > 0, u.std(0), 1.0)
-        data = (((u - u_mean) / u_std).astype(np.float32), ((self.x - x_mean) / x_std).astype(np.float32))
+        z = (self.x - x_mean) / x_std
+        projection = _principal_axes(z, self.settings.get("n_components"))
+        if projection is not None:
+            z = z @ projection
+        data = (((u - u_mean) / u_std).astype(np.float32), z.astype(np.float32))
         flows, record = [], []
         for k in range(self.settings["ensemble"]):
             init_key, fit_key = jr.split(jr.key(int(seed) + k))
-            flow = _build_flow(init_key, self.prior.dim, self.x.shape[1], self.settings)
+            flow = _build_flow(init_key, self.prior.dim, z.shape[1], self.settings)
             flow, losses = fit_to_data(fit_key, flow, data, max_epochs=int(max_epochs), max_patience=int(patience),
                                        batch_size=int(min(batch_size, n_val)), learning_rate=float(learning_rate),
                                        val_prop=float(val_fraction), show_progress=progress)
@@ -492,7 +509,7 @@ class NPE:
                     "batch_size": int(batch_size), "learning_rate": float(learning_rate),
                     "val_fraction": float(val_fraction), "members": record, **self.counts}
         return Estimator(self.prior, flows, list(self.feature_names), x_mean, x_std, u_mean, u_std,
-                         dict(self.settings), dict(self.config), training)
+                         dict(self.settings), dict(self.config), training, projection=projection)
 
     def truncated_sequential(self, simulator, x_obs, *, rounds: int = 2, n_per_round: int = 1000,
                              epsilon: float = 1e-4, seed: int = 0, **train_kwargs) -> Estimator:
@@ -540,6 +557,16 @@ class NPE:
         return est
 
 
+def _principal_axes(z: np.ndarray, k: int | None) -> np.ndarray | None:
+    """The first ``k`` principal axes of z-scored features, ``(n_features, k)`` (None: no embedding)."""
+    if k is None:
+        return None
+    if k > min(z.shape):
+        raise InputError(f"n_components={k} exceeds min(n_sims, n_features) = {min(z.shape)}", field="n_components")
+    _, _, vt = np.linalg.svd(z - z.mean(0), full_matrices=False)
+    return vt[:k].T.copy()
+
+
 def _truncated_prior_draws(est: Estimator, x_obs, n: int, epsilon: float, rng: np.random.Generator) -> np.ndarray:
     """Prior draws inside the ``1 - epsilon`` highest-density region of ``q(theta | x_obs)``."""
     ref = est.log_prob(est.sample(x_obs, 10_000, rng), x_obs)
@@ -578,6 +605,10 @@ def write_estimator(estimator: Estimator, path) -> Path:
             buf = io.BytesIO()
             eqx.tree_serialise_leaves(buf, flow)
             zf.writestr(f"member{k}.eqx", buf.getvalue())
+        if estimator.projection is not None:
+            buf = io.BytesIO()
+            np.save(buf, estimator.projection, allow_pickle=False)
+            zf.writestr("projection.npy", buf.getvalue())
     return path
 
 
@@ -610,7 +641,10 @@ def read_estimator(path) -> Estimator:
                 raise InputError("not a braintwin NPE estimator", source=str(path))
             prior = Prior.from_dict(meta["prior"])
             std = {k: np.asarray(v, dtype=np.float64) for k, v in meta["standardisation"].items()}
-            like = _build_flow(jr.key(0), prior.dim, len(meta["feature_names"]), meta["settings"])
+            proj = (np.load(io.BytesIO(zf.read("projection.npy")), allow_pickle=False)
+                    if meta["settings"].get("n_components") else None)
+            like = _build_flow(jr.key(0), prior.dim, len(meta["feature_names"]) if proj is None else proj.shape[1],
+                               meta["settings"])
             flows = [eqx.tree_deserialise_leaves(io.BytesIO(zf.read(f"member{k}.eqx")), like)
                      for k in range(meta["settings"]["ensemble"])]
     except InputError:
@@ -621,4 +655,4 @@ def read_estimator(path) -> Estimator:
     tf = meta.get("truncated_for")
     return Estimator(prior, flows, list(meta["feature_names"]), std["x_mean"], std["x_std"], std["u_mean"],
                      std["u_std"], meta["settings"], meta.get("config", {}), meta.get("training", {}),
-                     None if tf is None else np.asarray(tf, dtype=np.float64))
+                     None if tf is None else np.asarray(tf, dtype=np.float64), proj)
