@@ -26,7 +26,7 @@ Simulation settings (and why a user would accept them):
 
 Run: ``python benchmarks/sbi_calibration.py [--n-sims 1000] [--n-test 200] [--quick]
 [--out bench_out/sbi_calibration]``.  ``--quick`` (a smoke run for shared machines)
-simulates 20 s after a 4 s transient, trains at most 50 epochs and draws 100
+simulates 40 s after a 4 s transient, trains at most 50 epochs and draws 100
 posterior samples per held-out simulation; its figures are not the benchmark's.
 A campaign already in ``--out`` is resumed (rerunning after an interruption loses
 nothing).
@@ -69,7 +69,7 @@ def main() -> None:
     from braintwin.infer.sbi.config import simulator_from_dict
     from braintwin.infer.sbi.priors import Prior
 
-    sim_cfg = dict(SIMULATOR, **({"duration": 24000.0, "skip_ms": 4000.0} if args.quick else {}))
+    sim_cfg = dict(SIMULATOR, **({"duration": 44000.0, "skip_ms": 4000.0} if args.quick else {}))
     t0 = time.perf_counter()
     simulator = simulator_from_dict(sim_cfg, FEATURES, source="sbi_calibration")
     prior = Prior.from_dict(PRIOR, model=simulator.model)
