@@ -87,7 +87,7 @@ def main() -> None:
     t_sim = time.perf_counter() - t0
 
     theta, x, counts = campaign.training_data()
-    if len(theta) < args.n_test + 50:
+    if len(theta) < args.n_test + 20:
         raise SystemExit(f"only {len(theta)} usable simulations of {n_total}: {counts}")
     cut = len(theta) - args.n_test
     t1 = time.perf_counter()

@@ -222,6 +222,10 @@ def test_append_drops_unusable_rows_and_checks_shapes(prior):
         npe.train()
     with pytest.raises(InputError, match="unknown flow"):
         NPE(prior, flow="made")
+    camp = FakeCampaign(prior, n=30)
+    assert NPE(prior).append_campaign(camp).counts["campaign_n_ok"] == 30
+    with pytest.raises(InputError, match="another prior"):
+        NPE(Prior({"a": Normal(0.0, 2.0), "b": LogNormal(0.0, 0.5)})).append_campaign(camp)
 
 
 def test_constant_feature_is_harmless(prior):

@@ -443,10 +443,13 @@ class NPE:
         -------
         NPE
         """
+        src = str(getattr(campaign, "path", "") or "") or None
+        if getattr(campaign, "prior", self.prior) != self.prior:
+            raise InputError("the campaign was drawn from another prior than this NPE's", source=src, field="prior")
         theta, x, counts = campaign.training_data()
         self.counts.update({f"campaign_{k}": int(v) for k, v in counts.items()})
         return self.append_simulations(theta, x, feature_names=campaign.feature_names, config=campaign.config,
-                                       source=str(getattr(campaign, "path", "") or "") or None)
+                                       source=src)
 
     def _shell(self) -> Estimator:
         d = self.prior.dim
