@@ -284,6 +284,9 @@ def cli(prior, tmp_path, monkeypatch):
     fake = types.ModuleType("braintwin.infer.sbi.campaign")
     fake.read_campaign = lambda path: camps[Path(path).name]
     monkeypatch.setitem(sys.modules, "braintwin.infer.sbi.campaign", fake)
+    fake_cfg = types.ModuleType("braintwin.infer.sbi.config")
+    fake_cfg.simulator_from_dict = lambda sim, features, source=None: LinearSimulator()
+    monkeypatch.setitem(sys.modules, "braintwin.infer.sbi.config", fake_cfg)
     (tmp_path / "run.toml").write_text('[campaign]\nout = "camp.h5"\n\n[npe]\nn_transforms = 1\nhidden = 8\n'
                                        'max_epochs = 3\nn_test = 60\nn_draws = 20\n')
     app = typer.Typer()
@@ -311,6 +314,11 @@ def test_cli_train_diagnose_sample(cli, prior):
 
     post = read_posterior(d / "obs.posterior.h5")
     assert post.method == "npe" and post.n_draws == 100 and post.diagnostics["calibration"]["sbc"]["n_sims"] == 60
+    r = invoke("sample", str(d / "run.toml"), "--observed", str(d / "obs.json"), "--ppc", "30", "--out",
+               str(d / "p.h5"), "--json")
+    assert r.exit_code == 0, r.output
+    ppc = read_posterior(d / "p.h5").diagnostics["ppc"]
+    assert ppc["n_sims"] == 30 and len(ppc["p"]) == 3 and (d / "p.ppc.png").is_file()
 
 
 def test_cli_refusals_leave_files_alone(cli, prior):

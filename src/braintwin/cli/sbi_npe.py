@@ -5,7 +5,9 @@
 * ``diagnose CONFIG.toml [--estimator FILE.npe] [--out-dir DIR]``: SBC, TARP and
   z-score/shrinkage on the held-out rows -> ``calibration.json`` and one figure each;
 * ``sample CONFIG.toml --observed FEATURES.json [--estimator FILE.npe] [--calibration
-  calibration.json] [--out posterior.h5]``: the posterior of one observation.
+  calibration.json] [--out posterior.h5] [--ppc N]``: the posterior of one observation;
+  ``--ppc N`` adds a posterior predictive check (N simulations with the TOML's
+  ``[simulator]``, diagnostics key ``"ppc"``, figure ``<out>.ppc.png``).
 
 The settings live in the TOML file's ``[npe]`` table (flags override them); the
 campaign file defaults to ``[campaign] out`` of the same file, the estimator to the
@@ -148,10 +150,30 @@ def read_observation(path: Path) -> tuple[list | None, list, dict | None]:
     return names, x, cfg
 
 
+def predictive_check(config: Path, est, post, x: list, n_sims: int, seed: int):
+    """Posterior predictive check with the simulator of ``config``'s ``[simulator]``/``[features]`` tables.
+
+    The simulator must make the estimator's features with its connectome and gain
+    (refused otherwise, before any simulation).
+    """
+    from ..infer.sbi.calibration import posterior_predictive_check
+    from ..infer.sbi.config import simulator_from_dict
+
+    d = tomllib.loads(Path(config).read_text())
+    sim = simulator_from_dict(d.get("simulator", {}), d.get("features", {}), source=str(config))
+    cfg = sim.config() if hasattr(sim, "config") else {}
+    keys = {"connectome_sha256": "connectome_sha256", "gain_sha256": "gain_sha256", "features": "feature_sets",
+            "feature_options": "feature_options"}
+    est.check_compatible(feature_names=sim.feature_names, source=str(config),
+                         config={ours: cfg[theirs] for theirs, ours in keys.items() if theirs in cfg})
+    return posterior_predictive_check(sim, post, x, n_sims=int(n_sims), seed=int(seed))
+
+
 def sample(config: Path, observed: Path, *, calibration: Optional[Path] = None, out: Optional[Path] = None,
-           **flags: Any) -> dict:
-    """``braintwin sbi sample``: the posterior of one observation -> a posterior HDF5 file."""
-    from ..infer.posterior import write_posterior
+           ppc: int = 0, **flags: Any) -> dict:
+    """``braintwin sbi sample``: the posterior of one observation -> a posterior HDF5 file (+ PPC figure)."""
+    from .._io import atomic_path
+    from ..infer.posterior import Posterior, write_posterior
     from ..infer.sbi.npe import read_estimator
 
     s = npe_settings(config, **flags)
@@ -169,8 +191,15 @@ def sample(config: Path, observed: Path, *, calibration: Optional[Path] = None, 
     except InputError as e:
         raise InputError(e.problem, source=str(observed), field=e.field) from None
     out = Path(out or s.get("posterior") or Path(observed).with_suffix(".posterior.h5"))
+    check = None
+    if ppc:
+        check = predictive_check(config, est, post, x, ppc, int(s["seed"]))
+        post = Posterior(post.samples, method=post.method, labels=post.labels, info=post.info,
+                         diagnostics={**post.diagnostics, "ppc": dict(check)})
+        with atomic_path(out.with_suffix(".ppc.png")) as tmp:
+            check.plot().savefig(tmp, format="png", dpi=120)
     write_posterior(post, out)
-    return {"out": str(out), "n_draws": post.n_draws,
+    return {"out": str(out), "n_draws": post.n_draws, "ppc_coverage": None if check is None else check["coverage"],
             "mean": {k: v.tolist() for k, v in post.mean().items()}, "sd": {k: v.tolist() for k, v in post.std().items()}}
 
 
@@ -222,8 +251,10 @@ def register(sbi_app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", "-o", help="Posterior file (.h5)."),
         n: Optional[int] = typer.Option(None, "--n", help="Number of draws [2000]."),
         seed: Optional[int] = typer.Option(None, "--seed", help="Seed [0]."),
+        ppc: int = typer.Option(0, "--ppc", help="Posterior predictive check with N simulations (the TOML's simulator)."),
         as_json: bool = typer.Option(False, "--json", help="Print a JSON line."),
     ):
         """Draw the posterior of one observation; write it as a posterior HDF5 file."""
-        r = sample(config, observed, calibration=calibration, out=out, estimator=estimator, n_samples=n, seed=seed)
+        r = sample(config, observed, calibration=calibration, out=out, estimator=estimator, n_samples=n, seed=seed,
+                   ppc=ppc)
         _echo(r, as_json, f"wrote {r['out']}: {r['n_draws']} draws")
