@@ -33,7 +33,8 @@ from ...errors import InputError
 from ..diagnostics import shrinkage as _shrinkage
 from ..diagnostics import zscore as _zscore
 
-__all__ = ["Check", "posterior_draws", "sbc", "tarp", "z_score_shrinkage", "posterior_predictive_check", "calibrate"]
+__all__ = ["Check", "posterior_draws", "sbc", "tarp", "z_score_shrinkage", "posterior_predictive_check", "calibrate",
+           "prior_sd"]
 
 
 class Check(dict):
