@@ -349,3 +349,17 @@ def test_pca_embedding_and_constant_feature(prior, tmp_path):
     assert np.all(np.isfinite(t)) and np.array_equal(back.log_prob(t, x[0]), est.log_prob(t, x[0]))
     with pytest.raises(InputError, match="n_components"):
         NPE(prior, n_components=9).append_simulations(theta, x).train()
+
+
+def test_posterior_file_round_trip_with_calibration(tmp_path):
+    from braintwin.infer import read_posterior, write_posterior
+
+    w, draws, _ = _analytic_draws(np.random.default_rng(5), n=40, n_draws=20)
+    cal = {"sbc": sbc(draws, w), "tarp": tarp(draws, w), "ok": False}
+    post = Posterior({"x0": np.random.default_rng(0).normal(size=(30, 2))}, method="npe",
+                     labels={"x0": ["lA1", "rA1"]}, diagnostics={"calibration": cal})
+    back = read_posterior(write_posterior(post, tmp_path / "p.h5"))
+    assert back.equals(post) and back.diagnostics["calibration"]["sbc"]["ranks"] == cal["sbc"]["ranks"]
+    (tmp_path / "bad.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"0" * 50)
+    with pytest.raises(InputError, match="corrupt or unreadable"):
+        read_posterior(tmp_path / "bad.h5")

@@ -22,11 +22,13 @@ the benchmarks do, so that chains run in parallel on the cores.
 from __future__ import annotations
 
 from .diagnostics import Diagnostics, diagnose, ess, rhat, shrinkage, zscore
-from .posterior import Posterior
+from .posterior import Posterior, read_posterior, write_posterior
 from .nuts import MAPResult, NUTSResult, find_map, laplace_curvature, potential_of, run_nuts, x64
 
 __all__ = [
     "Posterior",
+    "write_posterior",
+    "read_posterior",
     "run_nuts",
     "NUTSResult",
     "find_map",
