@@ -369,7 +369,8 @@ def prior_sd(prior, n: int = 20_000, seed: int = 0) -> np.ndarray:
     return prior.sample(int(n), seed).std(axis=0)
 
 
-def calibrate(estimator, theta, x, *, n_draws: int = 200, seed: int = 0, alpha: float = 0.05) -> dict:
+def calibrate(estimator, theta, x, *, n_draws: int = 200, seed: int = 0, alpha: float = 0.05,
+              tarp_tolerance: float = 0.1) -> dict:
     """SBC, TARP and z-score/shrinkage of an estimator on held-out simulations.
 
     Parameters
@@ -385,6 +386,8 @@ def calibrate(estimator, theta, x, *, n_draws: int = 200, seed: int = 0, alpha: 
     seed : int, optional
     alpha : float, optional
         SBC level (see :func:`sbc`).
+    tarp_tolerance : float, optional
+        Largest TARP distance from the diagonal still called calibrated.
 
     Returns
     -------
@@ -402,5 +405,5 @@ def calibrate(estimator, theta, x, *, n_draws: int = 200, seed: int = 0, alpha: 
     out = {"sbc": sbc(draws, theta, labels=labels, alpha=alpha, seed=seed),
            "tarp": tarp(draws, theta, seed=seed),
            "zscore_shrinkage": z_score_shrinkage(draws, theta, prior_sd(estimator.prior, seed=seed), labels=labels)}
-    out["ok"] = bool(out["sbc"]["ok"] and out["tarp"]["max_deviation"] <= 0.1)
+    out["ok"] = bool(out["sbc"]["ok"] and out["tarp"]["max_deviation"] <= tarp_tolerance)
     return out

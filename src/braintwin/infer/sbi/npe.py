@@ -101,8 +101,10 @@ def _jitted_sample():
 def _versions() -> dict:
     import importlib.metadata as md
 
-    out = {}
-    for pkg in ("braintwin", "numpy", "jax", "flowjax", "equinox", "optax"):
+    from ... import __version__
+
+    out = {"braintwin": __version__}
+    for pkg in ("numpy", "jax", "flowjax", "equinox", "optax"):
         try:
             out[pkg] = md.version(pkg)
         except md.PackageNotFoundError:  # a source checkout without metadata
