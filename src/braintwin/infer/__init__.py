@@ -1,5 +1,6 @@
 """Inference: gradient-based MCMC (NUTS) and its diagnostics.
 
+- :class:`Posterior`: draws of any method (NUTS, NPE), the container the twin stores;
 - :func:`run_nuts`: NUTS on a NumPyro model, started from a MAP estimate with a
   Laplace (inverse-Hessian) dense mass matrix, short warm-up, chains vectorised
   (and split over devices when several are visible);
@@ -22,10 +23,14 @@ the benchmarks do, so that chains run in parallel on the cores.
 from __future__ import annotations
 
 from .diagnostics import Diagnostics, diagnose, ess, rhat, shrinkage, zscore
+from .posterior import Posterior, read_posterior, write_posterior
 from .nuts import MAPResult, NUTSResult, find_map, laplace_curvature, potential_of, run_nuts, x64
 from . import sbi
 
 __all__ = [
+    "Posterior",
+    "write_posterior",
+    "read_posterior",
     "run_nuts",
     "NUTSResult",
     "find_map",

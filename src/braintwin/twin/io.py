@@ -56,7 +56,7 @@ from ..errors import InputError
 from ..models import get_coupling, get_model
 from ._tree import read_tree, write_tree
 from .core import Twin
-from .posterior import Posterior
+from ..infer.posterior import posterior_from_group, posterior_to_group
 from .provenance import utc_now
 
 __all__ = ["KIND", "FORMAT_VERSION", "write_twin", "read_twin", "verify_twin", "content_checksum"]
@@ -255,12 +255,7 @@ def _write_posterior(f: h5py.File, twin: Twin) -> None:
     p = twin.posterior
     if p is None:
         return
-    g = f.create_group("posterior", track_order=True)
-    _json_attrs(g, {"method": p.method, "n_chains": p.n_chains, "labels": p.labels, "info": p.info})
-    s = g.create_group("samples", track_order=True)
-    for k, v in p.samples.items():
-        s.create_dataset(k, data=v)
-    write_tree(g.create_group("diagnostics", track_order=True), p.diagnostics)
+    posterior_to_group(f.create_group("posterior", track_order=True), p)
 
 
 def _write_provenance(f: h5py.File, twin: Twin, saved: str) -> None:
@@ -352,16 +347,7 @@ def _read_contents(f: h5py.File, source: str) -> dict[str, Any]:
     coupling = get_coupling(cp["name"], **cp["parameters"])
     posterior = None
     if "posterior" in f:
-        g = f["posterior"]
-        a = _read_json_attrs(g)
-        posterior = Posterior(
-            {k: np.asarray(d[()]) for k, d in g["samples"].items()},
-            method=a["method"],
-            n_chains=a["n_chains"],
-            labels=a["labels"],
-            info=a["info"],
-            diagnostics=read_tree(g["diagnostics"]),
-        )
+        posterior = posterior_from_group(f["posterior"])
     return dict(
         subject_id=str(f.attrs["subject_id"]),
         connectome=connectome,

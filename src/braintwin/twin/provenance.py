@@ -23,7 +23,6 @@ carry a patient's name.  Neither the host name nor the user name is recorded.
 from __future__ import annotations
 
 import datetime as _dt
-import importlib.metadata
 import os
 import platform
 from collections.abc import Iterable, Mapping
@@ -32,6 +31,7 @@ from typing import Any
 
 from .._io import sha256_file
 from ..errors import InputError
+from .._versions import package_versions
 from ._tree import canonical_json
 
 __all__ = ["DEPENDENCIES", "utc_now", "software_versions", "new_provenance", "update_record", "hash_inputs"]
@@ -61,15 +61,7 @@ def software_versions() -> dict[str, str]:
         ``braintwin``, ``python``, ``platform`` and every installed name of
         :data:`DEPENDENCIES` (absent ones are left out).
     """
-    from .. import __version__
-
-    out = {"braintwin": __version__, "python": platform.python_version(), "platform": platform.platform(terse=True)}
-    for dist in DEPENDENCIES:
-        try:
-            out[dist] = importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            pass
-    return out
+    return {**package_versions(DEPENDENCIES), "python": platform.python_version(), "platform": platform.platform(terse=True)}
 
 
 def hash_inputs(inputs: Mapping[str, Any] | Iterable[Any] | None, field: str = "inputs") -> dict[str, str]:

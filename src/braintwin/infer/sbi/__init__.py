@@ -8,6 +8,9 @@ optionally on a Dask cluster), and neural posterior estimation on their results.
 - simulators (:mod:`.simulators`): :class:`NetworkSimulator` (engine + observation +
   feature sets), :func:`vep_simulator` (the amortised VEP), :class:`FunctionSimulator`;
 - :func:`load_campaign_config` (:mod:`.config`): the campaign TOML file.
+- :class:`NPE` -> :class:`Estimator` (:mod:`.npe`): flowjax flows (MAF, NSF, ensembles,
+  TSNPE), one-file estimators (:func:`write_estimator`, :func:`read_estimator`);
+- :mod:`.calibration`: SBC, TARP, z-score/shrinkage, posterior predictive checks.
 """
 
 from __future__ import annotations
@@ -17,7 +20,19 @@ from .config import load_campaign_config
 from .priors import Distribution, LogNormal, Normal, Prior, TruncatedNormal, Uniform, read_prior, write_prior
 from .simulators import DIVERGED, FAILED, OK, PENDING, FunctionSimulator, NetworkSimulator, vep_simulator
 
+from .npe import NPE, Estimator, read_estimator, write_estimator
+from .calibration import calibrate, posterior_predictive_check, sbc, tarp, z_score_shrinkage
+
 __all__ = [
+    "NPE",
+    "Estimator",
+    "read_estimator",
+    "write_estimator",
+    "calibrate",
+    "sbc",
+    "tarp",
+    "z_score_shrinkage",
+    "posterior_predictive_check",
     "Distribution",
     "Uniform",
     "Normal",

@@ -50,6 +50,7 @@ import numpy as np
 
 from ..._io import atomic_path
 from ...errors import BraintwinWarning, InputError
+from ..._versions import package_versions
 from .priors import Prior
 from .simulators import DIVERGED, FAILED, OK, PENDING, FunctionSimulator, NetworkSimulator
 
@@ -134,17 +135,7 @@ class Campaign:
 
 # -- configuration -----------------------------------------------------------------------
 def _versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    from ... import __version__
-
-    out = {"braintwin": __version__}
-    for pkg in ("numpy", "scipy", "numba", "h5py", "jax"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            pass
-    return out
+    return package_versions(("numpy", "scipy", "numba", "h5py", "jax"))
 
 
 def campaign_config(simulator, prior: Prior, seed: int) -> dict:

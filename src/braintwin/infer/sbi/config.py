@@ -35,7 +35,7 @@ from .simulators import NetworkSimulator
 
 __all__ = ["load_campaign_config", "simulator_from_dict", "CAMPAIGN_KEYS"]
 
-_TOP = {"simulator", "features", "prior", "campaign"}
+_TOP = {"simulator", "features", "prior", "campaign", "npe"}
 _SIM_KEYS = {"connectome", "normalize", "zero_diagonal", "model", "params", "coupling", "observe", "monitor", "output",
              "duration", "skip_ms", "dt", "speed", "method", "noise", "noise_weights", "engine", "n_threads"}
 #: Keys of the ``[campaign]`` table, with their defaults.
