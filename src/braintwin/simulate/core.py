@@ -1,4 +1,4 @@
-"""``simulate`` and ``simulate_batch``: delayed stochastic network integration.
+"""``Simulation`` and ``simulate``: delayed stochastic network integration.
 
 A single run is a batch of one.  Every run is seeded (bit-for-bit reproducible
 whether it runs alone or in a batch, on any number of workers), streamed through
@@ -8,99 +8,23 @@ becomes non-finite is stopped and flagged with the step, time and region.
 
 from __future__ import annotations
 
-import math
-import os
 import threading
-import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import BraintwinWarning, DivergenceError, InputError
+from ..errors import InputError
 from ..models import get_coupling, get_model
 from ..models.base import Model
 from ..models.coupling import Coupling
-from .monitors import Monitor, TimeSeries, get_monitor
+from .monitors import Monitor, get_monitor
 from .network import Network, prepare_network
 from .numba_engine import INTEGRATORS, KernelSpec, build_kernel
+from .progress import Bar
+from .results import CHUNK_STEPS, Divergence, SimResult, report_divergence
 from .stimulus import Stimulus
 
-__all__ = ["simulate", "simulate_batch", "SimResult", "BatchResult", "Divergence", "Simulation"]
-
-CHUNK_STEPS = 2048
-
-
-@dataclass
-class Divergence:
-    """Where and when a simulation became non-finite."""
-
-    sim: int
-    step: int
-    time_ms: float
-    region: int
-    label: str
-
-    def __str__(self) -> str:
-        return f"simulation {self.sim} diverged at t = {self.time_ms:g} ms (step {self.step}) in region {self.region} ({self.label})"
-
-
-@dataclass
-class SimResult:
-    """Result of :func:`simulate`: one :class:`TimeSeries` per monitor.
-
-    ``result["tavg"]`` gives a monitor's time series; ``diverged`` is True when the
-    run was stopped because its state became non-finite (then ``divergence``
-    says where and when, and the time series end at that point).
-    """
-
-    monitors: dict[str, TimeSeries]
-    diverged: bool
-    divergence: Divergence | None
-    final_state: np.ndarray
-    config: dict = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> TimeSeries:
-        try:
-            return self.monitors[name]
-        except KeyError:
-            raise KeyError(f"no monitor {name!r}; monitors are {list(self.monitors)}") from None
-
-    @property
-    def ts(self) -> TimeSeries:
-        """The first monitor's time series."""
-        return next(iter(self.monitors.values()))
-
-
-@dataclass
-class BatchResult:
-    """Result of :func:`simulate_batch`.
-
-    ``monitors[name].data`` has shape ``(n_sims, n_times, n_outputs, n_regions)``.
-    ``diverged[k]`` flags simulation ``k``; its data after the divergence are NaN,
-    and ``divergences`` lists where and when each one diverged.
-    """
-
-    monitors: dict[str, TimeSeries]
-    diverged: np.ndarray
-    divergences: list[Divergence]
-    params: dict[str, np.ndarray]
-    seeds: np.ndarray
-    config: dict = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> TimeSeries:
-        return self.monitors[name]
-
-    @property
-    def n_sims(self) -> int:
-        return len(self.diverged)
-
-    @property
-    def ok(self) -> np.ndarray:
-        """Mask of simulations that did not diverge."""
-        return ~self.diverged
-
+__all__ = ["simulate", "Simulation"]
 
 def _nsig_array(noise, model: Model, n: int) -> np.ndarray | None:
     """Noise intensities (TVB's nsig) as ``(n_state, n_regions)``, or None for no noise."""
@@ -503,7 +427,7 @@ def simulate(
         connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
         monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
     )
-    bar = _Bar(sim.n_steps(duration), "integrating steps") if progress else None
+    bar = Bar(sim.n_steps(duration), "integrating steps") if progress else None
     try:
         res = sim.run(
             duration, seed=seed, initial=initial, noise_normals=noise_normals,
@@ -512,212 +436,5 @@ def simulate(
     finally:
         if bar:
             bar.close()
-    _report_divergence([res.divergence] if res.diverged else [], on_divergence)
+    report_divergence([res.divergence] if res.diverged else [], on_divergence)
     return res
-
-
-def _report_divergence(divs: list[Divergence], mode: str) -> None:
-    if not divs or mode == "ignore":
-        return
-    msg = f"{len(divs)} simulation(s) diverged; first: {divs[0]}"
-    if mode == "raise":
-        raise DivergenceError(msg, field="state")
-    if mode == "warn":
-        warnings.warn(msg + " (flagged in the result)", BraintwinWarning, stacklevel=3)
-    elif mode != "flag":
-        raise InputError(f"on_divergence must be warn, raise, flag or ignore; got {mode!r}", field="on_divergence")
-
-
-def batch_arguments(params: Mapping[str, Any] | None, n_sims: int | None, seeds) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per-simulation parameter arrays and seeds of a batch (shared by every engine).
-
-    Scalars are repeated; the number of simulations comes from ``n_sims``, the
-    parameter arrays or a list of seeds.  A single base seed gives independent
-    per-simulation seeds through ``SeedSequence(base).spawn(n)``.
-    """
-    params = {k: np.asarray(v, float) for k, v in (params or {}).items()}
-    sizes = {len(v) for v in params.values() if v.ndim >= 1}
-    if len(sizes) > 1:
-        raise InputError(f"parameter arrays have different lengths {sorted(sizes)}", field="params")
-    n = n_sims if n_sims is not None else (sizes.pop() if sizes else (len(seeds) if np.ndim(seeds) == 1 else None))
-    if n is None:
-        raise InputError("give n_sims, per-simulation parameter arrays or a list of seeds", field="n_sims")
-    for k, v in params.items():
-        if v.ndim == 0:
-            params[k] = np.full(n, float(v))
-        elif len(v) != n:
-            raise InputError(f"{len(v)} values for {n} simulations", field=k)
-    if np.ndim(seeds) == 1:
-        seed_arr = np.asarray(seeds, dtype=np.int64)
-        if len(seed_arr) != n:
-            raise InputError(f"{len(seed_arr)} seeds for {n} simulations", field="seeds")
-    else:
-        seed_arr = np.array([s.generate_state(1, np.uint32)[0] for s in np.random.SeedSequence(seeds).spawn(n)], dtype=np.int64)
-    return params, seed_arr
-
-
-def simulate_batch(
-    connectome,
-    model,
-    params: Mapping[str, Any] | None = None,
-    *,
-    n_sims: int | None = None,
-    seeds: Sequence[int] | int | None = 0,
-    duration: float = 1000.0,
-    coupling=None,
-    G: float | None = None,
-    dt: float = 0.01,
-    speed: float = 3.0,
-    delays: bool = True,
-    method: str = "heun",
-    noise=None,
-    initial=None,
-    monitors: Sequence[Any] = ("tavg:1.0",),
-    outputs: Sequence[str] | None = None,
-    stimulus: Stimulus | None = None,
-    n_workers: int | None = None,
-    progress: bool | None = None,
-    on_divergence: str = "warn",
-    dtype=np.float32,
-    engine: str = "numba",
-) -> BatchResult:
-    """Run many simulations that differ in parameter values and seeds, in parallel.
-
-    Parameters
-    ----------
-    params : mapping of name to array
-        For each parameter to vary, ``n_sims`` values (global) or an array
-        ``(n_sims, n_regions)`` (per region).  Model parameters and the
-        coupling's (``G``/``a``, ...) may be mixed.
-    n_sims : int, optional
-        Number of simulations (inferred from ``params`` when given).
-    seeds : int or sequence of int
-        One seed per simulation, or a base seed from which independent
-        per-simulation seeds are derived (``SeedSequence(base).spawn``).  A
-        simulation's output depends only on its own seed and parameters, not on
-        the batch or the number of workers.
-    n_workers : int, optional
-        Parallel workers (threads running the nogil kernel); all cores by default.
-    progress : bool, optional
-        Show a progress bar (default: when running more than one simulation on a terminal).
-    dtype : numpy dtype
-        Storage type of the outputs (float32 halves the memory).
-
-    Other parameters are as in :func:`simulate` and apply to every simulation.
-
-    Returns
-    -------
-    BatchResult
-    """
-    params, seed_arr = batch_arguments(params, n_sims, seeds)
-    n = len(seed_arr)
-
-    coupling = get_coupling(coupling, model=get_model(model), **({"a": G} if G is not None else {}))
-    sim = Simulation(
-        connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
-        monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
-    )
-    n_steps = sim.n_steps(duration)
-    if engine == "jax":
-        from .jax_engine import simulate_batch_jax
-
-        res = simulate_batch_jax(sim, duration, params, seeds=seed_arr, initial=initial)
-        _report_divergence(res.divergences, on_divergence)
-        return res
-    if engine == "numba":
-        sim.kernel  # compile once, before the threads start
-    mons = sim.monitor_specs
-    N, n_out = sim.net.n_regions, len(sim.outputs)
-    # Monitors decide their own shapes (an EEG has sensors, BOLD one sample per TR), so the
-    # batch store is allocated from the first complete result; results that arrive before
-    # (diverged, shorter ones) wait in `pending`.
-    store: dict[str, np.ndarray] = {}
-    proto: dict[str, TimeSeries] = {}
-    pending: list[tuple[int, SimResult]] = []
-    diverged = np.zeros(n, dtype=bool)
-    divs: list[Divergence | None] = [None] * n
-    n_workers = max(1, min(n, n_workers or os.cpu_count() or 1))
-
-    bar = _progress_bar(progress, n, n_steps)
-    lock = threading.Lock()
-
-    def _put(k: int, res: SimResult) -> None:
-        for name, ts in res.monitors.items():
-            with np.errstate(over="ignore", invalid="ignore"):  # values just before a divergence may not fit float32
-                store[name][k, : len(ts.time)] = ts.data
-
-    def one(k: int):
-        pk = {name: v[k] for name, v in params.items()}
-        res = sim.run(duration, params=pk, seed=int(seed_arr[k]), initial=initial, sim_index=k)
-        with lock:
-            if not store and not res.diverged:
-                for name, ts in res.monitors.items():
-                    proto[name] = ts
-                    store[name] = np.full((n,) + ts.data.shape, np.nan, dtype=dtype)
-                for kk, rr in pending:
-                    _put(kk, rr)
-                pending.clear()
-            if not store:
-                pending.append((k, res))
-        if store:
-            _put(k, res)
-        if res.diverged:
-            diverged[k] = True
-            divs[k] = res.divergence
-        if bar is not None:
-            with lock:
-                bar.advance()
-
-    try:
-        if n_workers == 1:
-            for k in range(n):
-                one(k)
-        else:
-            with ThreadPoolExecutor(n_workers) as ex:
-                list(ex.map(one, range(n)))
-    finally:
-        if bar is not None:
-            bar.close()
-    if not store:  # every simulation diverged: shapes from the longest result
-        for name in pending[0][1].monitors:
-            longest = max((r.monitors[name] for _, r in pending), key=lambda ts: len(ts.time))
-            proto[name] = longest
-            store[name] = np.full((n,) + longest.data.shape, np.nan, dtype=dtype)
-        for kk, rr in pending:
-            _put(kk, rr)
-    out = {
-        name: TimeSeries(ts.time, store[name], ts.outputs, ts.labels, name) for name, ts in proto.items()
-    }
-    dl = [d for d in divs if d is not None]
-    _report_divergence(dl, on_divergence)
-    cfg = sim._config(duration, None, None)
-    return BatchResult(out, diverged, dl, params, seed_arr, cfg)
-
-
-class _Bar:
-    """A rich progress bar on stderr."""
-
-    def __init__(self, total: int, what: str = "simulations"):
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        self.p = Progress(
-            TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=False,
-        )
-        self.p.start()
-        self.task = self.p.add_task(what, total=total)
-
-    def advance(self, n: int = 1):
-        self.p.advance(self.task, n)
-
-    def close(self):
-        self.p.stop()
-
-
-def _progress_bar(progress: bool | None, n: int, n_steps: int):
-    import sys
-
-    if progress is None:
-        progress = n > 1 and sys.stderr.isatty()
-    return _Bar(n, "simulations") if progress else None

@@ -86,7 +86,8 @@ from ..models import get_coupling, get_model
 from ..models.base import Vars
 from ..models.symbolic import expression_function
 from .integrators import step as _integrate
-from .monitors import Monitor, get_monitor
+from .monitors import Monitor, TimeSeries, get_monitor
+from .results import CHUNK_STEPS, BatchResult, Divergence, SimResult, batch_arguments
 
 __all__ = ["make_network_simulator", "run_jax", "simulate_batch_jax", "x64_context"]
 
@@ -619,8 +620,6 @@ def _simulator_for(sim, n_steps: int):
 
 def _drives(sim, n_steps: int, noise_rng, noise_normals):
     """Noise increments and stimulus exactly as the reference engine draws and builds them."""
-    from .core import CHUNK_STEPS
-
     S, N = sim.model.n_state, sim.net.n_regions
     noise = None
     nz = len(sim.noisy)
@@ -658,8 +657,6 @@ def _core_params(sim, params):
 
 def _finish(sim, n_steps, outs, bad_t, bad_r, sim_index=0):
     """Monitor results and the divergence (from the state, or from non-finite outputs)."""
-    from .core import Divergence
-
     periods = [m.period_steps(sim.dt) for m in sim.monitor_specs]
     labels = sim.net.labels
     N = sim.net.n_regions
@@ -702,8 +699,6 @@ def run_jax(sim, duration, *, params=None, seed=0, initial=None, noise_normals=N
     becomes non-finite is flagged with a :class:`Divergence` and its time
     series end before that step, as in the CPU engines.
     """
-    from .core import SimResult
-
     n_steps = sim.n_steps(duration)
     core_params = _core_params(sim, params)
     ss = np.random.SeedSequence(seed)
@@ -750,9 +745,6 @@ def simulate_batch_jax(sim, duration, params: Mapping[str, Any] | None = None, *
         As :func:`simulate_batch`: data ``(n_sims, n_times, n_outputs, n_regions)``,
         NaN after a simulation's divergence, which ``diverged`` flags.
     """
-    from .core import BatchResult, batch_arguments
-    from .monitors import TimeSeries
-
     params, seed_arr = batch_arguments(params, n_sims, seeds)
     n = len(seed_arr)
     n_steps = sim.n_steps(duration)

@@ -12,14 +12,14 @@ import numpy as np
 
 from ..models.base import Vars
 from ..models.symbolic import expression_function
+from .integrators import step
+from .results import CHUNK_STEPS, Divergence, SimResult
 
 __all__ = ["run_reference"]
 
 
 def run_reference(sim, duration, *, params=None, seed=0, initial=None, noise_normals=None):
     """Run ``sim`` (a :class:`~braintwin.simulate.core.Simulation`) with NumPy; same result type."""
-    from .core import CHUNK_STEPS, Divergence, SimResult
-    from .integrators import step
 
     model, cpl, net = sim.model, sim.coupling, sim.net
     S, N = model.n_state, net.n_regions
