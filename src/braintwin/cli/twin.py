@@ -39,7 +39,7 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
 
     base = config.parent
     path = lambda k: str((base / cfg[k]).resolve()) if not Path(cfg[k]).is_absolute() else cfg[k]  # noqa: E731
-    conn = bt.Connectome.load(cfg["connectome"] if cfg["connectome"].startswith("tvb") else path("connectome")).normalized("max").with_zero_diagonal()
+    conn = bt.connectome.as_connectome(cfg["connectome"] if cfg["connectome"].startswith("tvb") else path("connectome")).normalized("max").with_zero_diagonal()
     rec = vep.read_seeg(path("seeg"))
     obs = getattr(rec, "data", rec)
     if "gain" in cfg:

@@ -188,7 +188,7 @@ def fit_cmd(
     con = Console(stderr=True)
     if (gain is None) == (contacts is None):
         raise InputError("give exactly one of --gain and --contacts", source="braintwin vep fit", field="gain")
-    conn = bt.Connectome.load(connectome).normalized("max").with_zero_diagonal()
+    conn = bt.connectome.as_connectome(connectome).normalized("max").with_zero_diagonal()
     rec = vep.read_seeg(seeg)
     raw = rec.source.lower().endswith((".edf", ".bdf")) if envelope == "auto" else envelope == "no"
     if envelope not in ("auto", "yes", "no"):

@@ -16,9 +16,8 @@ import numpy as np
 from ..errors import InputError
 from ..models import get_coupling, get_model
 from ..models.base import Model
-from ..models.coupling import Coupling
 from .monitors import Monitor, get_monitor
-from .network import Network, prepare_network
+from .network import Network, network_source, prepare_network
 from .numba_engine import INTEGRATORS, KernelSpec, build_kernel
 from .progress import Bar
 from .results import CHUNK_STEPS, Divergence, SimResult, report_divergence
@@ -74,11 +73,7 @@ class Simulation:
         stimulus: Stimulus | None = None,
         engine: str = "numba",
     ):
-        if not hasattr(connectome, "weights"):
-            from ..connectome import Connectome
-
-            connectome = Connectome.load(connectome)
-        self.connectome = connectome
+        self.connectome = network_source(connectome)
         self.model = get_model(model)
         self.coupling = get_coupling(coupling, model=self.model)
         self.coupling.check(len(self.model.coupling_vars), self.model.name)

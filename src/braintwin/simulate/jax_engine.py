@@ -87,6 +87,7 @@ from ..models.base import Vars
 from ..models.symbolic import expression_function
 from .integrators import step as _integrate
 from .monitors import Monitor, TimeSeries, get_monitor
+from .network import network_source
 from .results import CHUNK_STEPS, BatchResult, Divergence, SimResult, batch_arguments
 
 __all__ = ["make_network_simulator", "run_jax", "simulate_batch_jax", "x64_context"]
@@ -301,12 +302,7 @@ def make_network_simulator(
     if int(n_steps) != n_steps or n_steps < 1:
         raise InputError(f"n_steps must be a positive integer, got {n_steps}", field="n_steps")
     n_steps = int(n_steps)
-    if connectome is None or not hasattr(connectome, "weights"):
-        if connectome is None:
-            raise InputError("a connectome (weights and tract lengths) is needed", field="connectome")
-        from ..connectome import Connectome
-
-        connectome = Connectome.load(connectome)
+    connectome = network_source(connectome)
     W0 = np.asarray(connectome.weights, float)
     N = W0.shape[0]
     if W0.ndim != 2 or W0.shape != (N, N) or not np.all(np.isfinite(W0)):

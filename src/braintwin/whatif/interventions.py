@@ -67,7 +67,7 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from ..connectome import Connectome
+from ..connectome import Connectome, as_connectome
 from ..errors import InputError
 from ..models import Model, get_model
 from ..models.coupling import Coupling, get_coupling
@@ -143,27 +143,7 @@ def _rebuild(conn: Connectome, **changes) -> Connectome:
 
 
 def _as_connectome(conn) -> Connectome:
-    if isinstance(conn, Connectome):
-        return conn
-    if conn is None:
-        raise InputError("the twin has no connectome", source=SOURCE, field="connectome")
-    if isinstance(conn, str) or hasattr(conn, "__fspath__"):
-        return Connectome.load(conn)
-    try:  # a connectome-like object (weights, tract_lengths, labels, ...)
-        return Connectome(
-            weights=conn.weights,
-            tract_lengths=getattr(conn, "tract_lengths", np.zeros_like(np.asarray(conn.weights, float))),
-            labels=getattr(conn, "labels", None),
-            centres=getattr(conn, "centres", None),
-            hemispheres=getattr(conn, "hemispheres", None),
-            cortical=getattr(conn, "cortical", None),
-            areas=getattr(conn, "areas", None),
-            source=getattr(conn, "source", "<twin>"),
-            allow_zero_lengths=True,
-            warn=False,
-        )
-    except AttributeError:
-        raise InputError(f"expected a Connectome, got {type(conn).__name__}", source=SOURCE, field="connectome") from None
+    return as_connectome(conn, source=SOURCE)
 
 
 def _as_coupling(coupling, model: Model | None) -> Coupling | None:
