@@ -9,8 +9,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..models import get_coupling, get_model
-from .core import Simulation
+from .core import Simulation, global_coupling
 from .monitors import TimeSeries
 from .progress import progress_bar
 from .results import BatchResult, Divergence, SimResult, batch_arguments, report_divergence
@@ -75,7 +74,7 @@ def simulate_batch(
     params, seed_arr = batch_arguments(params, n_sims, seeds)
     n = len(seed_arr)
 
-    coupling = get_coupling(coupling, model=get_model(model), **({"a": G} if G is not None else {}))
+    model, coupling = global_coupling(model, coupling, G)
     sim = Simulation(
         connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
         monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..models import get_coupling, get_model
+from ..models import get_coupling, get_model, resolve_parameter, with_parameter
 from ..models.base import Model
 from .monitors import Monitor, get_monitor
 from .network import Network, network_source, prepare_network
@@ -23,7 +23,7 @@ from .progress import Bar
 from .results import CHUNK_STEPS, Divergence, SimResult, report_divergence
 from .stimulus import Stimulus
 
-__all__ = ["simulate", "Simulation"]
+__all__ = ["simulate", "Simulation", "global_coupling"]
 
 def _nsig_array(noise, model: Model, n: int) -> np.ndarray | None:
     """Noise intensities (TVB's nsig) as ``(n_state, n_regions)``, or None for no noise."""
@@ -101,7 +101,7 @@ class Simulation:
         self.spec = KernelSpec(self.model, self.coupling, self.method, self.outputs, self.noisy, stimulus is not None)
         self._kernels: dict = {}
         self._lock = threading.Lock()
-        self.K = self.coupling.n_history(len(self.model.coupling_vars))
+        self.n_hist = self.coupling.n_history(len(self.model.coupling_vars))
         self._cv_idx = [self.model.state_names.index(v) for v in self.model.coupling_vars]
 
     # ------------------------------------------------------------------------
@@ -147,9 +147,9 @@ class Simulation:
                     if np.any(model.evaluate(y, c1, P) != f0):
                         used_terms.add(k)
                 xi = tuple(y[i] for i in self._cv_idx)
-                g0 = [rng.standard_normal(N) for _ in range(self.K)]
+                g0 = [rng.standard_normal(N) for _ in range(self.n_hist)]
                 p0 = [np.broadcast_to(v, (N,)) for v in cpl.post(tuple(g0), xi, self.net.wsum, q, np)]
-                for k in range(self.K):
+                for k in range(self.n_hist):
                     g1 = list(g0)
                     g1[k] = g0[k] + 1.0 + rng.random(N)
                     p1 = [np.broadcast_to(v, (N,)) for v in cpl.post(tuple(g1), xi, self.net.wsum, q, np)]
@@ -201,7 +201,7 @@ class Simulation:
                 raise InputError(f"the JAX engine needs the [jax] extra: pip install 'braintwin[jax]' ({e})", field="engine") from None
             return run_jax(self, duration, params=params, seed=seed, initial=initial, noise_normals=noise_normals, sim_index=sim_index)
         net, model = self.net, self.model
-        S, N, K = model.n_state, net.n_regions, self.K
+        S, N, n_hist = model.n_state, net.n_regions, self.n_hist
         n_steps = self.n_steps(duration)
         P, CQ = self._param_arrays(params)
         ss = np.random.SeedSequence(seed)
@@ -209,8 +209,8 @@ class Simulation:
         hist = self._history(initial, init_rng)
         x = np.ascontiguousarray(hist[-1].copy())
         hbuf = self._init_hbuf(hist, CQ)
-        gxl = np.zeros((K, N, max(net.block, 1)))
-        cur = np.zeros((K, max(net.block, 1), N))
+        gxl = np.zeros((n_hist, N, max(net.block, 1)))
+        cur = np.zeros((n_hist, max(net.block, 1), N))
         kernel = self.kernel_for(P, CQ)
         # noise
         nz = len(self.noisy)
@@ -241,7 +241,7 @@ class Simulation:
         dummy_stim = np.zeros((1, 1))
 
         zbuf = np.zeros((max(nz, 1), N))
-        garr = np.zeros((K, N))
+        garr = np.zeros((n_hist, N))
         dummy_noise = np.zeros((1, 1, 1))
         divergence = None
         for c0 in range(0, n_steps, chunk):
@@ -301,18 +301,14 @@ class Simulation:
         }
 
     def _param_arrays(self, params: Mapping[str, Any] | None):
-        params = dict(params or {})
-        cvals = dict(self.coupling.values)
-        for k in list(params):
-            if k in ("G", "a") or (k in cvals and k not in self.model.parameter_names):
-                cvals["a" if k == "G" else k] = float(np.asarray(params.pop(k)))
-        unknown = set(params) - set(self.model.parameter_names)
-        if unknown:
-            raise InputError(
-                f"unknown parameter(s) {sorted(unknown)}; {self.model.name} has {', '.join(self.model.parameter_names)}; coupling {self.coupling.name} has {', '.join(self.coupling.parameter_names)} (G = a)",
-                field="params",
-            )
-        P = np.ascontiguousarray(self.model.param_array(self.net.n_regions, params))
+        mvals, cvals = {}, dict(self.coupling.values)
+        for k, v in dict(params or {}).items():
+            where, name = resolve_parameter(k, self.model, self.coupling)
+            if where == "coupling":
+                cvals[name] = float(np.asarray(v))
+            else:
+                mvals[name] = v
+        P = np.ascontiguousarray(self.model.param_array(self.net.n_regions, mvals))
         CQ = np.array([cvals[n] for n in self.coupling.parameter_names], float)
         return P, CQ
 
@@ -326,11 +322,28 @@ class Simulation:
         rows = hist[np.clip(T - 1 - lags, 0, T - 1)]  # (L, S, N)
         x = tuple(rows[:, i] for i in self._cv_idx)
         q = Vars(**dict(zip(self.coupling.parameter_names, CQ)))
-        h = np.stack([np.broadcast_to(v, (L, N)) for v in self.coupling.pre(x, q, np)])  # (K, L, N)
-        hbuf = np.empty((self.K, N, L))
+        h = np.stack([np.broadcast_to(v, (L, N)) for v in self.coupling.pre(x, q, np)])  # (n_hist, L, N)
+        hbuf = np.empty((self.n_hist, N, L))
         pos = (-lags) & self.net.mask
         hbuf[:, :, pos] = np.transpose(h, (0, 2, 1))
         return hbuf
+
+
+def global_coupling(model, coupling, G: float | None):
+    """The model and coupling of a run, with the global coupling strength ``G`` set where it belongs.
+
+    ``G`` is the coupling's ``a``, or the model's own ``G`` where the model has
+    one (:func:`~braintwin.models.resolve_parameter`); ``None`` leaves both as given.
+
+    Examples
+    --------
+    >>> model, coupling = global_coupling("MontbrioPazoRoxin", None, 0.5)
+    >>> coupling.values["a"]
+    0.5
+    """
+    model = get_model(model)
+    coupling = get_coupling(coupling, model=model)
+    return (model, coupling) if G is None else with_parameter(model, coupling, "G", G)
 
 
 def simulate(
@@ -370,7 +383,8 @@ def simulate(
     coupling : Coupling or str, optional
         Coupling function; the model's default if omitted.
     G : float, optional
-        Global coupling scale (the coupling's ``a``).
+        Global coupling strength: the coupling's ``a``, or the model's own ``G`` where it has one
+        (:func:`~braintwin.models.resolve_parameter`).
     dt : float
         Integration step in ms.
     speed : float
@@ -417,7 +431,7 @@ def simulate(
     >>> res["tavg"].data.shape
     (100, 2, 76)
     """
-    coupling = get_coupling(coupling, model=get_model(model), **({"a": G} if G is not None else {}))
+    model, coupling = global_coupling(model, coupling, G)
     sim = Simulation(
         connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
         monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,

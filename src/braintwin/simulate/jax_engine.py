@@ -22,7 +22,7 @@ Design
 ------
 **Per-step scan with a ring buffer of the coupling's history signals.**  The
 step ``t`` writes ``pre(x_t)`` into slot ``t mod L`` of a ring buffer
-``(L, n_regions, K)`` and reads every edge's delayed value with one gather
+``(L, n_regions, n_hist)`` and reads every edge's delayed value with one gather
 ``buf[(t - d_ij) mod L, j]`` (edges laid out padded per target region, so the
 weighted sum is a dense reduction, not a scatter).  Zero delays read the slot
 just written (the current state), exactly as TVB and the CPU engines; short
@@ -44,7 +44,7 @@ speed would need older history than the buffer holds: its outputs are NaN
 **Reverse-mode memory.**  Only linear operations (dynamic update, gather)
 touch the ring buffer, so reverse mode does not store the buffer at every
 step; per step it keeps the nonlinear intermediates of the model and, when the
-weights are differentiated, the gathered delayed values (``K x n_edges``).
+weights are differentiated, the gathered delayed values (``n_hist x n_edges``).
 To bound that too, the run is cut into *segments* of steps, each wrapped in
 :func:`jax.checkpoint`: reverse mode then stores only the carry (state and ring
 buffer) at segment boundaries and recomputes one segment at a time.  The
@@ -82,7 +82,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ..errors import BraintwinWarning, InputError
-from ..models import get_coupling, get_model
+from ..models import get_coupling, get_model, resolve_parameter
 from ..models.base import Vars
 from ..models.symbolic import expression_function
 from .integrators import step as _integrate
@@ -257,10 +257,12 @@ def make_network_simulator(
         several monitors; with ``return_info``, ``(outputs, info)``):
 
         * ``params``: dict of model and coupling parameters, each a scalar or
-          ``(n_regions,)`` array; coupling parameters may also be named
-          ``"coupling.<name>"``, and ``"G"`` is the coupling's ``a``.  A name
-          that both the model and the coupling have (``a`` of
-          Generic2dOscillator) means the model's.  ``"nsig"`` overrides the
+          ``(n_regions,)`` array, placed by
+          :func:`~braintwin.models.resolve_parameter`: ``"G"`` is the global
+          coupling strength (the coupling's ``a``, or the model's own ``G``),
+          ``"coupling.<name>"`` is the coupling's, and a name that both the
+          model and the coupling have (``a`` of Generic2dOscillator) means the
+          model's.  ``"nsig"`` overrides the
           noise intensity of key-drawn noise.  Missing names take the model's
           and coupling's values.
         * ``x0``: initial state ``(n_state, n_regions)`` (constant history),
@@ -288,7 +290,7 @@ def make_network_simulator(
         ys = batch({"eta": jnp.full((64, 76), -5.0), "G": jnp.linspace(0.1, 1, 64)}, x0)  # (64, 100, 2, 76)
     """
     model = get_model(model)
-    coupling = get_coupling(coupling, default=model.default_coupling)
+    coupling = get_coupling(coupling, model=model)
     cv = [model.state_names.index(v) for v in model.coupling_vars]
     coupling.check(len(cv), model.name)
     method = str(method).lower()
@@ -321,7 +323,7 @@ def make_network_simulator(
     dtype = _resolve_dtype(dtype)
 
     S = model.n_state
-    K = coupling.n_history(len(cv))
+    n_hist = coupling.n_history(len(cv))
     mnames, cnames = model.parameter_names, coupling.parameter_names
     out_exprs = model.outputs_of(outputs)
     out_fns = [expression_function(e) for e in out_exprs]
@@ -372,31 +374,22 @@ def make_network_simulator(
 
     def _split_params(params):
         mv, cvv, nsg = dict(mdefaults), dict(cdefaults), nsig_default
-        seen_c = set()
+        seen = set()
         for k, v in dict(params or {}).items():
-            if k in mnames:
-                mv[k] = v
-                continue
             if k == "nsig":
                 nsg = v
                 continue
-            name = "a" if k == "G" else (k[len("coupling."):] if k.startswith("coupling.") else k)
-            if name not in cnames:
-                raise InputError(
-                    f"unknown parameter {k!r}; {model.name} has {', '.join(mnames)}; coupling {coupling.name} has "
-                    f"{', '.join(cnames)} (G = a, or coupling.<name>), and 'nsig'",
-                    field="params",
-                )
-            if name in seen_c:
-                raise InputError(f"coupling parameter {name!r} given twice", field=k)
-            seen_c.add(name)
-            cvv[name] = v
+            where, name = resolve_parameter(k, model, coupling)
+            if (where, name) in seen:
+                raise InputError(f"{where} parameter {name!r} given twice", field=k)
+            seen.add((where, name))
+            (mv if where == "model" else cvv)[name] = v
         P = tuple(_param_shape(n, mv[n]) for n in mnames)
         q = Vars(**{n: _param_shape(n, cvv[n]) for n in cnames})
         return P, q, nsg
 
     def _pre(xs_cv, q):
-        """Coupling history signals ``(..., N, K)`` from the coupled variables ``(..., N)`` each."""
+        """Coupling history signals ``(..., N, n_hist)`` from the coupled variables ``(..., N)`` each."""
         h = coupling.pre(tuple(xs_cv), q, jnp)
         shape = jnp.broadcast_shapes(*[jnp.shape(a) for a in xs_cv]) if xs_cv else (N,)
         return jnp.stack([jnp.broadcast_to(v, shape) for v in h], axis=-1)
@@ -445,9 +438,9 @@ def make_network_simulator(
             lag_of_slot = (-slots) & mask
             rows_h = np.clip(T - 1 - lag_of_slot, 0, T - 1)
             hx = hist[rows_h]  # (L, S, N)
-            buf0 = _pre([hx[:, i] for i in cv], q).astype(dtype)  # (L, N, K)
+            buf0 = _pre([hx[:, i] for i in cv], q).astype(dtype)  # (L, N, n_hist)
         else:
-            buf0 = jnp.zeros((1, N, K), dtype)
+            buf0 = jnp.zeros((1, N, n_hist), dtype)
             d_int = frac = None
         # -- drives ---------------------------------------------------------------
         key = None
@@ -482,17 +475,17 @@ def make_network_simulator(
         def one_step(carry, xs):
             x, buf, t, bad_t, bad_r = carry
             xi = [x[i] for i in cv]
-            h = _pre(xi, q)  # (N, K)
+            h = _pre(xi, q)  # (N, n_hist)
             if has_delay:
                 buf = lax.dynamic_update_index_in_dim(buf, h, jnp.bitwise_and(t, mask), 0)
-                vals = buf[jnp.bitwise_and(t - d_int, mask), cols]  # (N, D, K)
+                vals = buf[jnp.bitwise_and(t - d_int, mask), cols]  # (N, D, n_hist)
                 if frac is not None:
                     older = buf[jnp.bitwise_and(t - d_int - 1, mask), cols]
                     vals = vals + frac[..., None] * (older - vals)
             else:
                 vals = h[cols]
-            gx = jnp.sum(w_pad[..., None] * vals, axis=1)  # (N, K)
-            c = coupling.post(tuple(gx[:, k] for k in range(K)), tuple(xi), wsum, q, jnp)
+            gx = jnp.sum(w_pad[..., None] * vals, axis=1)  # (N, n_hist)
+            c = coupling.post(tuple(gx[:, k] for k in range(n_hist)), tuple(xi), wsum, q, jnp)
             incr = 0.0
             z_t, s_t = xs
             if z_t is not None:

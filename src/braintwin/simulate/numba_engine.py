@@ -67,7 +67,7 @@ def generate_source(spec: KernelSpec) -> str:
     Q = cpl.parameter_names
     cv_idx = [S.index(v) for v in model.coupling_vars]
     n_cv = len(cv_idx)
-    K = cpl.n_history(n_cv)
+    n_hist = cpl.n_history(n_cv)
     n_c = cpl.n_terms(n_cv)
     st_idx = [S.index(v) for v in model.stimulus_vars]
 
@@ -76,13 +76,13 @@ def generate_source(spec: KernelSpec) -> str:
     qs = [f"q_{q}" for q in Q]
     cs = [f"c_{k}" for k in range(n_c)]
     xs = [f"x_{k}" for k in range(n_cv)]
-    gs = [f"g_{k}" for k in range(K)]
+    gs = [f"g_{k}" for k in range(n_hist)]
 
     body, outs = trace_function(model.dfun, [("ns", S, "y_"), ("tuple", cs, "c_"), ("ns", P, "p_")], n_out=len(S))
     # parameters are read inside _dfun: a call with more than ~30 arguments does not compile
     load_params = "\n".join(f"{p} = P[{k}, i]" for k, p in enumerate(ps))
     src = [_fn_source("_dfun", ys + cs + ["P", "i"], load_params + ("\n" if load_params else "") + body, outs)]
-    body, outs = trace_function(cpl.pre, [("tuple", xs, "x_"), ("ns", Q, "q_")], n_out=K)
+    body, outs = trace_function(cpl.pre, [("tuple", xs, "x_"), ("ns", Q, "q_")], n_out=n_hist)
     src.append(_fn_source("_pre", xs + qs, body, outs))
     body, outs = trace_function(cpl.post, [("tuple", gs, "g_"), ("tuple", xs, "x_"), ("sym", [], "wsum"), ("ns", Q, "q_")], n_out=n_c)
     src.append(_fn_source("_post", gs + xs + ["wsum"] + qs, body, outs))
@@ -146,14 +146,14 @@ def generate_source(spec: KernelSpec) -> str:
     finite = " and ".join(f"abs(n_{k}) < 1e300" for k in range(len(S)))
     xi_load = "\n".join(f"x_{k} = x[{cv}, i]" for k, cv in enumerate(cv_idx))
     out_store = "\n".join(f"ocur[{k}, i] = o[{k}]" for k in range(len(spec.outputs)))
-    g_save = "\n".join(f"garr[{k}, i] = g_{k}" for k in range(K))
-    g_load = "\n".join(f"g_{k} = garr[{k}, i]" for k in range(K))
+    g_save = "\n".join(f"garr[{k}, i] = g_{k}" for k in range(n_hist))
+    g_load = "\n".join(f"g_{k} = garr[{k}, i]" for k in range(n_hist))
     finite_x = " and ".join(f"abs(x[{k}, i]) < 1e300" for k in range(len(S)))
     nz = len(spec.noisy)
 
-    used = spec.used_history if spec.used_history is not None else tuple(range(K))
-    g_init = "\n".join(f"g_{k} = {'gxl[' + str(k) + ', i, sb]' if k in used else '0.0'}" for k in range(K))
-    g_zero = "\n".join(f"g_{k} = 0.0" for k in range(K))
+    used = spec.used_history if spec.used_history is not None else tuple(range(n_hist))
+    g_init = "\n".join(f"g_{k} = {'gxl[' + str(k) + ', i, sb]' if k in used else '0.0'}" for k in range(n_hist))
+    g_zero = "\n".join(f"g_{k} = 0.0" for k in range(n_hist))
     g_short_cur = "\n".join(f"g_{k} += w * cur[{k}, sb - dd, j]" for k in used) or "pass"
     g_short_old = "\n".join(f"g_{k} += w * hbuf[{k}, j, (t - dd) & mask]" for k in used) or "pass"
     h_store = "\n".join(f"cur[{k}, sb, i] = h[{k}]" for k in used) or "pass"
