@@ -18,7 +18,8 @@ from ..models import get_coupling, get_model, resolve_parameter, with_parameter
 from ..models.base import Model
 from .monitors import Monitor, get_monitor
 from .network import Network, network_source, prepare_network
-from .numba_engine import INTEGRATORS, KernelSpec, build_kernel
+from .integrators import INTEGRATORS
+from .numba_engine import KernelSpec, build_kernel
 from .progress import Bar
 from .results import CHUNK_STEPS, Divergence, SimResult, report_divergence
 from .stimulus import Stimulus

@@ -85,7 +85,7 @@ from ..errors import BraintwinWarning, InputError
 from ..models import get_coupling, get_model, resolve_parameter
 from ..models.base import Vars
 from ..models.symbolic import expression_function
-from .integrators import step as _integrate
+from .integrators import INTEGRATORS, step as _integrate
 from .monitors import Monitor, TimeSeries, get_monitor
 from .network import network_source
 from .results import CHUNK_STEPS, BatchResult, Divergence, SimResult, batch_arguments
@@ -294,8 +294,8 @@ def make_network_simulator(
     cv = [model.state_names.index(v) for v in model.coupling_vars]
     coupling.check(len(cv), model.name)
     method = str(method).lower()
-    if method not in ("heun", "euler", "rk4"):
-        raise InputError(f"unknown integrator {method!r}; choose heun, euler or rk4", field="method")
+    if method not in INTEGRATORS:
+        raise InputError(f"unknown integrator {method!r}; choose one of {', '.join(INTEGRATORS)}", field="method")
     if delay_mode not in ("rint", "linear"):
         raise InputError(f"delay_mode must be 'rint' or 'linear', got {delay_mode!r}", field="delay_mode")
     if not dt > 0:

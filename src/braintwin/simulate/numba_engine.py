@@ -34,10 +34,10 @@ import numpy as np
 from ..models.base import Model
 from ..models.coupling import Coupling
 from ..models.symbolic import expression_function, trace_function
+from .integrators import INTEGRATORS, update_source
 
 __all__ = ["build_kernel", "KernelSpec"]
 
-INTEGRATORS = ("euler", "heun", "rk4")
 
 
 class KernelSpec:
@@ -113,30 +113,7 @@ def generate_source(spec: KernelSpec) -> str:
         return t
 
     dcall = lambda args: f"_dfun({', '.join(args + cs + ['P', 'i'])})"  # noqa: E731
-    lines = []
-    if spec.method == "euler":
-        lines.append(f"d0 = {dcall(ys)}")
-        lines += [f"n_{k} = {y} + dt * d0[{k}]{incr(k)}" for k, y in enumerate(ys)]
-        lines += clamp([f"n_{k}" for k in range(len(S))])
-    elif spec.method == "heun":
-        lines.append(f"d0 = {dcall(ys)}")
-        inter = [f"i_{k}" for k in range(len(S))]
-        lines += [f"i_{k} = {y} + dt * d0[{k}]{incr(k)}" for k, y in enumerate(ys)]
-        lines += clamp(inter)
-        lines.append(f"d1 = {dcall(inter)}")
-        lines += [f"n_{k} = {y} + (d0[{k}] + d1[{k}]) * (dt / 2.0){incr(k)}" for k, y in enumerate(ys)]
-        lines += clamp([f"n_{k} " .strip() for k in range(len(S))])
-    elif spec.method == "rk4":
-        lines.append(f"k1 = {dcall(ys)}")
-        for stage, (prev, fac) in enumerate((("k1", "0.5"), ("k2", "0.5"), ("k3", "1.0")), start=2):
-            names = [f"s{stage}_{k}" for k in range(len(S))]
-            lines += [f"s{stage}_{k} = {y} + ({fac} * dt) * {prev}[{k}]" for k, y in enumerate(ys)]
-            lines += clamp(names)
-            lines.append(f"k{stage} = {dcall(names)}")
-        lines += [f"n_{k} = {y} + (dt / 6.0) * (k1[{k}] + 2.0 * k2[{k}] + 2.0 * k3[{k}] + k4[{k}]){incr(k)}" for k, y in enumerate(ys)]
-        lines += clamp([f"n_{k}" for k in range(len(S))])
-    else:  # pragma: no cover - validated earlier
-        raise ValueError(spec.method)
+    lines = update_source(spec.method, ys, incr, clamp, dcall)
     update = "\n".join(lines)
 
     load_y = "\n".join(f"{y} = x[{k}, i]" for k, y in enumerate(ys))
