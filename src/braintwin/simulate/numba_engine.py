@@ -36,7 +36,7 @@ from ..models.coupling import Coupling
 from ..models.symbolic import expression_function, trace_function
 from .integrators import INTEGRATORS, update_source
 
-__all__ = ["build_kernel", "KernelSpec"]
+__all__ = ["build_kernel", "KernelSpec", "generate_source", "INTEGRATORS"]
 
 
 
