@@ -63,27 +63,11 @@ read_npz = _reader(readers.npz_fields, "read_npz")
 
 
 def load(path_or_name: str | os.PathLike, **kwargs: Any) -> Connectome:
-    """Read a connectome from a built-in name, a file or a folder (:meth:`Connectome.load`).
+    """Read a connectome from a built-in name, a file or a folder: :meth:`Connectome.load`.
 
-    Parameters
-    ----------
-    path_or_name : str or path
-        A built-in name (``tvb76``, ...), a folder (:func:`read_matrices`), or a
-        file: ``.zip`` (:func:`read_tvb_zip`), ``.h5``/``.hdf5``
-        (:func:`read_h5`), ``.npz`` (:func:`read_npz`), ``.csv``/``.tsv``/``.txt``
-        (:func:`read_mrtrix`); other extensions are recognised by content.
-    **kwargs
-        Options of that reader; one it does not take is an :class:`InputError`.
-
-    Returns
-    -------
-    Connectome
-
-    Raises
-    ------
-    InputError
-        Missing path, unknown format, an option that does not apply, or a
-        malformed file.
+    The kind of file (and which ``**kwargs`` apply) is decided by
+    :func:`braintwin.connectome.readers.read_fields`; anything unreadable is an
+    :class:`~braintwin.errors.InputError`.
 
     Examples
     --------
