@@ -398,11 +398,48 @@ def compute(
     """
     if isinstance(names, str):
         names = [names]
-    names = list(names)
+    sets = _requested_sets(names)
+    if on_nonfinite not in ("warn", "raise", "ignore"):
+        raise InputError(f"expected 'warn', 'raise' or 'ignore', got {on_nonfinite!r}", source=SOURCE, field="on_nonfinite")
+    options = dict(options)
+    flat, batch, labels, fs = _signal(data, fs_hz, dt_ms, labels, options)
+    n_items, n_times, n_ch = flat.shape
+    if chunk_size is None:
+        chunk_size = max(1, int(500_000 // max(1, n_times * n_ch)))
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise InputError(f"must be >= 1, got {chunk_size}", source=SOURCE, field="chunk_size")
+    if n_items == 0:
+        raise InputError(f"empty batch (shape {batch + (n_times, n_ch)})", source=SOURCE, field="data")
+    n_workers = _n_workers(n_threads)
+    run_chunk = _chunk_runner(flat, sets, chunk_size, labels, fs, options)
+    # the first chunk in this thread: fixes the names, checks the options, fails early
+    block, set_names, used = run_chunk(0)
+    unknown = set(options) - used
+    if unknown:
+        valid = sorted(set().union(*(s.options for s in sets)))
+        raise InputError(
+            f"option(s) {sorted(unknown)} not used by {names}; their options are {valid}", source=SOURCE, field="options"
+        )
+    all_names: list[str] = []
+    groups: dict[str, slice] = {}
+    for s, nm in zip(sets, set_names):
+        groups[s.name] = slice(len(all_names), len(all_names) + len(nm))
+        all_names.extend(nm)
+    out = np.empty((n_items, block.shape[1]))
+    out[: block.shape[0]] = block
+    _fill_chunks(out, run_chunk, chunk_size, n_workers)
+    fv = FeatureVector(out.reshape(batch + (out.shape[1],)), all_names, groups)
+    if on_nonfinite != "ignore":
+        _report_nonfinite(fv, out, all_names, on_nonfinite)
+    return fv
+
+
+def _requested_sets(names) -> list[FeatureSet]:
+    """The requested sets; a set asked for twice (directly or through a composite set) is an error."""
     if not names:
         raise InputError(f"no feature sets requested; available: {', '.join(_REGISTRY)}", source=SOURCE, field="names")
     sets = [get_feature_set(n) for n in names]
-    # duplicates, directly or through composite sets
     seen: dict[str, str] = {}
     for s in sets:
         for part in (s.name,) + s.includes:
@@ -411,10 +448,11 @@ def compute(
                     f"feature set {part!r} requested twice (by {seen[part]!r} and {s.name!r})", source=SOURCE, field="names"
                 )
             seen[part] = s.name
-    if on_nonfinite not in ("warn", "raise", "ignore"):
-        raise InputError(f"expected 'warn', 'raise' or 'ignore', got {on_nonfinite!r}", source=SOURCE, field="on_nonfinite")
+    return sets
 
-    options = dict(options)
+
+def _signal(data, fs_hz, dt_ms, labels, options):
+    """Recordings as ``(n_items, n_times, n_channels)``, the batch shape, channel labels and the sampling rate."""
     arr, fs_hz, dt_ms, labels = _unpack_data(data, fs_hz, dt_ms, labels, options)
     x = np.asarray(arr)
     x = as_signal(x, "data") if not (x.dtype in (np.float32, np.float64) and x.ndim >= 2) else x
@@ -428,16 +466,13 @@ def compute(
         if len(labels) != n_ch:
             raise InputError(f"{len(labels)} labels for {n_ch} channels", source=SOURCE, field="labels")
     n_items = int(np.prod(batch, dtype=np.int64)) if batch else 1
-    flat = x.reshape((n_items, n_times, n_ch))
-    if chunk_size is None:
-        chunk_size = max(1, int(500_000 // max(1, n_times * n_ch)))
-    chunk_size = int(chunk_size)
-    if chunk_size < 1:
-        raise InputError(f"must be >= 1, got {chunk_size}", source=SOURCE, field="chunk_size")
+    return x.reshape((n_items, n_times, n_ch)), batch, labels, fs
 
-    if n_items == 0:
-        raise InputError(f"empty batch (shape {x.shape})", source=SOURCE, field="data")
-    n_workers = _n_workers(n_threads)
+
+def _chunk_runner(flat, sets, chunk_size: int, labels, fs, options):
+    """``run_chunk(start)``: every set on recordings ``start .. start + chunk_size``; values, names, options used."""
+    n_times, n_ch = flat.shape[1:]
+    name_cache: dict = {}
 
     def run_chunk(start: int):
         chunk = np.ascontiguousarray(flat[start : start + chunk_size], dtype=np.float64)
@@ -454,23 +489,12 @@ def compute(
             set_names.append(nm)
         return np.concatenate(pieces, axis=1), set_names, used
 
-    name_cache: dict = {}
-    # the first chunk in this thread: fixes the names, checks the options, fails early
-    block, set_names, used = run_chunk(0)
-    unknown = set(options) - used
-    if unknown:
-        valid = sorted(set().union(*(s.options for s in sets)))
-        raise InputError(
-            f"option(s) {sorted(unknown)} not used by {names}; their options are {valid}", source=SOURCE, field="options"
-        )
-    all_names: list[str] = []
-    groups: dict[str, slice] = {}
-    for s, nm in zip(sets, set_names):
-        groups[s.name] = slice(len(all_names), len(all_names) + len(nm))
-        all_names.extend(nm)
-    out = np.empty((n_items, block.shape[1]))
-    out[: block.shape[0]] = block
-    starts = list(range(chunk_size, n_items, chunk_size))
+    return run_chunk
+
+
+def _fill_chunks(out: np.ndarray, run_chunk, chunk_size: int, n_workers: int) -> None:
+    """Every chunk after the first into ``out``: on a thread pool with serial kernels, or serially with parallel ones."""
+    starts = list(range(chunk_size, out.shape[0], chunk_size))
 
     def fill(start: int) -> None:
         b = run_chunk(start)[0]
@@ -488,19 +512,19 @@ def compute(
     else:
         for st in starts:  # few chunks: each kernel call is parallel instead
             fill(st)
-    values = out.reshape(batch + (out.shape[1],))
-    fv = FeatureVector(values, all_names, groups)
-    if on_nonfinite != "ignore":
-        bad = ~fv.finite
-        n_bad = int(np.count_nonzero(bad))
-        if n_bad:
-            cols = np.flatnonzero(~np.isfinite(out).all(axis=0))
-            first = [all_names[c] for c in cols[:3]]
-            msg = (
-                f"{n_bad} of {n_items} recordings have non-finite features "
-                f"({len(cols)} columns, e.g. {first}); FeatureVector.finite marks the usable ones"
-            )
-            if on_nonfinite == "raise":
-                raise InputError(msg, source=SOURCE, field="data")
-            warnings.warn(f"{SOURCE}: {msg}", BraintwinWarning, stacklevel=2)
-    return fv
+
+
+def _report_nonfinite(fv: FeatureVector, out: np.ndarray, all_names: list[str], on_nonfinite: str) -> None:
+    """Warn (at the caller of :func:`compute`) or raise when some recordings have non-finite features."""
+    n_bad = int(np.count_nonzero(~fv.finite))
+    if not n_bad:
+        return
+    cols = np.flatnonzero(~np.isfinite(out).all(axis=0))
+    first = [all_names[c] for c in cols[:3]]
+    msg = (
+        f"{n_bad} of {out.shape[0]} recordings have non-finite features "
+        f"({len(cols)} columns, e.g. {first}); FeatureVector.finite marks the usable ones"
+    )
+    if on_nonfinite == "raise":
+        raise InputError(msg, source=SOURCE, field="data")
+    warnings.warn(f"{SOURCE}: {msg}", BraintwinWarning, stacklevel=3)

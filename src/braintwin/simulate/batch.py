@@ -88,48 +88,18 @@ def simulate_batch(
         return res
     if engine == "numba":
         sim.kernel  # compile once, before the threads start
-    mons = sim.monitor_specs
-    N, n_out = sim.net.n_regions, len(sim.outputs)
-    # Monitors decide their own shapes (an EEG has sensors, BOLD one sample per TR), so the
-    # batch store is allocated from the first complete result; results that arrive before
-    # (diverged, shorter ones) wait in `pending`.
-    store: dict[str, np.ndarray] = {}
-    proto: dict[str, TimeSeries] = {}
-    pending: list[tuple[int, SimResult]] = []
-    diverged = np.zeros(n, dtype=bool)
-    divs: list[Divergence | None] = [None] * n
-    n_workers = max(1, min(n, n_workers or os.cpu_count() or 1))
-
+    store = _BatchStore(n, dtype)
     bar = progress_bar(progress, n, n_steps)
     lock = threading.Lock()
 
-    def _put(k: int, res: SimResult) -> None:
-        for name, ts in res.monitors.items():
-            with np.errstate(over="ignore", invalid="ignore"):  # values just before a divergence may not fit float32
-                store[name][k, : len(ts.time)] = ts.data
-
     def one(k: int):
         pk = {name: v[k] for name, v in params.items()}
-        res = sim.run(duration, params=pk, seed=int(seed_arr[k]), initial=initial, sim_index=k)
-        with lock:
-            if not store and not res.diverged:
-                for name, ts in res.monitors.items():
-                    proto[name] = ts
-                    store[name] = np.full((n,) + ts.data.shape, np.nan, dtype=dtype)
-                for kk, rr in pending:
-                    _put(kk, rr)
-                pending.clear()
-            if not store:
-                pending.append((k, res))
-        if store:
-            _put(k, res)
-        if res.diverged:
-            diverged[k] = True
-            divs[k] = res.divergence
+        store.add(k, sim.run(duration, params=pk, seed=int(seed_arr[k]), initial=initial, sim_index=k))
         if bar is not None:
             with lock:
                 bar.advance()
 
+    n_workers = max(1, min(n, n_workers or os.cpu_count() or 1))
     try:
         if n_workers == 1:
             for k in range(n):
@@ -140,17 +110,58 @@ def simulate_batch(
     finally:
         if bar is not None:
             bar.close()
-    if not store:  # every simulation diverged: shapes from the longest result
-        for name in pending[0][1].monitors:
-            longest = max((r.monitors[name] for _, r in pending), key=lambda ts: len(ts.time))
-            proto[name] = longest
-            store[name] = np.full((n,) + longest.data.shape, np.nan, dtype=dtype)
-        for kk, rr in pending:
-            _put(kk, rr)
-    out = {
-        name: TimeSeries(ts.time, store[name], ts.outputs, ts.labels, name) for name, ts in proto.items()
-    }
-    dl = [d for d in divs if d is not None]
+    out = store.result()
+    dl = [d for d in store.divs if d is not None]
     report_divergence(dl, on_divergence)
-    cfg = sim._config(duration, None, None)
-    return BatchResult(out, diverged, dl, params, seed_arr, cfg)
+    return BatchResult(out, store.diverged, dl, params, seed_arr, sim._config(duration, None, None))
+
+
+class _BatchStore:
+    """The batch's arrays ``(n_sims, ...)`` per monitor, filled by worker threads as runs finish.
+
+    Monitors decide their own shapes (an EEG has sensors, BOLD one sample per
+    TR), so the arrays are allocated from the first complete result; results
+    that arrive before (diverged, shorter ones) wait in ``pending``.
+    """
+
+    def __init__(self, n: int, dtype):
+        self.n, self.dtype = n, dtype
+        self.store: dict[str, np.ndarray] = {}
+        self.proto: dict[str, TimeSeries] = {}
+        self.pending: list[tuple[int, SimResult]] = []
+        self.diverged = np.zeros(n, dtype=bool)
+        self.divs: list[Divergence | None] = [None] * n
+        self.lock = threading.Lock()
+
+    def _allocate(self, shapes_from: dict[str, TimeSeries]) -> None:
+        for name, ts in shapes_from.items():
+            self.proto[name] = ts
+            self.store[name] = np.full((self.n,) + ts.data.shape, np.nan, dtype=self.dtype)
+        for kk, rr in self.pending:
+            self._put(kk, rr)
+        self.pending.clear()
+
+    def _put(self, k: int, res: SimResult) -> None:
+        for name, ts in res.monitors.items():
+            with np.errstate(over="ignore", invalid="ignore"):  # values just before a divergence may not fit float32
+                self.store[name][k, : len(ts.time)] = ts.data
+
+    def add(self, k: int, res: SimResult) -> None:
+        """Store run ``k`` (thread-safe)."""
+        with self.lock:
+            if not self.store and not res.diverged:
+                self._allocate(res.monitors)
+            if not self.store:
+                self.pending.append((k, res))
+        if self.store:
+            self._put(k, res)
+        if res.diverged:
+            self.diverged[k] = True
+            self.divs[k] = res.divergence
+
+    def result(self) -> dict[str, TimeSeries]:
+        """One :class:`TimeSeries` per monitor with data ``(n_sims, n_times, n_outputs, n_regions)``."""
+        if not self.store:  # every simulation diverged: shapes from the longest result
+            names = self.pending[0][1].monitors
+            self._allocate({name: max((r.monitors[name] for _, r in self.pending), key=lambda ts: len(ts.time)) for name in names})
+        return {name: TimeSeries(ts.time, self.store[name], ts.outputs, ts.labels, name) for name, ts in self.proto.items()}

@@ -21,10 +21,10 @@ from .network import Network, network_source, prepare_network
 from .integrators import INTEGRATORS
 from .numba_engine import KernelSpec, build_kernel
 from .progress import Bar
-from .results import CHUNK_STEPS, Divergence, SimResult, report_divergence
+from .results import CHUNK_STEPS, BatchResult, Divergence, SimResult, batch_arguments, report_divergence  # noqa: F401 (re-exported)
 from .stimulus import Stimulus
 
-__all__ = ["simulate", "Simulation", "global_coupling"]
+__all__ = ["simulate", "Simulation", "global_coupling", "SimResult", "BatchResult", "Divergence", "batch_arguments"]
 
 def _nsig_array(noise, model: Model, n: int) -> np.ndarray | None:
     """Noise intensities (TVB's nsig) as ``(n_state, n_regions)``, or None for no noise."""
@@ -201,66 +201,36 @@ class Simulation:
             except ImportError as e:
                 raise InputError(f"the JAX engine needs the [jax] extra: pip install 'braintwin[jax]' ({e})", field="engine") from None
             return run_jax(self, duration, params=params, seed=seed, initial=initial, noise_normals=noise_normals, sim_index=sim_index)
-        net, model = self.net, self.model
-        S, N, n_hist = model.n_state, net.n_regions, self.n_hist
+        return self._run_numba(duration, params, seed, initial, noise_normals, sim_index, progress)
+
+    def _run_numba(self, duration, params, seed, initial, noise_normals, sim_index, progress) -> SimResult:
+        """The compiled kernel, chunk by chunk: drives in, monitor rows out, stop at a divergence."""
+        net = self.net
+        N, n_hist, block = net.n_regions, self.n_hist, max(net.block, 1)
         n_steps = self.n_steps(duration)
         P, CQ = self._param_arrays(params)
-        ss = np.random.SeedSequence(seed)
-        init_rng, noise_rng = (np.random.default_rng(s) for s in ss.spawn(2))
+        init_rng, noise_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
         hist = self._history(initial, init_rng)
         x = np.ascontiguousarray(hist[-1].copy())
         hbuf = self._init_hbuf(hist, CQ)
-        gxl = np.zeros((n_hist, N, max(net.block, 1)))
-        cur = np.zeros((n_hist, max(net.block, 1), N))
+        gxl, cur = np.zeros((n_hist, N, block)), np.zeros((n_hist, block, N))
         kernel = self.kernel_for(P, CQ)
-        # noise
         nz = len(self.noisy)
-        if nz:
-            nscale = np.sqrt(2.0 * self.nsig[list(self.noisy)] * self.dt)
-        else:
-            nscale = np.zeros((1, N))
-        if noise_normals is not None:
-            noise_normals = np.asarray(noise_normals, float)
-            if noise_normals.shape != (n_steps, S, N):
-                raise InputError(f"noise_normals must have shape ({n_steps}, {S}, {N}), got {noise_normals.shape}", field="noise_normals")
-        # monitors
-        mons = [self.monitor_copy(m) for m in self.monitor_specs]
-        periods = np.array([m.period_steps(self.dt) for m in mons], dtype=np.int64)
-        is_avg = np.array([m.average for m in mons], dtype=np.bool_)
-        n_out = len(self.outputs)
-        for m, p in zip(mons, periods):
-            m.begin(n_steps // p, n_out, N, self.dt, self.outputs, net.labels)
-        acc = np.zeros((len(mons), n_out, N))
-        cnt = np.zeros(len(mons), dtype=np.int64)
-        chunk = CHUNK_STEPS
-        max_rows = chunk // int(periods.min()) + 1
-        mout = np.empty((len(mons), max_rows, n_out, N))
-        rows = np.zeros(len(mons), dtype=np.int64)
-        ocur = np.zeros((n_out, N))
-        labels = net.labels
-        stim_w = self.stimulus.weights(N, labels) if self.stimulus is not None else None
-        dummy_stim = np.zeros((1, 1))
-
-        zbuf = np.zeros((max(nz, 1), N))
-        garr = np.zeros((n_hist, N))
-        dummy_noise = np.zeros((1, 1, 1))
+        nscale = np.sqrt(2.0 * self.nsig[list(self.noisy)] * self.dt) if nz else np.zeros((1, N))
+        noise_normals = self._checked_normals(noise_normals, n_steps)
+        mons, buffers = self._monitor_buffers(n_steps)
+        mout, rows = buffers[4], buffers[5]
+        stim_w = self.stimulus.weights(N, net.labels) if self.stimulus is not None else None
+        zbuf, garr = np.zeros((max(nz, 1), N)), np.zeros((n_hist, N))
         divergence = None
-        for c0 in range(0, n_steps, chunk):
-            n = min(chunk, n_steps - c0)
-            if noise_normals is not None and nz:
-                noise = np.ascontiguousarray(noise_normals[c0:c0 + n][:, list(self.noisy)])
-            else:
-                noise = dummy_noise
-            if stim_w is not None:
-                t = (c0 + np.arange(n)) * self.dt
-                stim = np.ascontiguousarray(np.asarray(self.stimulus.pattern(t), float)[:, None] * stim_w[None])
-            else:
-                stim = dummy_stim
+        for c0 in range(0, n_steps, CHUNK_STEPS):
+            n = min(CHUNK_STEPS, n_steps - c0)
+            noise, stim = self._chunk_drives(c0, n, noise_normals, stim_w)
             rows[:] = 0
             status, tb, ib = kernel(
                 x, hbuf, cur, gxl, c0, n, self.dt, P, CQ,
-                *net.long, *net.short, net.wsum, max(net.block, 1), net.mask,
-                noise, nscale, noise_rng, noise_normals is None, zbuf, garr, stim, periods, is_avg, acc, cnt, mout, rows, ocur,
+                *net.long, *net.short, net.wsum, block, net.mask,
+                noise, nscale, noise_rng, noise_normals is None, zbuf, garr, stim, *buffers,
             )
             for k, m in enumerate(mons):
                 if rows[k]:
@@ -268,15 +238,44 @@ class Simulation:
             if progress is not None:
                 progress(n)
             if status != 0:
-                divergence = Divergence(sim_index, int(tb), (int(tb) + 1) * self.dt, int(ib), labels[int(ib)])
+                divergence = Divergence(sim_index, int(tb), (int(tb) + 1) * self.dt, int(ib), net.labels[int(ib)])
                 break
-        return SimResult(
-            {m.name: m.result() for m in mons},
-            divergence is not None,
-            divergence,
-            x,
-            self._config(duration, params, seed),
+        return SimResult({m.name: m.result() for m in mons}, divergence is not None, divergence, x, self._config(duration, params, seed))
+
+    def _checked_normals(self, noise_normals, n_steps: int):
+        """Explicit standard normal draws ``(n_steps, n_state, n_regions)``, or None (the seeded generator)."""
+        if noise_normals is None:
+            return None
+        S, N = self.model.n_state, self.net.n_regions
+        noise_normals = np.asarray(noise_normals, float)
+        if noise_normals.shape != (n_steps, S, N):
+            raise InputError(f"noise_normals must have shape ({n_steps}, {S}, {N}), got {noise_normals.shape}", field="noise_normals")
+        return noise_normals
+
+    def _monitor_buffers(self, n_steps: int):
+        """Fresh monitors and the kernel's monitor arrays ``(periods, is_avg, acc, cnt, mout, rows, ocur)``."""
+        N, n_out = self.net.n_regions, len(self.outputs)
+        mons = [self.monitor_copy(m) for m in self.monitor_specs]
+        periods = np.array([m.period_steps(self.dt) for m in mons], dtype=np.int64)
+        for m, p in zip(mons, periods):
+            m.begin(n_steps // p, n_out, N, self.dt, self.outputs, self.net.labels)
+        max_rows = CHUNK_STEPS // int(periods.min()) + 1
+        return mons, (
+            periods, np.array([m.average for m in mons], dtype=np.bool_), np.zeros((len(mons), n_out, N)),
+            np.zeros(len(mons), dtype=np.int64), np.empty((len(mons), max_rows, n_out, N)),
+            np.zeros(len(mons), dtype=np.int64), np.zeros((n_out, N)),
         )
+
+    def _chunk_drives(self, c0: int, n: int, noise_normals, stim_w):
+        """The explicit noise draws and the stimulus of steps ``c0 .. c0 + n`` (dummies when absent)."""
+        if noise_normals is not None and self.noisy:
+            noise = np.ascontiguousarray(noise_normals[c0:c0 + n][:, list(self.noisy)])
+        else:
+            noise = np.zeros((1, 1, 1))
+        if stim_w is None:
+            return noise, np.zeros((1, 1))
+        t = (c0 + np.arange(n)) * self.dt
+        return noise, np.ascontiguousarray(np.asarray(self.stimulus.pattern(t), float)[:, None] * stim_w[None])
 
     @staticmethod
     def monitor_copy(m: Monitor) -> Monitor:
