@@ -7,9 +7,14 @@
   imports count: they go round the same circle, only later);
 * no file in ``src`` over 650 lines.
 
+Top-level modules (``errors``, ``_io``, ``_tree``, ...) are shared by every
+stage; top-level packages that are not stages (``vep``, ``cli``, the
+workflows) sit on top of the pipeline.
+
 Known exceptions, owned by other branches, are listed in the allowlists below
 with the reason; the integrator empties them as those branches land.  An entry
-that is no longer needed fails too, so that the lists only ever shrink.
+that is no longer needed fails too (entries for files this tree does not have
+are skipped), so that the lists only ever shrink.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ ALLOWED_LATER_IMPORTS: set[tuple[str, str]] = {
 
 # files over MAX_LINES, owned by other branches (whatif/twin/VEP: issue 18's "house" half).
 ALLOWED_LONG_FILES: set[str] = {
+    "braintwin/infer/sbi/npe.py",  # the SBI branch (issue 14)
     "braintwin/twin/core.py",
     "braintwin/vep/model.py",
     "braintwin/whatif/interventions.py",
@@ -42,6 +48,7 @@ ALLOWED_LONG_FILES: set[str] = {
 # The twin's core/io circle is item 0 of the SBI issue (14), outside this branch.
 ALLOWED_CYCLES: set[tuple[str, ...]] = {
     ("braintwin.twin.core", "braintwin.twin.io"),
+    ("braintwin.infer.sbi._dask", "braintwin.infer.sbi.campaign"),  # the SBI campaign branch (issue 14)
 }
 
 
@@ -106,7 +113,8 @@ def graph():
     return modules, _imports(modules)
 
 
-def _later_imports(edges) -> set[tuple[str, str]]:
+def _later_imports(edges, packages: set[str]) -> set[tuple[str, str]]:
+    """(importer, imported) pairs where a stage imports a later stage, a workflow or the CLI (``packages``: top-level packages)."""
     bad = set()
     for src, targets in edges.items():
         s = _stage(src)
@@ -117,19 +125,23 @@ def _later_imports(edges) -> set[tuple[str, str]]:
             if d is None:
                 continue
             if d not in STAGES:
-                top = {"errors", "_io", "_version", "config", "units"}
-                if d not in top:  # a workflow or the CLI
+                if d in packages:  # a workflow or the CLI (top-level modules are shared)
                     bad.add((src, dst))
             elif STAGES.index(d) > STAGES.index(s):
                 bad.add((src, dst))
     return bad
 
 
+def _packages(modules: dict[str, Path]) -> set[str]:
+    return {name.split(".")[1] for name, path in modules.items() if name.count(".") == 1 and path.name == "__init__.py"}
+
+
 def test_no_stage_imports_a_later_stage(graph):
-    _, edges = graph
-    bad = _later_imports(edges)
+    modules, edges = graph
+    bad = _later_imports(edges, _packages(modules))
     assert sorted(bad - ALLOWED_LATER_IMPORTS) == []
-    assert sorted(ALLOWED_LATER_IMPORTS - bad) == [], "fixed: remove from ALLOWED_LATER_IMPORTS"
+    stale = {pair for pair in ALLOWED_LATER_IMPORTS - bad if pair[0] in modules}
+    assert sorted(stale) == [], "fixed: remove from ALLOWED_LATER_IMPORTS"
 
 
 def _cycles(edges) -> set[tuple[str, ...]]:
@@ -170,22 +182,24 @@ def test_no_import_cycles_inside_a_stage(graph):
     _, edges = graph
     cycles = _cycles(edges)
     assert sorted(cycles - ALLOWED_CYCLES) == []
-    assert sorted(ALLOWED_CYCLES - cycles) == [], "fixed: remove from ALLOWED_CYCLES"
+    stale = {c for c in ALLOWED_CYCLES - cycles if all(m in edges for m in c)}
+    assert sorted(stale) == [], "fixed: remove from ALLOWED_CYCLES"
 
 
 def test_no_file_over_650_lines(graph):
     modules, _ = graph
     long = {str(p.relative_to(SRC)) for p in modules.values() if len(p.read_text().splitlines()) > MAX_LINES}
     assert sorted(long - ALLOWED_LONG_FILES) == []
-    assert sorted(ALLOWED_LONG_FILES - long) == [], "fixed: remove from ALLOWED_LONG_FILES"
+    stale = {f for f in ALLOWED_LONG_FILES - long if (SRC / f).exists()}
+    assert sorted(stale) == [], "fixed: remove from ALLOWED_LONG_FILES"
 
 
 def test_the_checks_can_fail():
     # a later-stage import, a cycle and the stage of a module are found on a made-up graph
     edges = {
-        "braintwin.simulate.a": {"braintwin.simulate.b", "braintwin.whatif.x"},
-        "braintwin.simulate.b": {"braintwin.simulate.a"},
-        "braintwin.whatif.x": set(),
+        "braintwin.simulate.a": {"braintwin.simulate.b", "braintwin.whatif.x", "braintwin._shared"},
+        "braintwin.simulate.b": {"braintwin.simulate.a", "braintwin.vep.fit"},
+        "braintwin.whatif.x": {"braintwin.simulate.a"},
     }
-    assert _later_imports(edges) == {("braintwin.simulate.a", "braintwin.whatif.x")}
+    assert _later_imports(edges, {"vep"}) == {("braintwin.simulate.a", "braintwin.whatif.x"), ("braintwin.simulate.b", "braintwin.vep.fit")}
     assert _cycles(edges) == {("braintwin.simulate.a", "braintwin.simulate.b")}
