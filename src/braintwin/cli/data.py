@@ -42,7 +42,7 @@ def parse_options(items, field: str) -> dict:
 def _labels(connectome):
     import braintwin as bt
 
-    return None if connectome is None else list(bt.Connectome.load(connectome).labels)
+    return None if connectome is None else list(bt.connectome.as_connectome(connectome).labels)
 
 
 def _recording(path: Path, o: dict) -> dict:

@@ -48,7 +48,7 @@ def demo_rest_cmd(
         return str(out / name)
 
     con.rule("[bold]1/3 connectome")
-    conn = bt.Connectome.load(connectome).normalized("max").with_zero_diagonal()
+    conn = bt.connectome.as_connectome(connectome).normalized("max").with_zero_diagonal()
     info = conn.summary(speed=3.0)
     summary["connectome"] = info
     con.print(f"{info['n_regions']} regions, {info['n_edges']} edges, delays {info['delay_min_ms']:.1f}-{info['delay_max_ms']:.1f} ms at 3 mm/ms")

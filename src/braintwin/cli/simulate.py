@@ -86,7 +86,7 @@ def simulate_cmd(
     import numpy as np
 
     from .. import models as M
-    from ..connectome import Connectome
+    from ..connectome import as_connectome
     from ..simulate import simulate, write_simulation
 
     cfg = load_config(config) if config else {}
@@ -98,7 +98,7 @@ def simulate_cmd(
     conn_src = pick(connectome, "connectome", None)
     if conn_src is None:
         raise InputError("no connectome given: use --connectome (e.g. tvb76) or 'connectome' in --config", source=src, field="connectome")
-    conn = Connectome.load(conn_src)
+    conn = as_connectome(conn_src, source=src)
     norm = pick(normalize, "normalize", "max")
     conn = conn.normalized(None if str(norm).lower() == "none" else norm)
     if cfg.get("zero_diagonal", False):

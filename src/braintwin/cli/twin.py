@@ -47,7 +47,7 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
 
         conn = connectome_from_tractography(path("tractography"), path("parcellation"), lut=cfg.get("lut") and path("lut"))
     else:
-        conn = bt.Connectome.load(cfg["connectome"] if cfg["connectome"].startswith("tvb") else path("connectome"))
+        conn = bt.connectome.as_connectome(cfg["connectome"] if cfg["connectome"].startswith("tvb") else path("connectome"))
     conn = conn.normalized("max").with_zero_diagonal()
     rec = vep.read_seeg(path("seeg"), recording_options=cfg.get("recording"), window=cfg.get("window"))
     obs = vep.io.envelope_from_recording(rec, baseline=cfg.get("baseline", 5.0), n_times=int(cfg.get("n_times", 150))) \

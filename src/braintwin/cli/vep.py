@@ -192,7 +192,7 @@ def fit_cmd(
     con = Console(stderr=True)
     if (gain is None) == (contacts is None):
         raise InputError("give exactly one of --gain and --contacts", source="braintwin vep fit", field="gain")
-    conn = bt.Connectome.load(connectome).normalized("max").with_zero_diagonal()
+    conn = bt.connectome.as_connectome(connectome).normalized("max").with_zero_diagonal()
     from .data import parse_options
 
     rec = vep.read_seeg(seeg, recording_options=parse_options(recording, "recording") or None,

@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 from .builtin import BUILTINS, builtin
-from .core import NORMALIZATIONS, Connectome, infer_hemispheres
+from .core import NORMALIZATIONS, Connectome, as_connectome, infer_hemispheres
 from .io import (
     load,
     read_h5,
@@ -35,6 +35,7 @@ from .tractography import TractCounts, connectome_from_tractography, count_strea
 
 __all__ = [
     "Connectome",
+    "as_connectome",
     "BUILTINS",
     "NORMALIZATIONS",
     "builtin",

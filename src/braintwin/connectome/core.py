@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,8 +11,12 @@ from typing import Any
 import numpy as np
 
 from ..errors import BraintwinWarning, InputError
+from . import readers, writers
+from ._validate import _array, _bools, _check_lengths, _check_values, _close, _frozen, _labels, _matrix, _speed
+from .hemispheres import infer_hemispheres
+from .plot import plot_connectome
 
-__all__ = ["Connectome", "infer_hemispheres", "NORMALIZATIONS"]
+__all__ = ["Connectome", "as_connectome", "builtin", "infer_hemispheres", "NORMALIZATIONS"]
 
 #: Accepted values of ``mode`` in :meth:`Connectome.normalized`.
 NORMALIZATIONS = ("none", "max", "rowsum", "log1p")
@@ -383,8 +386,6 @@ class Connectome:
         -------
         matplotlib.figure.Figure
         """
-        from .plot import plot_connectome
-
         return plot_connectome(self, out)
 
     # ------------------------------------------------------------------- files
@@ -413,9 +414,7 @@ class Connectome:
         InputError
             If the file is missing, of an unknown kind, or malformed.
         """
-        from .io import load
-
-        return load(path_or_name, **kwargs)
+        return cls(**readers.read_fields(path_or_name, **kwargs))
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the connectome; the format follows the extension.
@@ -430,9 +429,7 @@ class Connectome:
         pathlib.Path
             The path written (atomically).
         """
-        from .io import save
-
-        return save(self, path)
+        return writers.save(self, path)
 
     @classmethod
     def builtin(cls, name: str) -> "Connectome":
@@ -455,9 +452,7 @@ class Connectome:
         InputError
             For an unknown name (the message lists the valid ones).
         """
-        from .builtin import builtin
-
-        return builtin(name)
+        return cls(**readers.builtin_fields(name))
 
     # ---------------------------------------------------------------- helpers
     def _evolve(self, **changes: Any) -> "Connectome":
@@ -528,193 +523,84 @@ def _warn(message: str) -> None:
     warnings.warn(message, BraintwinWarning, stacklevel=4)
 
 
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False
-    return a
-
-
-def _as_float(value: Any, *, source: str, field: str) -> np.ndarray:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", np.exceptions.ComplexWarning)
-            return np.array(value, dtype=np.float64)
-    except (TypeError, ValueError, np.exceptions.ComplexWarning) as e:
-        raise InputError(f"not an array of real numbers ({e})", source=source, field=field) from None
-
-
-def _matrix(value: Any, *, source: str, field: str) -> np.ndarray:
-    a = _as_float(value, source=source, field=field)
-    if a.ndim != 2 or a.shape[0] != a.shape[1]:
-        raise InputError(f"must be a square N x N matrix, got shape {a.shape}", source=source, field=field)
-    if a.shape[0] == 0:
-        raise InputError("is empty (0 regions)", source=source, field=field)
-    return a
-
-
-def _array(value: Any, shape: tuple[int, ...], *, source: str, field: str, nonnegative: bool = False) -> np.ndarray:
-    a = _as_float(value, source=source, field=field)
-    if a.shape != shape:
-        raise InputError(f"expected shape {shape} (one entry per region), got {a.shape}", source=source, field=field)
-    if not np.isfinite(a).all():
-        raise InputError(f"contains NaN or inf (row {np.argwhere(~np.isfinite(a))[0][0]})", source=source, field=field)
-    if nonnegative and (a < 0).any():
-        raise InputError(f"negative value {a[a < 0][0]:g}", source=source, field=field)
-    return a
-
-
-def _bools(value: Any, n: int, *, source: str, field: str) -> np.ndarray:
-    a = np.asarray(value)
-    if a.dtype != bool:
-        a = _array(value, (n,), source=source, field=field)
-        bad = ~np.isin(a, (0.0, 1.0))
-        if bad.any():
-            raise InputError(f"expected 0/1 (or True/False), found {a[bad][0]:g}", source=source, field=field)
-    elif a.shape != (n,):
-        raise InputError(f"expected shape ({n},) (one entry per region), got {a.shape}", source=source, field=field)
-    return np.array(a, dtype=bool)
-
-
-def _labels(labels: Sequence[str] | None, n: int, *, source: str) -> list[str]:
-    if labels is None:
-        return [f"region_{i:03d}" for i in range(n)]
-    if isinstance(labels, (str, bytes)):
-        raise InputError("expected a sequence of region names, got one string", source=source, field="labels")
-    out = [x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x) for x in np.asarray(labels, dtype=object).ravel()]
-    if len(out) != n:
-        raise InputError(f"{len(out)} labels for {n} regions", source=source, field="labels")
-    out = [x.strip() for x in out]
-    for i, x in enumerate(out):
-        if not x:
-            raise InputError(f"label of region {i} is empty", source=source, field="labels")
-    seen: set[str] = set()
-    for x in out:
-        if x in seen:
-            raise InputError(f"duplicate label {x!r}", source=source, field="labels")
-        seen.add(x)
-    return out
-
-
-def _pair(labels: list[str], i: int, j: int) -> str:
-    return f"from {labels[j]!r} to {labels[i]!r} [{i}, {j}]"
-
-
-def _check_values(a: np.ndarray, labels: list[str], *, source: str, field: str, unit: str) -> None:
-    bad = ~np.isfinite(a)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise InputError(f"{a[i, j]} {_pair(labels, i, j)}: NaN and inf are not allowed", source=source, field=field)
-    neg = a < 0
-    if neg.any():
-        i, j = np.argwhere(neg)[0]
-        raise InputError(f"negative value {a[i, j]:g}{unit} {_pair(labels, i, j)}", source=source, field=field)
-
-
-def _check_lengths(w: np.ndarray, t: np.ndarray, labels: list[str], *, source: str) -> None:
-    bad = (w > 0) & (t <= 0)
-    np.fill_diagonal(bad, False)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise InputError(
-            f"tract {_pair(labels, i, j)} has weight {w[i, j]:g} but length {t[i, j]:g} mm "
-            f"({int(bad.sum())} such tracts; if the regions really touch, pass allow_zero_lengths=True or --allow-zero-lengths)",
-            source=source,
-            field="tract_lengths",
-        )
-
-
-def _speed(speed: Any, *, source: str) -> float:
-    try:
-        v = float(speed)
-    except (TypeError, ValueError):
-        raise InputError(f"conduction speed must be a number in mm/ms, got {speed!r}", source=source, field="speed") from None
-    if not (np.isfinite(v) and v > 0):
-        raise InputError(f"conduction speed must be > 0 mm/ms, got {speed!r}", source=source, field="speed")
-    return v
-
-
-def _close(label: str, labels: list[str]) -> str:
-    import difflib
-
-    lower = {x.lower(): x for x in labels}
-    near = [lower[x] for x in difflib.get_close_matches(label.lower(), list(lower), n=3)]
-    return f" (did you mean {', '.join(map(repr, near))}?)" if near else ""
-
-
-# ---------------------------------------------------------------------------
-# hemispheres
-
-_WORDS = {"rh": True, "right": True, "lh": False, "left": False}
-_LETTERS = {"r": True, "l": False}
-_CAMEL = re.compile(r"^([rRlL])(?=[A-Z0-9_.\-])")
-
-
-def _words(label: str) -> list[str]:
-    return [t.lower() for t in re.split(r"[^A-Za-z0-9]+", label) if t]
-
-
-def _by_word(label: str) -> bool | None:
-    """``rh``/``lh``/``right``/``left`` as a word anywhere (unambiguous)."""
-    votes = {_WORDS[t] for t in _words(label) if t in _WORDS}
-    return votes.pop() if len(votes) == 1 else None
-
-
-def _by_prefix(label: str) -> bool | None:
-    """``r``/``l`` as the first word: ``r_fusiform``, ``L.BSTS``."""
-    words = _words(label)
-    return _LETTERS.get(words[0]) if len(words) > 1 else None
-
-
-def _by_suffix(label: str) -> bool | None:
-    """``r``/``l`` as the last word: ``RM-TCpol_R``, ``insula_L``."""
-    words = _words(label)
-    return _LETTERS.get(words[-1]) if len(words) > 1 else None
-
-
-def _by_camel(label: str) -> bool | None:
-    """A one-letter prefix before a capital: ``rA1``, ``lPFCM`` (TVB's data)."""
-    m = _CAMEL.match(label)
-    return None if m is None else m.group(1).lower() == "r"
-
-
-def infer_hemispheres(labels: Sequence[str], centres: Any = None) -> np.ndarray:
-    """Guess each region's hemisphere (``True`` = right) from its label or centre.
-
-    1. A label with the word ``rh``/``right`` or ``lh``/``left`` (words are split
-       on non-alphanumerics: ``ctx-lh-insula``, ``Right-Amygdala``) decides.
-    2. For the other labels, the first of these conventions that decides *all* of
-       them and finds both hemispheres is used: ``r``/``l`` as the first word
-       (``r_fusiform``), as the last word (``RM-TCpol_R``), or as a one-letter
-       prefix before a capital (``rA1``, as in TVB's data).
-    3. Failing that, a label is decided by ``r``/``l`` as its first or last word
-       when nothing contradicts it (a lone one-letter prefix such as ``LGN`` does
-       not decide).
-    4. A region still undecided is right when its x centre is > 0 (RAS/MNI).
+def builtin(name: str) -> Connectome:
+    """Load a built-in connectome quietly (no warnings for the shipped data).
 
     Parameters
     ----------
-    labels : sequence of str
-        Region names.
-    centres : array_like, shape (N, 3), optional
-        Region centres in mm.
+    name : str
+        One of ``tvb66``, ``tvb68``, ``tvb76``, ``tvb96``, ``tvb192``
+        (case-insensitive).
 
     Returns
     -------
-    ndarray of bool, shape (N,)
+    Connectome
+        A fresh object (the file is read once); its ``source`` is the name.
+
+    Examples
+    --------
+    >>> builtin("tvb76").n_regions
+    76
     """
-    labels = [str(x) for x in labels]
-    side: list[bool | None] = [_by_word(x) for x in labels]
-    open_ = [i for i, s in enumerate(side) if s is None]
-    rules = (_by_prefix, _by_suffix, _by_camel)
-    for rule in rules:
-        found = [rule(labels[i]) for i in open_]
-        if open_ and None not in found and (len(open_) < 2 or len(set(found)) == 2):
-            for i, s in zip(open_, found):
-                side[i] = s
-            break
-    else:
-        for i in open_:
-            votes = {v for v in (_by_prefix(labels[i]), _by_suffix(labels[i])) if v is not None}
-            camel = _by_camel(labels[i])
-            side[i] = votes.pop() if len(votes) == 1 and camel in (None, *votes) else None
-    x = np.zeros(len(labels)) if centres is None else np.asarray(centres, dtype=float).reshape(len(labels), -1)[:, 0]
-    return np.array([bool(x[i] > 0) if s is None else s for i, s in enumerate(side)], dtype=bool)
+    return Connectome.builtin(name)
+
+
+def as_connectome(x: Any, *, source: str | None = None, field: str = "connectome") -> Connectome:
+    """Coerce a connectome argument: the one place where "Connectome, path or name?" is decided.
+
+    Parameters
+    ----------
+    x : Connectome, str, path or connectome-like
+        A :class:`Connectome` (returned as is), a path to any file or folder
+        :meth:`Connectome.load` reads, a built-in name such as ``"tvb76"``, or
+        an object with ``weights`` (and optionally ``tract_lengths`` (zeros if
+        absent), ``labels``, ``centres``, ``hemispheres``, ``cortical``,
+        ``areas``, ``source``), built into a Connectome without warnings.
+    source, field : str, optional
+        Where the argument came from, for the error message (e.g. the
+        configuration file and its key).
+
+    Returns
+    -------
+    Connectome
+
+    Raises
+    ------
+    InputError
+        For ``None`` or another type, and for anything :meth:`Connectome.load` refuses.
+
+    Examples
+    --------
+    >>> as_connectome("tvb76").n_regions
+    76
+    """
+    if isinstance(x, Connectome):
+        return x
+    if isinstance(x, (str, os.PathLike)):
+        return Connectome.load(x)
+    if x is None:
+        raise InputError("no connectome given", source=source, field=field)
+    if hasattr(x, "weights"):  # connectome-like (weights, tract_lengths, labels, ...): quietly, as given
+        return _from_like(x)
+    raise InputError(
+        f"expected a Connectome, a file or folder path, or a built-in name ({', '.join(readers.BUILTINS)}); "
+        f"got {type(x).__name__}",
+        source=source,
+        field=field,
+    )
+
+
+def _from_like(x: Any) -> Connectome:
+    """A quiet Connectome from a connectome-like object (zero tract lengths if it has none)."""
+    return Connectome(
+        weights=x.weights,
+        tract_lengths=getattr(x, "tract_lengths", np.zeros_like(np.asarray(x.weights, float))),
+        labels=getattr(x, "labels", None),
+        centres=getattr(x, "centres", None),
+        hemispheres=getattr(x, "hemispheres", None),
+        cortical=getattr(x, "cortical", None),
+        areas=getattr(x, "areas", None),
+        source=getattr(x, "source", "<arrays>"),
+        allow_zero_lengths=True,
+        warn=False,
+    )

@@ -37,6 +37,7 @@ from .connectivity import (
 )
 from .stats import kurtosis, mean, moments, skewness, std
 from .registry import FeatureSet, FeatureVector, available, compute, describe, get_feature_set, register
+from . import sets as _sets  # noqa: F401  (registers the built-in feature sets)
 from .seizure import envelope_stats, n_recruited, onset_times, propagation_order, seeg_log_power, vep_observation
 from .spectral import DEFAULT_BANDS, aperiodic_slope, band_power, peak_frequency, psd
 

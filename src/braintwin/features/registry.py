@@ -25,9 +25,6 @@ from typing import Callable, Mapping
 import numpy as np
 
 from ..errors import BraintwinWarning, InputError
-from . import connectivity as _conn
-from . import stats as _mom
-from . import seizure as _sz
 from . import spectral as _spec
 from ._kernels import serial_kernels
 from ._validate import SOURCE, as_signal, positive_int, sampling_rate
@@ -401,11 +398,48 @@ def compute(
     """
     if isinstance(names, str):
         names = [names]
-    names = list(names)
+    sets = _requested_sets(names)
+    if on_nonfinite not in ("warn", "raise", "ignore"):
+        raise InputError(f"expected 'warn', 'raise' or 'ignore', got {on_nonfinite!r}", source=SOURCE, field="on_nonfinite")
+    options = dict(options)
+    flat, batch, labels, fs = _signal(data, fs_hz, dt_ms, labels, options)
+    n_items, n_times, n_ch = flat.shape
+    if chunk_size is None:
+        chunk_size = max(1, int(500_000 // max(1, n_times * n_ch)))
+    chunk_size = int(chunk_size)
+    if chunk_size < 1:
+        raise InputError(f"must be >= 1, got {chunk_size}", source=SOURCE, field="chunk_size")
+    if n_items == 0:
+        raise InputError(f"empty batch (shape {batch + (n_times, n_ch)})", source=SOURCE, field="data")
+    n_workers = _n_workers(n_threads)
+    run_chunk = _chunk_runner(flat, sets, chunk_size, labels, fs, options)
+    # the first chunk in this thread: fixes the names, checks the options, fails early
+    block, set_names, used = run_chunk(0)
+    unknown = set(options) - used
+    if unknown:
+        valid = sorted(set().union(*(s.options for s in sets)))
+        raise InputError(
+            f"option(s) {sorted(unknown)} not used by {names}; their options are {valid}", source=SOURCE, field="options"
+        )
+    all_names: list[str] = []
+    groups: dict[str, slice] = {}
+    for s, nm in zip(sets, set_names):
+        groups[s.name] = slice(len(all_names), len(all_names) + len(nm))
+        all_names.extend(nm)
+    out = np.empty((n_items, block.shape[1]))
+    out[: block.shape[0]] = block
+    _fill_chunks(out, run_chunk, chunk_size, n_workers)
+    fv = FeatureVector(out.reshape(batch + (out.shape[1],)), all_names, groups)
+    if on_nonfinite != "ignore":
+        _report_nonfinite(fv, out, all_names, on_nonfinite)
+    return fv
+
+
+def _requested_sets(names) -> list[FeatureSet]:
+    """The requested sets; a set asked for twice (directly or through a composite set) is an error."""
     if not names:
         raise InputError(f"no feature sets requested; available: {', '.join(_REGISTRY)}", source=SOURCE, field="names")
     sets = [get_feature_set(n) for n in names]
-    # duplicates, directly or through composite sets
     seen: dict[str, str] = {}
     for s in sets:
         for part in (s.name,) + s.includes:
@@ -414,10 +448,11 @@ def compute(
                     f"feature set {part!r} requested twice (by {seen[part]!r} and {s.name!r})", source=SOURCE, field="names"
                 )
             seen[part] = s.name
-    if on_nonfinite not in ("warn", "raise", "ignore"):
-        raise InputError(f"expected 'warn', 'raise' or 'ignore', got {on_nonfinite!r}", source=SOURCE, field="on_nonfinite")
+    return sets
 
-    options = dict(options)
+
+def _signal(data, fs_hz, dt_ms, labels, options):
+    """Recordings as ``(n_items, n_times, n_channels)``, the batch shape, channel labels and the sampling rate."""
     arr, fs_hz, dt_ms, labels = _unpack_data(data, fs_hz, dt_ms, labels, options)
     x = np.asarray(arr)
     x = as_signal(x, "data") if not (x.dtype in (np.float32, np.float64) and x.ndim >= 2) else x
@@ -431,16 +466,13 @@ def compute(
         if len(labels) != n_ch:
             raise InputError(f"{len(labels)} labels for {n_ch} channels", source=SOURCE, field="labels")
     n_items = int(np.prod(batch, dtype=np.int64)) if batch else 1
-    flat = x.reshape((n_items, n_times, n_ch))
-    if chunk_size is None:
-        chunk_size = max(1, int(500_000 // max(1, n_times * n_ch)))
-    chunk_size = int(chunk_size)
-    if chunk_size < 1:
-        raise InputError(f"must be >= 1, got {chunk_size}", source=SOURCE, field="chunk_size")
+    return x.reshape((n_items, n_times, n_ch)), batch, labels, fs
 
-    if n_items == 0:
-        raise InputError(f"empty batch (shape {x.shape})", source=SOURCE, field="data")
-    n_workers = _n_workers(n_threads)
+
+def _chunk_runner(flat, sets, chunk_size: int, labels, fs, options):
+    """``run_chunk(start)``: every set on recordings ``start .. start + chunk_size``; values, names, options used."""
+    n_times, n_ch = flat.shape[1:]
+    name_cache: dict = {}
 
     def run_chunk(start: int):
         chunk = np.ascontiguousarray(flat[start : start + chunk_size], dtype=np.float64)
@@ -457,23 +489,12 @@ def compute(
             set_names.append(nm)
         return np.concatenate(pieces, axis=1), set_names, used
 
-    name_cache: dict = {}
-    # the first chunk in this thread: fixes the names, checks the options, fails early
-    block, set_names, used = run_chunk(0)
-    unknown = set(options) - used
-    if unknown:
-        valid = sorted(set().union(*(s.options for s in sets)))
-        raise InputError(
-            f"option(s) {sorted(unknown)} not used by {names}; their options are {valid}", source=SOURCE, field="options"
-        )
-    all_names: list[str] = []
-    groups: dict[str, slice] = {}
-    for s, nm in zip(sets, set_names):
-        groups[s.name] = slice(len(all_names), len(all_names) + len(nm))
-        all_names.extend(nm)
-    out = np.empty((n_items, block.shape[1]))
-    out[: block.shape[0]] = block
-    starts = list(range(chunk_size, n_items, chunk_size))
+    return run_chunk
+
+
+def _fill_chunks(out: np.ndarray, run_chunk, chunk_size: int, n_workers: int) -> None:
+    """Every chunk after the first into ``out``: on a thread pool with serial kernels, or serially with parallel ones."""
+    starts = list(range(chunk_size, out.shape[0], chunk_size))
 
     def fill(start: int) -> None:
         b = run_chunk(start)[0]
@@ -491,298 +512,19 @@ def compute(
     else:
         for st in starts:  # few chunks: each kernel call is parallel instead
             fill(st)
-    values = out.reshape(batch + (out.shape[1],))
-    fv = FeatureVector(values, all_names, groups)
-    if on_nonfinite != "ignore":
-        bad = ~fv.finite
-        n_bad = int(np.count_nonzero(bad))
-        if n_bad:
-            cols = np.flatnonzero(~np.isfinite(out).all(axis=0))
-            first = [all_names[c] for c in cols[:3]]
-            msg = (
-                f"{n_bad} of {n_items} recordings have non-finite features "
-                f"({len(cols)} columns, e.g. {first}); FeatureVector.finite marks the usable ones"
-            )
-            if on_nonfinite == "raise":
-                raise InputError(msg, source=SOURCE, field="data")
-            warnings.warn(f"{SOURCE}: {msg}", BraintwinWarning, stacklevel=2)
-    return fv
 
 
-# --------------------------------------------------------------------------------------
-# built-in feature sets
-# --------------------------------------------------------------------------------------
-
-
-def _pair_names(prefix: str, ctx: _Context) -> list[str]:
-    key = ("pairs", prefix)
-    if key not in ctx.name_cache:
-        i, j = np.triu_indices(ctx.n_channels, k=1)
-        ctx.name_cache[key] = [f"{prefix}[{ctx.ch(a)},{ctx.ch(b)}]" for a, b in zip(i, j)]
-    return ctx.name_cache[key]
-
-
-def _per_channel(prefix: str, ctx: _Context, stat: str | None = None) -> list[str]:
-    key = ("channel", prefix, stat)
-    if key not in ctx.name_cache:
-        if stat is None:
-            ctx.name_cache[key] = [f"{prefix}[{ctx.ch(c)}]" for c in range(ctx.n_channels)]
-        else:
-            ctx.name_cache[key] = [f"{prefix}[{stat},{ctx.ch(c)}]" for c in range(ctx.n_channels)]
-    return ctx.name_cache[key]
-
-
-def _fcd_window(ctx: _Context) -> tuple[int, int]:
-    window = ctx.opt("fcd_window")
-    if window is None:
-        window = max(2, ctx.n_times // 10)
-    step = ctx.opt("fcd_step")
-    if step is None:
-        step = max(1, int(window) // 10)
-    return window, step
-
-
-@register("fc", "functional connectivity: Pearson correlation of each channel pair (upper triangle), dimensionless")
-def _set_fc(x, ctx):
-    return _conn.fc_triu(x), _pair_names("fc", ctx)
-
-
-def _fc_emp(ctx, what):
-    emp = ctx.opt("fc_emp")
-    if emp is None:
-        raise InputError(f"feature set {what!r} needs the empirical FC: pass fc_emp= (n, n)", source=SOURCE, field="fc_emp")
-    emp = np.asarray(emp, dtype=np.float64)
-    if emp.shape != (ctx.n_channels, ctx.n_channels):
-        raise InputError(
-            f"expected shape ({ctx.n_channels}, {ctx.n_channels}), got {emp.shape}", source=SOURCE, field="fc_emp"
-        )
-    return emp
-
-
-@register(
-    "fc_corr",
-    "correlation between the upper triangles of the FC and an empirical FC (fc_emp), dimensionless",
-    options={"fc_emp": "empirical FC matrix (n_channels, n_channels); required"},
-)
-def _set_fc_corr(x, ctx):
-    emp = _fc_emp(ctx, "fc_corr")
-    return _conn.fc_corr(_conn.fc(x), emp)[:, None], ["fc_corr"]
-
-
-@register(
-    "fc_distance",
-    "distance between the FC and an empirical FC (fc_emp) over the upper triangle, RMSE or Frobenius",
-    options={"fc_emp": "empirical FC matrix (n_channels, n_channels); required", "fc_metric": "'rmse' (default) or 'frobenius'"},
-)
-def _set_fc_distance(x, ctx):
-    emp = _fc_emp(ctx, "fc_distance")
-    return _conn.fc_distance(_conn.fc(x), emp, metric=ctx.opt("fc_metric", "rmse"))[:, None], ["fc_distance"]
-
-
-@register(
-    "fcd_stats",
-    "FCD distribution statistics: variance, mean and quantiles of the sliding-window FCD upper triangle",
-    options={
-        "fcd_window": "window in samples (default n_times // 10, at least 2)",
-        "fcd_step": "step in samples (default window // 10, at least 1)",
-        "fcd_exclude_overlap": "drop pairs of overlapping windows (default True)",
-        "fcd_quantiles": "quantile levels (default 0.05, 0.25, 0.5, 0.75, 0.95)",
-    },
-)
-def _set_fcd_stats(x, ctx):
-    window, step = _fcd_window(ctx)
-    m = _conn.fcd(x, window, step)
-    st = _conn.fcd_stats(
-        m,
-        window=window,
-        step=step,
-        exclude_overlap=bool(ctx.opt("fcd_exclude_overlap", True)),
-        quantiles=ctx.opt("fcd_quantiles", _conn.DEFAULT_FCD_QUANTILES),
+def _report_nonfinite(fv: FeatureVector, out: np.ndarray, all_names: list[str], on_nonfinite: str) -> None:
+    """Warn (at the caller of :func:`compute`) or raise when some recordings have non-finite features."""
+    n_bad = int(np.count_nonzero(~fv.finite))
+    if not n_bad:
+        return
+    cols = np.flatnonzero(~np.isfinite(out).all(axis=0))
+    first = [all_names[c] for c in cols[:3]]
+    msg = (
+        f"{n_bad} of {out.shape[0]} recordings have non-finite features "
+        f"({len(cols)} columns, e.g. {first}); FeatureVector.finite marks the usable ones"
     )
-    return np.stack(list(st.values()), axis=-1), [f"fcd_stats[{k}]" for k in st]
-
-
-@register(
-    "fcd_ks",
-    "Kolmogorov-Smirnov distance between the FCD distribution and an empirical one (fcd_emp), in [0, 1]",
-    options={
-        "fcd_emp": "empirical FCD values (1-D) or an empirical FCD matrix (W, W); required",
-        "fcd_window": "window in samples (default n_times // 10, at least 2)",
-        "fcd_step": "step in samples (default window // 10, at least 1)",
-        "fcd_exclude_overlap": "drop pairs of overlapping windows (default True)",
-    },
-)
-def _set_fcd_ks(x, ctx):
-    emp = ctx.opt("fcd_emp")
-    if emp is None:
-        raise InputError("feature set 'fcd_ks' needs the empirical FCD: pass fcd_emp=", source=SOURCE, field="fcd_emp")
-    window, step = _fcd_window(ctx)
-    excl = bool(ctx.opt("fcd_exclude_overlap", True))
-    emp = np.asarray(emp, dtype=np.float64)
-    if emp.ndim == 2:
-        emp = _conn.fcd_triu(emp, window=window, step=step, exclude_overlap=excl)
-    elif emp.ndim != 1:
-        raise InputError(f"expected 1-D values or a (W, W) matrix, got shape {emp.shape}", source=SOURCE, field="fcd_emp")
-    v = _conn.fcd_triu(_conn.fcd(x, window, step), window=window, step=step, exclude_overlap=excl)
-    return _conn.ks_distance(v, emp)[:, None], ["fcd_ks"]
-
-
-@register(
-    "psd_peak",
-    "frequency (Hz) of the largest Welch power per channel in [psd_fmin, psd_fmax]",
-    options={
-        "nperseg": "Welch segment length in samples (default min(256, n_times))",
-        "psd_fmin": "lowest frequency searched, Hz (default: lowest bin above 0 Hz)",
-        "psd_fmax": "highest frequency searched, Hz (default: Nyquist)",
-    },
-)
-def _set_psd_peak(x, ctx):
-    f, p = ctx.psd(x, "psd_peak")
-    fmin = ctx.opt("psd_fmin")
-    if fmin is None:
-        fmin = f[1] if f.size > 1 else None
-    return _spec.peak_frequency(f, p, fmin, ctx.opt("psd_fmax")), _per_channel("psd_peak", ctx)
-
-
-@register(
-    "band_power",
-    "Welch power per channel in frequency bands (delta, theta, alpha, beta, gamma by default), U^2 or fraction",
-    options={
-        "nperseg": "Welch segment length in samples (default min(256, n_times))",
-        "bands": "dict name -> (lo_hz, hi_hz) (default delta 1-4, theta 4-8, alpha 8-13, beta 13-30, gamma 30-80)",
-        "band_relative": "divide by the summed power of all bands (default False)",
-    },
-)
-def _set_band_power(x, ctx):
-    f, p = ctx.psd(x, "band_power")
-    bp = _spec.band_power(f, p, ctx.opt("bands"), relative=bool(ctx.opt("band_relative", False)))
-    names = [n for b in bp for n in _per_channel("band_power", ctx, b)]
-    return np.concatenate(list(bp.values()), axis=-1), names
-
-
-@register(
-    "aperiodic_slope",
-    "1/f exponent per channel: least-squares slope of log10 Welch power on log10 frequency",
-    options={
-        "nperseg": "Welch segment length in samples (default min(256, n_times))",
-        "slope_fmin": "fit range low edge, Hz (default 1)",
-        "slope_fmax": "fit range high edge, Hz (default min(40, Nyquist))",
-    },
-)
-def _set_aperiodic(x, ctx):
-    f, p = ctx.psd(x, "aperiodic_slope")
-    fmax = ctx.opt("slope_fmax")
-    if fmax is None:
-        fmax = min(40.0, f[-1])
-    return _spec.aperiodic_slope(f, p, ctx.opt("slope_fmin", 1.0), fmax), _per_channel("aperiodic_slope", ctx)
-
-
-@register("moments", "mean, std, skewness and excess kurtosis of each channel over time")
-def _set_moments(x, ctx):
-    arr = _mom._moments_array(x)  # (4, n, C)
-    names = [n for s in _mom.MOMENT_NAMES for n in _per_channel("moments", ctx, s)]
-    return np.moveaxis(arr, 0, 1).reshape(x.shape[0], -1), names
-
-
-_ENVELOPE_OPTIONS = {
-    "onset_threshold": "rise above baseline counted as recruited, in units of the envelope (default 1.0: e-fold power)",
-    "onset_min_duration_ms": "minimum time above threshold for an onset, ms (default 0)",
-    "baseline_samples": "samples at the start defining the baseline level (default n_times // 10)",
-}
-
-
-def _envelope_features(y, ctx, dt_ms: float, t0_ms: float = 0.0):
-    st = _sz.envelope_stats(
-        y,
-        dt_ms,
-        threshold=ctx.opt("onset_threshold", 1.0),
-        baseline_samples=ctx.opt("baseline_samples"),
-        min_duration_ms=ctx.opt("onset_min_duration_ms", 0.0),
-    )
-    onset = st["onset"]
-    n_rec = _sz.n_recruited(onset)
-    duration = y.shape[-2] * dt_ms
-    # censored at the end of the recording, so that the features stay finite (n_recruited says how many)
-    onset = np.where(np.isnan(onset) & np.isfinite(st["max"]), duration, onset) + t0_ms
-    n_rec = np.where(np.isfinite(st["max"]).all(axis=-1), n_rec, np.nan)
-    keys = ("max", "auc", "onset", "time_above")
-    vals = [st["max"], st["auc"], onset, st["time_above"]]
-    names = [n for k in keys for n in _per_channel("envelope", ctx, k)] + ["envelope[n_recruited]"]
-    return np.concatenate(vals + [n_rec[:, None]], axis=-1), names
-
-
-@register(
-    "envelope",
-    "seizure envelope statistics per channel (max, area above baseline, onset ms, time fraction above threshold) "
-    "and the number of recruited channels; for envelopes such as vep_observation output",
-    options=_ENVELOPE_OPTIONS,
-)
-def _set_envelope(x, ctx):
-    ctx.rate("envelope")
-    return _envelope_features(x, ctx, ctx.dt_ms)
-
-
-@register(
-    "seeg_log_power",
-    "envelope statistics of the log power of recorded broadband SEEG (high-pass 10 Hz, windowed power, "
-    "log relative to baseline)",
-    options={
-        "lp_fc_hz": "high-pass cut-off, Hz (default 10)",
-        "lp_window_s": "power window, s (default 0.5)",
-        "lp_step_s": "step between windows, s (default 0.1)",
-        "lp_baseline": "baseline period: seconds, (t0_s, t1_s) or slice of samples (default None)",
-        "lp_smooth_s": "moving-average length, s (default 1.0)",
-        **_ENVELOPE_OPTIONS,
-    },
-)
-def _set_seeg_log_power(x, ctx):
-    fs = ctx.rate("seeg_log_power")
-    step_s = ctx.opt("lp_step_s", 0.1)
-    t, lp = _sz.seeg_log_power(
-        x,
-        fs,
-        fc_hz=ctx.opt("lp_fc_hz", 10.0),
-        window_s=ctx.opt("lp_window_s", 0.5),
-        step_s=step_s,
-        baseline=ctx.opt("lp_baseline"),
-        smooth_s=ctx.opt("lp_smooth_s", 1.0),
-    )
-    dt_ms = 1000.0 * (t[1] - t[0]) if t.size > 1 else 1000.0 * step_s
-    vals, names = _envelope_features(lp, ctx, dt_ms, t0_ms=1000.0 * t[0])
-    return vals, [n.replace("envelope[", "seeg_log_power[", 1) for n in names]
-
-
-_VEP_SBI_DEFAULTS = {"nperseg": 128, "band_relative": True}
-
-
-@register(
-    "vep_sbi",
-    "VEP amortised-inference set per contact: moments, envelope statistics and onset, Welch peak frequency, "
-    "relative band powers; plus the number of recruited contacts",
-    options={
-        **_ENVELOPE_OPTIONS,
-        "nperseg": "Welch segment length in samples (default 128, at most n_times)",
-        "bands": "dict name -> (lo_hz, hi_hz) (default the 5 canonical bands, cut at Nyquist)",
-        "band_relative": "relative band powers (default True)",
-        "psd_fmin": "lowest frequency searched for the peak, Hz (default: lowest bin above 0 Hz)",
-        "psd_fmax": "highest frequency searched for the peak, Hz (default: Nyquist)",
-    },
-    includes=("moments", "envelope", "psd_peak", "band_power"),
-)
-def _set_vep_sbi(x, ctx):
-    """The feature set of amortised VEP inference (Hashemi et al. 2023, Neural Networks 163:178-194).
-
-    Input: simulated (vep_observation) or recorded SEEG envelopes (n, T, n_contacts).
-    Per contact: mean, std, skewness, kurtosis; envelope max, area above
-    baseline, onset (censored at the recording's end when never crossed),
-    fraction of time above threshold; Welch peak frequency; relative band
-    powers. Plus the number of recruited contacts.
-    """
-    ctx.rate("vep_sbi")
-    ctx.defaults = dict(_VEP_SBI_DEFAULTS)
-    if ctx.defaults["nperseg"] > ctx.n_times:
-        ctx.defaults["nperseg"] = ctx.n_times
-    parts = [_set_moments(x, ctx), _set_envelope(x, ctx), _set_psd_peak(x, ctx), _set_band_power(x, ctx)]
-    vals = np.concatenate([p[0] for p in parts], axis=-1)
-    names = [n for p in parts for n in p[1]]
-    return vals, names
+    if on_nonfinite == "raise":
+        raise InputError(msg, source=SOURCE, field="data")
+    warnings.warn(f"{SOURCE}: {msg}", BraintwinWarning, stacklevel=3)

@@ -379,10 +379,6 @@ def run_nuts(
     -------
     NUTSResult
     """
-    import jax
-    import jax.numpy as jnp
-    from numpyro.infer import NUTS
-
     if num_chains < 1 or num_samples < 4 or num_warmup < 0:
         raise InputError("need num_chains >= 1, num_samples >= 4 and num_warmup >= 0", source=what, field="num_samples")
     if mass not in ("pooled", "laplace", "adapt", "identity"):
@@ -392,166 +388,25 @@ def run_nuts(
     flat = potential_of(model, model_args, model_kwargs, seed)
     D = int(np.size(flat.z0))
     rng = np.random.default_rng(seed + 1)
-
     # -- 1. starting point and preconditioner
-    map_res = None
-    if isinstance(init, str) and init == "map":
-        bar = _progress(progress, map_starts, f"{what}: MAP ({D} parameters)")
-        try:
-            cb = (lambda k: bar[0].update(bar[1], completed=k)) if bar else None
-            map_res = find_map(flat, starts=max(map_starts, len(map_inits)), seed=seed, maxiter=map_maxiter, inits=map_inits, progress=cb)
-        finally:
-            if bar:
-                bar[0].stop()
+    map_res, center = _centre(flat, init, map_starts, map_maxiter, map_inits, seed, progress, what)
+    if map_res is not None:
         timings["map"] = map_res.seconds
-        center = map_res.z
-    elif isinstance(init, str) and init == "prior":
-        center = np.asarray(flat.z0)
-    elif isinstance(init, str):
-        raise InputError(f"init must be 'map', 'prior' or an array; got {init!r}", source=what, field="init")
-    else:
-        center = None
     t0 = time.perf_counter()
-    if mass != "identity" and center is not None:
-        cov = _laplace_cov(flat, center, hessian_floor)
-    else:
-        cov = np.eye(D)
+    cov = _laplace_cov(flat, center, hessian_floor) if mass != "identity" and center is not None else np.eye(D)
     timings["laplace"] = time.perf_counter() - t0
-    L = np.linalg.cholesky(cov + 1e-12 * np.eye(D))
-    if center is not None:
-        starts = center[None] + init_spread * (rng.standard_normal((num_chains, D)) @ L.T)
-    else:
-        starts = np.asarray(init, float)
-        if starts.ndim == 1:
-            starts = starts[None] + 0.1 * rng.standard_normal((num_chains, D))
-        if starts.shape != (num_chains, D):
-            raise InputError(f"init must have shape ({D},) or ({num_chains}, {D}), got {starts.shape}", source=what, field="init")
-    # a start far in the tail of the Laplace approximation (potential above the MAP's by much more than the
-    # chi-square spread D/2 +- sqrt(D/2)), e.g. across a bifurcation, is pulled halfway back to the centre, repeatedly
-    if center is not None:
-        pot = jax.jit(jax.vmap(flat.potential))
-        f0 = float(flat.potential(jnp.asarray(center)))
-        limit = f0 + 0.5 * D + 4.0 * math.sqrt(0.5 * D)
-        for _ in range(8):
-            pv = np.asarray(pot(jnp.asarray(starts)))
-            bad = ~(pv <= limit)
-            if not bad.any():
-                break
-            starts[bad] = center + 0.5 * (starts[bad] - center)
-
+    starts = _chain_starts(flat, center, cov, init, num_chains, init_spread, rng, what)
     # -- 2. the kernel, vectorised over chains (and split over devices)
-    n_dev = jax.local_device_count()
-    if chain_method == "auto":
-        chain_method = "parallel" if (n_dev > 1 and num_chains % n_dev == 0) else "vectorized"
-    if chain_method not in ("vectorized", "parallel"):
-        raise InputError(f"chain_method must be auto, vectorized or parallel; got {chain_method!r}", source=what, field="chain_method")
-    if chain_method == "parallel" and (n_dev < 2 or num_chains % n_dev):
-        chain_method, n_use = "vectorized", 1
-    else:
-        n_use = n_dev if chain_method == "parallel" else 1
-    blk = max(1, int(block))
-
-    def stage(cov_, starts_, n_warm, n_samp, seed_, label):
-        """One NUTS run (fixed or adapted dense mass ``cov_``): compile, warm up, sample."""
-        kernel = NUTS(potential_fn=flat.potential, inverse_mass_matrix=jnp.asarray(cov_), dense_mass=True,
-                      adapt_mass_matrix=(mass == "adapt"), target_accept_prob=target_accept_prob,
-                      max_tree_depth=max_tree_depth, step_size=0.5)
-        keys = jax.random.split(jax.random.PRNGKey(seed_), num_chains)
-        state = kernel.init(keys, n_warm, init_params=jnp.asarray(starts_), model_args=(), model_kwargs={})
-        sample = kernel.sample  # vmapped over chains by the vectorised init
-
-        def run_block(s, n):
-            def body(s, _):
-                s = sample(s, (), {})
-                return s, (s.z, s.diverging, s.num_steps, s.accept_prob)
-
-            return jax.lax.scan(body, s, None, length=n)
-
-        def split(st):
-            return jax.tree_util.tree_map(lambda a: a.reshape((n_use, num_chains // n_use) + a.shape[1:]), st)
-
-        def compiled(n):
-            if n_use > 1:
-                return jax.pmap(lambda s: run_block(s, n)).lower(split(state)).compile()
-            return jax.jit(lambda s: run_block(s, n)).lower(state).compile()
-
-        t0 = time.perf_counter()
-        fns = {}
-        for n in {blk, n_warm % blk, n_samp % blk} - {0}:
-            fns[n] = compiled(n)
-        t_compile = time.perf_counter() - t0
-        if n_use > 1:
-            state = split(state)
-
-        def collect(n_iter: int, what_: str):
-            nonlocal state
-            outs = []
-            bar = _progress(progress, n_iter, f"{what}: {what_} ({num_chains} chains, {chain_method})")
-            done = 0
-            try:
-                while done < n_iter:
-                    n = min(blk, n_iter - done)
-                    state, out = fns[n](state)
-                    outs.append(jax.tree_util.tree_map(np.asarray, out))
-                    done += n
-                    if bar:
-                        bar[0].update(bar[1], completed=done)
-            finally:
-                if bar:
-                    bar[0].stop()
-            if not outs:
-                return (np.zeros((num_chains, 0, D)), np.zeros((num_chains, 0), bool), np.zeros((num_chains, 0), int),
-                        np.zeros((num_chains, 0)))
-            res = []
-            for i in range(4):
-                if n_use > 1:  # pmap puts the device axis first: (dev, n, chains/dev, ...)
-                    a = np.concatenate([np.moveaxis(o[i], 0, 1) for o in outs], axis=0)
-                    a = a.reshape((a.shape[0], num_chains) + a.shape[3:])
-                else:
-                    a = np.concatenate([o[i] for o in outs], axis=0)
-                res.append(np.moveaxis(a, 0, 1))  # (chains, n, ...)
-            return tuple(res)
-
-        t0 = time.perf_counter()
-        warm = collect(n_warm, label or "warm-up")
-        t_warm = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        draws = collect(n_samp, "sampling")
-        t_samp = time.perf_counter() - t0
-        fs = state if n_use == 1 else jax.tree_util.tree_map(lambda a: a.reshape((num_chains,) + a.shape[2:]), state)
-        last = np.asarray(fs.z)
-        return warm, draws, fs, last, (t_compile, t_warm, t_samp)
-
-    if mass == "pooled" and num_warmup >= 20:
-        # stage 1: Laplace mass, half the warm-up; its second half, pooled over chains, re-estimates the
-        # covariance (blended with the Laplace one, which counts as D draws); stage 2 warms up the step size again
-        w1 = num_warmup // 2
-        warm1, _, _, last, tt1 = stage(cov, starts, w1, 0, seed, "warm-up 1/2 (Laplace mass)")
-        zs = warm1[0][:, w1 // 2:].reshape(-1, D)
-        n_pool = len(zs)
-        emp = np.cov(zs, rowvar=False) if n_pool > 2 else cov
-        cov = (n_pool * emp + D * cov) / (n_pool + D)
-        warm2, draws, fs, _, tt2 = stage(cov, last, num_warmup - w1, num_samples, seed + 7, "warm-up 2/2 (pooled mass)")
-        wdiv = np.concatenate([warm1[1], warm2[1]], axis=1)
-        timings["compile"] = tt1[0] + tt2[0]
-        timings["warmup"] = tt1[1] + tt2[1]
-        timings["sampling"] = tt2[2]
-    else:
-        warm, draws, fs, _, tt = stage(cov, starts, num_warmup, num_samples, seed, "")
-        wdiv = warm[1]
-        timings["compile"], timings["warmup"], timings["sampling"] = tt
+    chain_method, n_use = _chain_layout(chain_method, num_chains, what)
+    run = _Sampler(flat, mass, target_accept_prob, max_tree_depth, num_chains, n_use, max(1, int(block)), progress, what, chain_method)
+    wdiv, draws, fs = _warm_up_and_sample(run, cov, starts, num_warmup, num_samples, seed, timings)
     z, div, nsteps, acc = draws
     step_size = np.asarray(fs.adapt_state.step_size)
     imm = np.asarray(fs.adapt_state.inverse_mass_matrix)
     imm = imm[0] if imm.ndim == 3 else imm
-
     # -- 3. constrained values and deterministic sites of every draw
-    post = jax.jit(jax.vmap(lambda zz: flat.postprocess(flat.unravel(zz))))
-    zz = z.reshape(-1, D)
-    parts = [jax.tree_util.tree_map(np.asarray, post(jnp.asarray(zz[i:i + 1000]))) for i in range(0, len(zz), 1000)]
-    samples = {k: np.concatenate([p[k] for p in parts]).reshape((num_chains, num_samples) + parts[0][k].shape[1:]) for k in parts[0]}
+    samples = _constrained(flat, z, num_chains, num_samples)
     timings["total"] = time.perf_counter() - t_all
-
     sites = list(diagnose_sites) if diagnose_sites is not None else list(samples)
     missing = [s for s in sites if s not in samples]
     if missing:
@@ -569,3 +424,202 @@ def run_nuts(
                       target_accept_prob=target_accept_prob, max_tree_depth=max_tree_depth, init=init if isinstance(init, str) else "array",
                       map_starts=map_starts, seed=seed),
     )
+
+
+def _centre(flat: _Flat, init, map_starts, map_maxiter, map_inits, seed, progress, what):
+    """The MAP result (or None) and the centre the chains start around (None for explicit starts)."""
+    if isinstance(init, str) and init == "map":
+        bar = _progress(progress, map_starts, f"{what}: MAP ({int(np.size(flat.z0))} parameters)")
+        try:
+            cb = (lambda k: bar[0].update(bar[1], completed=k)) if bar else None
+            map_res = find_map(flat, starts=max(map_starts, len(map_inits)), seed=seed, maxiter=map_maxiter, inits=map_inits, progress=cb)
+        finally:
+            if bar:
+                bar[0].stop()
+        return map_res, map_res.z
+    if isinstance(init, str) and init == "prior":
+        return None, np.asarray(flat.z0)
+    if isinstance(init, str):
+        raise InputError(f"init must be 'map', 'prior' or an array; got {init!r}", source=what, field="init")
+    return None, None
+
+
+def _chain_starts(flat: _Flat, center, cov, init, num_chains: int, init_spread: float, rng, what: str) -> np.ndarray:
+    """Flat unconstrained starts ``(num_chains, D)``: around the centre (``L eps``, ``L L^T = cov``) or as given."""
+    import jax
+    import jax.numpy as jnp
+
+    D = cov.shape[0]
+    L = np.linalg.cholesky(cov + 1e-12 * np.eye(D))
+    if center is None:
+        starts = np.asarray(init, float)
+        if starts.ndim == 1:
+            starts = starts[None] + 0.1 * rng.standard_normal((num_chains, D))
+        if starts.shape != (num_chains, D):
+            raise InputError(f"init must have shape ({D},) or ({num_chains}, {D}), got {starts.shape}", source=what, field="init")
+        return starts
+    starts = center[None] + init_spread * (rng.standard_normal((num_chains, D)) @ L.T)
+    # a start far in the tail of the Laplace approximation (potential above the MAP's by much more than the
+    # chi-square spread D/2 +- sqrt(D/2)), e.g. across a bifurcation, is pulled halfway back to the centre, repeatedly
+    pot = jax.jit(jax.vmap(flat.potential))
+    f0 = float(flat.potential(jnp.asarray(center)))
+    limit = f0 + 0.5 * D + 4.0 * math.sqrt(0.5 * D)
+    for _ in range(8):
+        pv = np.asarray(pot(jnp.asarray(starts)))
+        bad = ~(pv <= limit)
+        if not bad.any():
+            break
+        starts[bad] = center + 0.5 * (starts[bad] - center)
+    return starts
+
+
+def _chain_layout(chain_method: str, num_chains: int, what: str) -> tuple[str, int]:
+    """``"vectorized"`` or ``"parallel"`` (pmap over devices) and the number of devices used."""
+    import jax
+
+    n_dev = jax.local_device_count()
+    if chain_method == "auto":
+        chain_method = "parallel" if (n_dev > 1 and num_chains % n_dev == 0) else "vectorized"
+    if chain_method not in ("vectorized", "parallel"):
+        raise InputError(f"chain_method must be auto, vectorized or parallel; got {chain_method!r}", source=what, field="chain_method")
+    if chain_method == "parallel" and (n_dev < 2 or num_chains % n_dev):
+        return "vectorized", 1
+    return chain_method, (n_dev if chain_method == "parallel" else 1)
+
+
+@dataclass(frozen=True)
+class _Sampler:
+    """The settings one NUTS stage runs with (kernel, chain layout, blocks, progress)."""
+
+    flat: _Flat
+    mass: str
+    target_accept_prob: float
+    max_tree_depth: int
+    num_chains: int
+    n_use: int
+    blk: int
+    progress: bool
+    what: str
+    chain_method: str
+
+    @property
+    def D(self) -> int:
+        return int(np.size(self.flat.z0))
+
+
+def _warm_up_and_sample(run: _Sampler, cov, starts, num_warmup: int, num_samples: int, seed: int, timings: dict):
+    """Warm-up divergences, draws ``(z, diverging, num_steps, accept_prob)`` and the final state.
+
+    ``mass="pooled"``: stage 1 runs half the warm-up with the Laplace mass; its
+    second half, pooled over chains, re-estimates the covariance (blended with
+    the Laplace one, which counts as D draws); stage 2 warms up the step size
+    again and samples.
+    """
+    D = run.D
+    if run.mass == "pooled" and num_warmup >= 20:
+        w1 = num_warmup // 2
+        warm1, _, _, last, tt1 = _stage(run, cov, starts, w1, 0, seed, "warm-up 1/2 (Laplace mass)")
+        zs = warm1[0][:, w1 // 2:].reshape(-1, D)
+        n_pool = len(zs)
+        emp = np.cov(zs, rowvar=False) if n_pool > 2 else cov
+        cov = (n_pool * emp + D * cov) / (n_pool + D)
+        warm2, draws, fs, _, tt2 = _stage(run, cov, last, num_warmup - w1, num_samples, seed + 7, "warm-up 2/2 (pooled mass)")
+        timings["compile"] = tt1[0] + tt2[0]
+        timings["warmup"] = tt1[1] + tt2[1]
+        timings["sampling"] = tt2[2]
+        return np.concatenate([warm1[1], warm2[1]], axis=1), draws, fs
+    warm, draws, fs, _, tt = _stage(run, cov, starts, num_warmup, num_samples, seed, "")
+    timings["compile"], timings["warmup"], timings["sampling"] = tt
+    return warm[1], draws, fs
+
+
+def _stage(run: _Sampler, cov, starts, n_warm: int, n_samp: int, seed: int, label: str):
+    """One NUTS run (fixed or adapted dense mass ``cov``): compile, warm up, sample."""
+    import jax
+    import jax.numpy as jnp
+    from numpyro.infer import NUTS
+
+    kernel = NUTS(potential_fn=run.flat.potential, inverse_mass_matrix=jnp.asarray(cov), dense_mass=True,
+                  adapt_mass_matrix=(run.mass == "adapt"), target_accept_prob=run.target_accept_prob,
+                  max_tree_depth=run.max_tree_depth, step_size=0.5)
+    keys = jax.random.split(jax.random.PRNGKey(seed), run.num_chains)
+    state = kernel.init(keys, n_warm, init_params=jnp.asarray(starts), model_args=(), model_kwargs={})
+    t0 = time.perf_counter()
+    fns = {n: _compiled_block(run, kernel.sample, state, n) for n in {run.blk, n_warm % run.blk, n_samp % run.blk} - {0}}
+    t_compile = time.perf_counter() - t0
+    if run.n_use > 1:
+        state = _split_devices(run, state)
+    t0 = time.perf_counter()
+    state, warm = _collect(run, fns, state, n_warm, label or "warm-up")
+    t_warm = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    state, draws = _collect(run, fns, state, n_samp, "sampling")
+    t_samp = time.perf_counter() - t0
+    fs = state if run.n_use == 1 else jax.tree_util.tree_map(lambda a: a.reshape((run.num_chains,) + a.shape[2:]), state)
+    return warm, draws, fs, np.asarray(fs.z), (t_compile, t_warm, t_samp)
+
+
+def _split_devices(run: _Sampler, st):
+    import jax
+
+    return jax.tree_util.tree_map(lambda a: a.reshape((run.n_use, run.num_chains // run.n_use) + a.shape[1:]), st)
+
+
+def _compiled_block(run: _Sampler, sample, state, n: int):
+    """``n`` NUTS iterations as one compiled scan (pmapped over devices when ``n_use > 1``)."""
+    import jax
+
+    def run_block(s):
+        def body(s, _):
+            s = sample(s, (), {})  # vmapped over chains by the vectorised init
+            return s, (s.z, s.diverging, s.num_steps, s.accept_prob)
+
+        return jax.lax.scan(body, s, None, length=n)
+
+    if run.n_use > 1:
+        return jax.pmap(run_block).lower(_split_devices(run, state)).compile()
+    return jax.jit(run_block).lower(state).compile()
+
+
+def _collect(run: _Sampler, fns: dict, state, n_iter: int, what_: str):
+    """Run ``n_iter`` iterations block by block; the final state and ``(z, diverging, num_steps, accept_prob)`` per chain."""
+    import jax
+
+    outs = []
+    bar = _progress(run.progress, n_iter, f"{run.what}: {what_} ({run.num_chains} chains, {run.chain_method})")
+    done = 0
+    try:
+        while done < n_iter:
+            n = min(run.blk, n_iter - done)
+            state, out = fns[n](state)
+            outs.append(jax.tree_util.tree_map(np.asarray, out))
+            done += n
+            if bar:
+                bar[0].update(bar[1], completed=done)
+    finally:
+        if bar:
+            bar[0].stop()
+    C, D = run.num_chains, run.D
+    if not outs:
+        return state, (np.zeros((C, 0, D)), np.zeros((C, 0), bool), np.zeros((C, 0), int), np.zeros((C, 0)))
+    res = []
+    for i in range(4):
+        if run.n_use > 1:  # pmap puts the device axis first: (dev, n, chains/dev, ...)
+            a = np.concatenate([np.moveaxis(o[i], 0, 1) for o in outs], axis=0)
+            a = a.reshape((a.shape[0], C) + a.shape[3:])
+        else:
+            a = np.concatenate([o[i] for o in outs], axis=0)
+        res.append(np.moveaxis(a, 0, 1))  # (chains, n, ...)
+    return state, tuple(res)
+
+
+def _constrained(flat: _Flat, z: np.ndarray, num_chains: int, num_samples: int) -> dict[str, np.ndarray]:
+    """Constrained values and deterministic sites of every draw, ``(chains, draws, ...)`` per site."""
+    import jax
+    import jax.numpy as jnp
+
+    D = z.shape[-1]
+    post = jax.jit(jax.vmap(lambda zz: flat.postprocess(flat.unravel(zz))))
+    zz = z.reshape(-1, D)
+    parts = [jax.tree_util.tree_map(np.asarray, post(jnp.asarray(zz[i:i + 1000]))) for i in range(0, len(zz), 1000)]
+    return {k: np.concatenate([p[k] for p in parts]).reshape((num_chains, num_samples) + parts[0][k].shape[1:]) for k in parts[0]}

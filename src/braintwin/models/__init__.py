@@ -14,6 +14,8 @@ from .coupling import (
     Linear,
     SigmoidalJansenRit,
     get_coupling,
+    resolve_parameter,
+    with_parameter,
 )
 from .mpr import MontbrioPazoRoxin
 from .epileptor import VEP2D, Epileptor, Epileptor2D
@@ -35,6 +37,8 @@ __all__ = [
     "HyperbolicTangent",
     "KuramotoCoupling",
     "get_coupling",
+    "resolve_parameter",
+    "with_parameter",
     "MontbrioPazoRoxin",
     "Epileptor",
     "Epileptor2D",

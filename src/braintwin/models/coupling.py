@@ -20,7 +20,7 @@ coupling that has one.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -35,6 +35,8 @@ __all__ = [
     "HyperbolicTangent",
     "Kuramoto",
     "get_coupling",
+    "resolve_parameter",
+    "with_parameter",
 ]
 
 
@@ -245,3 +247,102 @@ def get_coupling(spec: "str | Coupling | None", default: str = "Linear", *, mode
             field="coupling",
         )
     return _COUPLINGS[name](**values)
+
+
+def resolve_parameter(name: str, model, coupling: Coupling | None) -> tuple[Literal["model", "coupling"], str]:
+    """Where a parameter name goes, the model or the coupling, and its name there.
+
+    The one rule every engine and ``whatif`` follow:
+
+    1. ``"coupling.<p>"`` is the coupling's ``p`` (``"coupling.G"`` is its ``a``).
+    2. ``"G"``, the global coupling strength, is the model's own ``G`` when
+       the model defines one (:class:`~braintwin.models.ReducedWongWangExcInh`
+       scales its input inside the model), else the coupling's ``a``.
+    3. A model parameter name is the model's: the model's own names win.  So
+       the ``a`` of Epileptor (coefficient of the cubic term of x1, Jirsa et
+       al. 2014), Generic2dOscillator and JansenRit is the model's ``a``; their
+       coupling strength is ``G`` (or ``coupling.a``).
+    4. Any other coupling parameter name (``a`` of MPR's Linear coupling,
+       ``b``, ``midpoint``, ...) is the coupling's.
+
+    Parameters
+    ----------
+    name : str
+        The name as given (``"G"``, ``"x0"``, ``"a"``, ``"coupling.b"``).
+    model : Model or None
+        The model (None: only the coupling is searched).
+    coupling : Coupling or None
+        The coupling (None: only the model is searched).
+
+    Returns
+    -------
+    (target, name) : ("model" | "coupling", str)
+
+    Raises
+    ------
+    InputError
+        For a name that is neither the model's nor the coupling's.
+
+    Examples
+    --------
+    >>> from braintwin.models import Epileptor, MontbrioPazoRoxin
+    >>> resolve_parameter("G", Epileptor(), Difference())
+    ('coupling', 'a')
+    >>> resolve_parameter("a", Epileptor(), Difference())
+    ('model', 'a')
+    >>> resolve_parameter("a", MontbrioPazoRoxin(), Linear())
+    ('coupling', 'a')
+    """
+    mnames = tuple(model.parameter_names) if model is not None else ()
+    cnames = coupling.parameter_names if coupling is not None else ()
+    if name.startswith("coupling."):
+        cname = name[len("coupling."):]
+        cname = "a" if cname == "G" else cname
+        if cname in cnames:
+            return "coupling", cname
+    elif name == "G" and "G" in mnames:
+        return "model", "G"
+    elif name == "G" and "a" in cnames:
+        return "coupling", "a"
+    elif name in mnames:
+        return "model", name
+    elif name in cnames:
+        return "coupling", name
+    where = f"{model.name} has {', '.join(mnames)}" if model is not None else "no model"
+    cwhere = f"coupling {coupling.name} has {', '.join(cnames)}" if coupling is not None else "no coupling"
+    raise InputError(
+        f"unknown parameter {name!r}; {where}; {cwhere} (G = the global coupling strength; coupling.<name> for the coupling's own)",
+        source=model.name if model is not None else None,
+        field=name,
+    )
+
+
+def with_parameter(model, coupling: Coupling, name: str, value: Any):
+    """``(model, coupling)`` with one parameter set where :func:`resolve_parameter` sends it.
+
+    Parameters
+    ----------
+    model : Model
+    coupling : Coupling
+    name : str
+        Any name :func:`resolve_parameter` accepts (``"G"``, ``"x0"``, ``"coupling.a"``).
+    value : float or array
+        The new value (a coupling value is a scalar).
+
+    Returns
+    -------
+    (Model, Coupling)
+        New instances where changed; the other one is returned as is.
+
+    Examples
+    --------
+    >>> from braintwin.models import MontbrioPazoRoxin
+    >>> m, c = with_parameter(MontbrioPazoRoxin(), Linear(), "G", 0.5)
+    >>> c.values["a"]
+    0.5
+    """
+    where, pname = resolve_parameter(name, model, coupling)
+    if where == "model":
+        return model.replace(**{pname: value}), coupling
+    return model, type(coupling)(**{**coupling.values, pname: float(value)})
+

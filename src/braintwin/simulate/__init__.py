@@ -5,8 +5,10 @@ Public surface: :func:`simulate`, :func:`simulate_batch`, monitors, stimuli.
 
 from __future__ import annotations
 
-from .core import BatchResult, Divergence, SimResult, Simulation, simulate, simulate_batch
+from .batch import simulate_batch
+from .core import Simulation, simulate
 from .io import read_simulation, write_simulation
+from .results import BatchResult, Divergence, SimResult
 from .monitors import Monitor, Raw, SubSample, TemporalAverage, TimeSeries
 from .stimulus import ArrayPattern, PulseTrain, Sine, Step, Stimulus
 

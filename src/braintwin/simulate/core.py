@@ -1,4 +1,4 @@
-"""``simulate`` and ``simulate_batch``: delayed stochastic network integration.
+"""``Simulation`` and ``simulate``: delayed stochastic network integration.
 
 A single run is a batch of one.  Every run is seeded (bit-for-bit reproducible
 whether it runs alone or in a batch, on any number of workers), streamed through
@@ -8,99 +8,23 @@ becomes non-finite is stopped and flagged with the step, time and region.
 
 from __future__ import annotations
 
-import math
-import os
 import threading
-import warnings
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import BraintwinWarning, DivergenceError, InputError
-from ..models import get_coupling, get_model
+from ..errors import InputError
+from ..models import get_coupling, get_model, resolve_parameter, with_parameter
 from ..models.base import Model
-from ..models.coupling import Coupling
-from .monitors import Monitor, TimeSeries, get_monitor
-from .network import Network, prepare_network
-from .numba_engine import INTEGRATORS, KernelSpec, build_kernel
+from .monitors import Monitor, get_monitor
+from .network import Network, network_source, prepare_network
+from .integrators import INTEGRATORS
+from .numba_engine import KernelSpec, build_kernel
+from .progress import Bar
+from .results import CHUNK_STEPS, BatchResult, Divergence, SimResult, batch_arguments, report_divergence  # noqa: F401 (re-exported)
 from .stimulus import Stimulus
 
-__all__ = ["simulate", "simulate_batch", "SimResult", "BatchResult", "Divergence", "Simulation"]
-
-CHUNK_STEPS = 2048
-
-
-@dataclass
-class Divergence:
-    """Where and when a simulation became non-finite."""
-
-    sim: int
-    step: int
-    time_ms: float
-    region: int
-    label: str
-
-    def __str__(self) -> str:
-        return f"simulation {self.sim} diverged at t = {self.time_ms:g} ms (step {self.step}) in region {self.region} ({self.label})"
-
-
-@dataclass
-class SimResult:
-    """Result of :func:`simulate`: one :class:`TimeSeries` per monitor.
-
-    ``result["tavg"]`` gives a monitor's time series; ``diverged`` is True when the
-    run was stopped because its state became non-finite (then ``divergence``
-    says where and when, and the time series end at that point).
-    """
-
-    monitors: dict[str, TimeSeries]
-    diverged: bool
-    divergence: Divergence | None
-    final_state: np.ndarray
-    config: dict = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> TimeSeries:
-        try:
-            return self.monitors[name]
-        except KeyError:
-            raise KeyError(f"no monitor {name!r}; monitors are {list(self.monitors)}") from None
-
-    @property
-    def ts(self) -> TimeSeries:
-        """The first monitor's time series."""
-        return next(iter(self.monitors.values()))
-
-
-@dataclass
-class BatchResult:
-    """Result of :func:`simulate_batch`.
-
-    ``monitors[name].data`` has shape ``(n_sims, n_times, n_outputs, n_regions)``.
-    ``diverged[k]`` flags simulation ``k``; its data after the divergence are NaN,
-    and ``divergences`` lists where and when each one diverged.
-    """
-
-    monitors: dict[str, TimeSeries]
-    diverged: np.ndarray
-    divergences: list[Divergence]
-    params: dict[str, np.ndarray]
-    seeds: np.ndarray
-    config: dict = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> TimeSeries:
-        return self.monitors[name]
-
-    @property
-    def n_sims(self) -> int:
-        return len(self.diverged)
-
-    @property
-    def ok(self) -> np.ndarray:
-        """Mask of simulations that did not diverge."""
-        return ~self.diverged
-
+__all__ = ["simulate", "Simulation", "global_coupling", "SimResult", "BatchResult", "Divergence", "batch_arguments"]
 
 def _nsig_array(noise, model: Model, n: int) -> np.ndarray | None:
     """Noise intensities (TVB's nsig) as ``(n_state, n_regions)``, or None for no noise."""
@@ -150,11 +74,7 @@ class Simulation:
         stimulus: Stimulus | None = None,
         engine: str = "numba",
     ):
-        if not hasattr(connectome, "weights"):
-            from ..connectome import Connectome
-
-            connectome = Connectome.load(connectome)
-        self.connectome = connectome
+        self.connectome = network_source(connectome)
         self.model = get_model(model)
         self.coupling = get_coupling(coupling, model=self.model)
         self.coupling.check(len(self.model.coupling_vars), self.model.name)
@@ -182,7 +102,7 @@ class Simulation:
         self.spec = KernelSpec(self.model, self.coupling, self.method, self.outputs, self.noisy, stimulus is not None)
         self._kernels: dict = {}
         self._lock = threading.Lock()
-        self.K = self.coupling.n_history(len(self.model.coupling_vars))
+        self.n_hist = self.coupling.n_history(len(self.model.coupling_vars))
         self._cv_idx = [self.model.state_names.index(v) for v in self.model.coupling_vars]
 
     # ------------------------------------------------------------------------
@@ -228,9 +148,9 @@ class Simulation:
                     if np.any(model.evaluate(y, c1, P) != f0):
                         used_terms.add(k)
                 xi = tuple(y[i] for i in self._cv_idx)
-                g0 = [rng.standard_normal(N) for _ in range(self.K)]
+                g0 = [rng.standard_normal(N) for _ in range(self.n_hist)]
                 p0 = [np.broadcast_to(v, (N,)) for v in cpl.post(tuple(g0), xi, self.net.wsum, q, np)]
-                for k in range(self.K):
+                for k in range(self.n_hist):
                     g1 = list(g0)
                     g1[k] = g0[k] + 1.0 + rng.random(N)
                     p1 = [np.broadcast_to(v, (N,)) for v in cpl.post(tuple(g1), xi, self.net.wsum, q, np)]
@@ -281,66 +201,36 @@ class Simulation:
             except ImportError as e:
                 raise InputError(f"the JAX engine needs the [jax] extra: pip install 'braintwin[jax]' ({e})", field="engine") from None
             return run_jax(self, duration, params=params, seed=seed, initial=initial, noise_normals=noise_normals, sim_index=sim_index)
-        net, model = self.net, self.model
-        S, N, K = model.n_state, net.n_regions, self.K
+        return self._run_numba(duration, params, seed, initial, noise_normals, sim_index, progress)
+
+    def _run_numba(self, duration, params, seed, initial, noise_normals, sim_index, progress) -> SimResult:
+        """The compiled kernel, chunk by chunk: drives in, monitor rows out, stop at a divergence."""
+        net = self.net
+        N, n_hist, block = net.n_regions, self.n_hist, max(net.block, 1)
         n_steps = self.n_steps(duration)
         P, CQ = self._param_arrays(params)
-        ss = np.random.SeedSequence(seed)
-        init_rng, noise_rng = (np.random.default_rng(s) for s in ss.spawn(2))
+        init_rng, noise_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
         hist = self._history(initial, init_rng)
         x = np.ascontiguousarray(hist[-1].copy())
         hbuf = self._init_hbuf(hist, CQ)
-        gxl = np.zeros((K, N, max(net.block, 1)))
-        cur = np.zeros((K, max(net.block, 1), N))
+        gxl, cur = np.zeros((n_hist, N, block)), np.zeros((n_hist, block, N))
         kernel = self.kernel_for(P, CQ)
-        # noise
         nz = len(self.noisy)
-        if nz:
-            nscale = np.sqrt(2.0 * self.nsig[list(self.noisy)] * self.dt)
-        else:
-            nscale = np.zeros((1, N))
-        if noise_normals is not None:
-            noise_normals = np.asarray(noise_normals, float)
-            if noise_normals.shape != (n_steps, S, N):
-                raise InputError(f"noise_normals must have shape ({n_steps}, {S}, {N}), got {noise_normals.shape}", field="noise_normals")
-        # monitors
-        mons = [self.monitor_copy(m) for m in self.monitor_specs]
-        periods = np.array([m.period_steps(self.dt) for m in mons], dtype=np.int64)
-        is_avg = np.array([m.average for m in mons], dtype=np.bool_)
-        n_out = len(self.outputs)
-        for m, p in zip(mons, periods):
-            m.begin(n_steps // p, n_out, N, self.dt, self.outputs, net.labels)
-        acc = np.zeros((len(mons), n_out, N))
-        cnt = np.zeros(len(mons), dtype=np.int64)
-        chunk = CHUNK_STEPS
-        max_rows = chunk // int(periods.min()) + 1
-        mout = np.empty((len(mons), max_rows, n_out, N))
-        rows = np.zeros(len(mons), dtype=np.int64)
-        ocur = np.zeros((n_out, N))
-        labels = net.labels
-        stim_w = self.stimulus.weights(N, labels) if self.stimulus is not None else None
-        dummy_stim = np.zeros((1, 1))
-
-        zbuf = np.zeros((max(nz, 1), N))
-        garr = np.zeros((K, N))
-        dummy_noise = np.zeros((1, 1, 1))
+        nscale = np.sqrt(2.0 * self.nsig[list(self.noisy)] * self.dt) if nz else np.zeros((1, N))
+        noise_normals = self._checked_normals(noise_normals, n_steps)
+        mons, buffers = self._monitor_buffers(n_steps)
+        mout, rows = buffers[4], buffers[5]
+        stim_w = self.stimulus.weights(N, net.labels) if self.stimulus is not None else None
+        zbuf, garr = np.zeros((max(nz, 1), N)), np.zeros((n_hist, N))
         divergence = None
-        for c0 in range(0, n_steps, chunk):
-            n = min(chunk, n_steps - c0)
-            if noise_normals is not None and nz:
-                noise = np.ascontiguousarray(noise_normals[c0:c0 + n][:, list(self.noisy)])
-            else:
-                noise = dummy_noise
-            if stim_w is not None:
-                t = (c0 + np.arange(n)) * self.dt
-                stim = np.ascontiguousarray(np.asarray(self.stimulus.pattern(t), float)[:, None] * stim_w[None])
-            else:
-                stim = dummy_stim
+        for c0 in range(0, n_steps, CHUNK_STEPS):
+            n = min(CHUNK_STEPS, n_steps - c0)
+            noise, stim = self._chunk_drives(c0, n, noise_normals, stim_w)
             rows[:] = 0
             status, tb, ib = kernel(
                 x, hbuf, cur, gxl, c0, n, self.dt, P, CQ,
-                *net.long, *net.short, net.wsum, max(net.block, 1), net.mask,
-                noise, nscale, noise_rng, noise_normals is None, zbuf, garr, stim, periods, is_avg, acc, cnt, mout, rows, ocur,
+                *net.long, *net.short, net.wsum, block, net.mask,
+                noise, nscale, noise_rng, noise_normals is None, zbuf, garr, stim, *buffers,
             )
             for k, m in enumerate(mons):
                 if rows[k]:
@@ -348,15 +238,44 @@ class Simulation:
             if progress is not None:
                 progress(n)
             if status != 0:
-                divergence = Divergence(sim_index, int(tb), (int(tb) + 1) * self.dt, int(ib), labels[int(ib)])
+                divergence = Divergence(sim_index, int(tb), (int(tb) + 1) * self.dt, int(ib), net.labels[int(ib)])
                 break
-        return SimResult(
-            {m.name: m.result() for m in mons},
-            divergence is not None,
-            divergence,
-            x,
-            self._config(duration, params, seed),
+        return SimResult({m.name: m.result() for m in mons}, divergence is not None, divergence, x, self._config(duration, params, seed))
+
+    def _checked_normals(self, noise_normals, n_steps: int):
+        """Explicit standard normal draws ``(n_steps, n_state, n_regions)``, or None (the seeded generator)."""
+        if noise_normals is None:
+            return None
+        S, N = self.model.n_state, self.net.n_regions
+        noise_normals = np.asarray(noise_normals, float)
+        if noise_normals.shape != (n_steps, S, N):
+            raise InputError(f"noise_normals must have shape ({n_steps}, {S}, {N}), got {noise_normals.shape}", field="noise_normals")
+        return noise_normals
+
+    def _monitor_buffers(self, n_steps: int):
+        """Fresh monitors and the kernel's monitor arrays ``(periods, is_avg, acc, cnt, mout, rows, ocur)``."""
+        N, n_out = self.net.n_regions, len(self.outputs)
+        mons = [self.monitor_copy(m) for m in self.monitor_specs]
+        periods = np.array([m.period_steps(self.dt) for m in mons], dtype=np.int64)
+        for m, p in zip(mons, periods):
+            m.begin(n_steps // p, n_out, N, self.dt, self.outputs, self.net.labels)
+        max_rows = CHUNK_STEPS // int(periods.min()) + 1
+        return mons, (
+            periods, np.array([m.average for m in mons], dtype=np.bool_), np.zeros((len(mons), n_out, N)),
+            np.zeros(len(mons), dtype=np.int64), np.empty((len(mons), max_rows, n_out, N)),
+            np.zeros(len(mons), dtype=np.int64), np.zeros((n_out, N)),
         )
+
+    def _chunk_drives(self, c0: int, n: int, noise_normals, stim_w):
+        """The explicit noise draws and the stimulus of steps ``c0 .. c0 + n`` (dummies when absent)."""
+        if noise_normals is not None and self.noisy:
+            noise = np.ascontiguousarray(noise_normals[c0:c0 + n][:, list(self.noisy)])
+        else:
+            noise = np.zeros((1, 1, 1))
+        if stim_w is None:
+            return noise, np.zeros((1, 1))
+        t = (c0 + np.arange(n)) * self.dt
+        return noise, np.ascontiguousarray(np.asarray(self.stimulus.pattern(t), float)[:, None] * stim_w[None])
 
     @staticmethod
     def monitor_copy(m: Monitor) -> Monitor:
@@ -382,18 +301,14 @@ class Simulation:
         }
 
     def _param_arrays(self, params: Mapping[str, Any] | None):
-        params = dict(params or {})
-        cvals = dict(self.coupling.values)
-        for k in list(params):
-            if k in ("G", "a") or (k in cvals and k not in self.model.parameter_names):
-                cvals["a" if k == "G" else k] = float(np.asarray(params.pop(k)))
-        unknown = set(params) - set(self.model.parameter_names)
-        if unknown:
-            raise InputError(
-                f"unknown parameter(s) {sorted(unknown)}; {self.model.name} has {', '.join(self.model.parameter_names)}; coupling {self.coupling.name} has {', '.join(self.coupling.parameter_names)} (G = a)",
-                field="params",
-            )
-        P = np.ascontiguousarray(self.model.param_array(self.net.n_regions, params))
+        mvals, cvals = {}, dict(self.coupling.values)
+        for k, v in dict(params or {}).items():
+            where, name = resolve_parameter(k, self.model, self.coupling)
+            if where == "coupling":
+                cvals[name] = float(np.asarray(v))
+            else:
+                mvals[name] = v
+        P = np.ascontiguousarray(self.model.param_array(self.net.n_regions, mvals))
         CQ = np.array([cvals[n] for n in self.coupling.parameter_names], float)
         return P, CQ
 
@@ -407,11 +322,28 @@ class Simulation:
         rows = hist[np.clip(T - 1 - lags, 0, T - 1)]  # (L, S, N)
         x = tuple(rows[:, i] for i in self._cv_idx)
         q = Vars(**dict(zip(self.coupling.parameter_names, CQ)))
-        h = np.stack([np.broadcast_to(v, (L, N)) for v in self.coupling.pre(x, q, np)])  # (K, L, N)
-        hbuf = np.empty((self.K, N, L))
+        h = np.stack([np.broadcast_to(v, (L, N)) for v in self.coupling.pre(x, q, np)])  # (n_hist, L, N)
+        hbuf = np.empty((self.n_hist, N, L))
         pos = (-lags) & self.net.mask
         hbuf[:, :, pos] = np.transpose(h, (0, 2, 1))
         return hbuf
+
+
+def global_coupling(model, coupling, G: float | None):
+    """The model and coupling of a run, with the global coupling strength ``G`` set where it belongs.
+
+    ``G`` is the coupling's ``a``, or the model's own ``G`` where the model has
+    one (:func:`~braintwin.models.resolve_parameter`); ``None`` leaves both as given.
+
+    Examples
+    --------
+    >>> model, coupling = global_coupling("MontbrioPazoRoxin", None, 0.5)
+    >>> coupling.values["a"]
+    0.5
+    """
+    model = get_model(model)
+    coupling = get_coupling(coupling, model=model)
+    return (model, coupling) if G is None else with_parameter(model, coupling, "G", G)
 
 
 def simulate(
@@ -451,7 +383,8 @@ def simulate(
     coupling : Coupling or str, optional
         Coupling function; the model's default if omitted.
     G : float, optional
-        Global coupling scale (the coupling's ``a``).
+        Global coupling strength: the coupling's ``a``, or the model's own ``G`` where it has one
+        (:func:`~braintwin.models.resolve_parameter`).
     dt : float
         Integration step in ms.
     speed : float
@@ -498,12 +431,12 @@ def simulate(
     >>> res["tavg"].data.shape
     (100, 2, 76)
     """
-    coupling = get_coupling(coupling, model=get_model(model), **({"a": G} if G is not None else {}))
+    model, coupling = global_coupling(model, coupling, G)
     sim = Simulation(
         connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
         monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
     )
-    bar = _Bar(sim.n_steps(duration), "integrating steps") if progress else None
+    bar = Bar(sim.n_steps(duration), "integrating steps") if progress else None
     try:
         res = sim.run(
             duration, seed=seed, initial=initial, noise_normals=noise_normals,
@@ -512,212 +445,5 @@ def simulate(
     finally:
         if bar:
             bar.close()
-    _report_divergence([res.divergence] if res.diverged else [], on_divergence)
+    report_divergence([res.divergence] if res.diverged else [], on_divergence)
     return res
-
-
-def _report_divergence(divs: list[Divergence], mode: str) -> None:
-    if not divs or mode == "ignore":
-        return
-    msg = f"{len(divs)} simulation(s) diverged; first: {divs[0]}"
-    if mode == "raise":
-        raise DivergenceError(msg, field="state")
-    if mode == "warn":
-        warnings.warn(msg + " (flagged in the result)", BraintwinWarning, stacklevel=3)
-    elif mode != "flag":
-        raise InputError(f"on_divergence must be warn, raise, flag or ignore; got {mode!r}", field="on_divergence")
-
-
-def batch_arguments(params: Mapping[str, Any] | None, n_sims: int | None, seeds) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per-simulation parameter arrays and seeds of a batch (shared by every engine).
-
-    Scalars are repeated; the number of simulations comes from ``n_sims``, the
-    parameter arrays or a list of seeds.  A single base seed gives independent
-    per-simulation seeds through ``SeedSequence(base).spawn(n)``.
-    """
-    params = {k: np.asarray(v, float) for k, v in (params or {}).items()}
-    sizes = {len(v) for v in params.values() if v.ndim >= 1}
-    if len(sizes) > 1:
-        raise InputError(f"parameter arrays have different lengths {sorted(sizes)}", field="params")
-    n = n_sims if n_sims is not None else (sizes.pop() if sizes else (len(seeds) if np.ndim(seeds) == 1 else None))
-    if n is None:
-        raise InputError("give n_sims, per-simulation parameter arrays or a list of seeds", field="n_sims")
-    for k, v in params.items():
-        if v.ndim == 0:
-            params[k] = np.full(n, float(v))
-        elif len(v) != n:
-            raise InputError(f"{len(v)} values for {n} simulations", field=k)
-    if np.ndim(seeds) == 1:
-        seed_arr = np.asarray(seeds, dtype=np.int64)
-        if len(seed_arr) != n:
-            raise InputError(f"{len(seed_arr)} seeds for {n} simulations", field="seeds")
-    else:
-        seed_arr = np.array([s.generate_state(1, np.uint32)[0] for s in np.random.SeedSequence(seeds).spawn(n)], dtype=np.int64)
-    return params, seed_arr
-
-
-def simulate_batch(
-    connectome,
-    model,
-    params: Mapping[str, Any] | None = None,
-    *,
-    n_sims: int | None = None,
-    seeds: Sequence[int] | int | None = 0,
-    duration: float = 1000.0,
-    coupling=None,
-    G: float | None = None,
-    dt: float = 0.01,
-    speed: float = 3.0,
-    delays: bool = True,
-    method: str = "heun",
-    noise=None,
-    initial=None,
-    monitors: Sequence[Any] = ("tavg:1.0",),
-    outputs: Sequence[str] | None = None,
-    stimulus: Stimulus | None = None,
-    n_workers: int | None = None,
-    progress: bool | None = None,
-    on_divergence: str = "warn",
-    dtype=np.float32,
-    engine: str = "numba",
-) -> BatchResult:
-    """Run many simulations that differ in parameter values and seeds, in parallel.
-
-    Parameters
-    ----------
-    params : mapping of name to array
-        For each parameter to vary, ``n_sims`` values (global) or an array
-        ``(n_sims, n_regions)`` (per region).  Model parameters and the
-        coupling's (``G``/``a``, ...) may be mixed.
-    n_sims : int, optional
-        Number of simulations (inferred from ``params`` when given).
-    seeds : int or sequence of int
-        One seed per simulation, or a base seed from which independent
-        per-simulation seeds are derived (``SeedSequence(base).spawn``).  A
-        simulation's output depends only on its own seed and parameters, not on
-        the batch or the number of workers.
-    n_workers : int, optional
-        Parallel workers (threads running the nogil kernel); all cores by default.
-    progress : bool, optional
-        Show a progress bar (default: when running more than one simulation on a terminal).
-    dtype : numpy dtype
-        Storage type of the outputs (float32 halves the memory).
-
-    Other parameters are as in :func:`simulate` and apply to every simulation.
-
-    Returns
-    -------
-    BatchResult
-    """
-    params, seed_arr = batch_arguments(params, n_sims, seeds)
-    n = len(seed_arr)
-
-    coupling = get_coupling(coupling, model=get_model(model), **({"a": G} if G is not None else {}))
-    sim = Simulation(
-        connectome, model, coupling=coupling, dt=dt, speed=speed, delays=delays, method=method, noise=noise,
-        monitors=monitors, outputs=outputs, stimulus=stimulus, engine=engine,
-    )
-    n_steps = sim.n_steps(duration)
-    if engine == "jax":
-        from .jax_engine import simulate_batch_jax
-
-        res = simulate_batch_jax(sim, duration, params, seeds=seed_arr, initial=initial)
-        _report_divergence(res.divergences, on_divergence)
-        return res
-    if engine == "numba":
-        sim.kernel  # compile once, before the threads start
-    mons = sim.monitor_specs
-    N, n_out = sim.net.n_regions, len(sim.outputs)
-    # Monitors decide their own shapes (an EEG has sensors, BOLD one sample per TR), so the
-    # batch store is allocated from the first complete result; results that arrive before
-    # (diverged, shorter ones) wait in `pending`.
-    store: dict[str, np.ndarray] = {}
-    proto: dict[str, TimeSeries] = {}
-    pending: list[tuple[int, SimResult]] = []
-    diverged = np.zeros(n, dtype=bool)
-    divs: list[Divergence | None] = [None] * n
-    n_workers = max(1, min(n, n_workers or os.cpu_count() or 1))
-
-    bar = _progress_bar(progress, n, n_steps)
-    lock = threading.Lock()
-
-    def _put(k: int, res: SimResult) -> None:
-        for name, ts in res.monitors.items():
-            with np.errstate(over="ignore", invalid="ignore"):  # values just before a divergence may not fit float32
-                store[name][k, : len(ts.time)] = ts.data
-
-    def one(k: int):
-        pk = {name: v[k] for name, v in params.items()}
-        res = sim.run(duration, params=pk, seed=int(seed_arr[k]), initial=initial, sim_index=k)
-        with lock:
-            if not store and not res.diverged:
-                for name, ts in res.monitors.items():
-                    proto[name] = ts
-                    store[name] = np.full((n,) + ts.data.shape, np.nan, dtype=dtype)
-                for kk, rr in pending:
-                    _put(kk, rr)
-                pending.clear()
-            if not store:
-                pending.append((k, res))
-        if store:
-            _put(k, res)
-        if res.diverged:
-            diverged[k] = True
-            divs[k] = res.divergence
-        if bar is not None:
-            with lock:
-                bar.advance()
-
-    try:
-        if n_workers == 1:
-            for k in range(n):
-                one(k)
-        else:
-            with ThreadPoolExecutor(n_workers) as ex:
-                list(ex.map(one, range(n)))
-    finally:
-        if bar is not None:
-            bar.close()
-    if not store:  # every simulation diverged: shapes from the longest result
-        for name in pending[0][1].monitors:
-            longest = max((r.monitors[name] for _, r in pending), key=lambda ts: len(ts.time))
-            proto[name] = longest
-            store[name] = np.full((n,) + longest.data.shape, np.nan, dtype=dtype)
-        for kk, rr in pending:
-            _put(kk, rr)
-    out = {
-        name: TimeSeries(ts.time, store[name], ts.outputs, ts.labels, name) for name, ts in proto.items()
-    }
-    dl = [d for d in divs if d is not None]
-    _report_divergence(dl, on_divergence)
-    cfg = sim._config(duration, None, None)
-    return BatchResult(out, diverged, dl, params, seed_arr, cfg)
-
-
-class _Bar:
-    """A rich progress bar on stderr."""
-
-    def __init__(self, total: int, what: str = "simulations"):
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
-        self.p = Progress(
-            TextColumn(what), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=Console(stderr=True), transient=False,
-        )
-        self.p.start()
-        self.task = self.p.add_task(what, total=total)
-
-    def advance(self, n: int = 1):
-        self.p.advance(self.task, n)
-
-    def close(self):
-        self.p.stop()
-
-
-def _progress_bar(progress: bool | None, n: int, n_steps: int):
-    import sys
-
-    if progress is None:
-        progress = n > 1 and sys.stderr.isatty()
-    return _Bar(n, "simulations") if progress else None

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..connectome import as_connectome
 from ..errors import InputError
 
-__all__ = ["Network", "prepare_network"]
+__all__ = ["network_source", "Network", "prepare_network"]
 
 #: Edges with at least this many steps of delay may be summed block-wise.
 MIN_BLOCK = 16
@@ -53,6 +54,23 @@ def _csr(rows, cols, w, d, n):
     np.add.at(ptr, rows + 1, 1)
     ptr = np.cumsum(ptr)
     return ptr, cols.astype(np.int64), w.astype(np.float64), d.astype(np.int64)
+
+
+def network_source(connectome):
+    """The network an engine integrates: an object with ``weights`` and ``tract_lengths`` as given, else :func:`~braintwin.connectome.as_connectome`.
+
+    Engines read only the two arrays (and ``labels``/``source`` when present),
+    so array holders pass unvalidated (negative or test weights included);
+    names and paths are loaded, and anything else is an InputError.
+
+    Examples
+    --------
+    >>> network_source("tvb76").n_regions
+    76
+    """
+    if hasattr(connectome, "weights") and hasattr(connectome, "tract_lengths"):
+        return connectome
+    return as_connectome(connectome, field="connectome")
 
 
 def prepare_network(weights: np.ndarray, tract_lengths: np.ndarray, speed: float, dt: float, labels=None, delays: bool = True) -> Network:

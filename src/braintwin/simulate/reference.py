@@ -12,14 +12,14 @@ import numpy as np
 
 from ..models.base import Vars
 from ..models.symbolic import expression_function
+from .integrators import step
+from .results import CHUNK_STEPS, Divergence, SimResult
 
 __all__ = ["run_reference"]
 
 
 def run_reference(sim, duration, *, params=None, seed=0, initial=None, noise_normals=None):
     """Run ``sim`` (a :class:`~braintwin.simulate.core.Simulation`) with NumPy; same result type."""
-    from .core import CHUNK_STEPS, Divergence, SimResult
-    from .integrators import step
 
     model, cpl, net = sim.model, sim.coupling, sim.net
     S, N = model.n_state, net.n_regions
@@ -35,7 +35,7 @@ def run_reference(sim, duration, *, params=None, seed=0, initial=None, noise_nor
     H0 = max(net.max_delay, 1)
     T = hist.shape[0]
     past = hist[np.clip(np.arange(T - H0 - 1, T - 1), 0, T - 1)]  # times -H0 .. -1
-    H = np.empty((sim.K, N, H0 + n_steps + 1))
+    H = np.empty((sim.n_hist, N, H0 + n_steps + 1))
     for k in range(H0):
         H[:, :, k] = np.stack(cpl.pre(tuple(past[k][i] for i in cv), q, np))
     rows, cols = np.nonzero(net.weights)
@@ -57,9 +57,9 @@ def run_reference(sim, duration, *, params=None, seed=0, initial=None, noise_nor
             noise = noise_rng.standard_normal((min(CHUNK_STEPS, n_steps - t), nz, N))
         xi = tuple(x[i] for i in cv)
         H[:, :, H0 + t] = np.stack([np.broadcast_to(v, (N,)) for v in cpl.pre(xi, q, np)])
-        src = H[:, cols, H0 + t - d]  # (K, n_edges)
-        gx = np.zeros((sim.K, N))
-        for k in range(sim.K):
+        src = H[:, cols, H0 + t - d]  # (n_hist, n_edges)
+        gx = np.zeros((sim.n_hist, N))
+        for k in range(sim.n_hist):
             np.add.at(gx[k], rows, w * src[k])
         c = cpl.post(tuple(gx), xi, net.wsum, q, np)
         incr = np.zeros((S, N))

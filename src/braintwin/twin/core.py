@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ..connectome import Connectome
+from ..connectome import Connectome, as_connectome
 from ..errors import InputError
 from ..models import Coupling, Model, get_coupling, get_model
 from ._tree import canonical_tree, describe_tree, trees_equal
@@ -189,10 +189,9 @@ class Twin:
         Twin
         """
         files: list[Any] = []
-        if not isinstance(connectome, Connectome):
-            if Path(connectome).is_file():
-                files.append(connectome)
-            connectome = Connectome.load(connectome)
+        if isinstance(connectome, (str, os.PathLike)) and Path(connectome).is_file():
+            files.append(connectome)  # provenance: the file the connectome came from
+        connectome = as_connectome(connectome)
         model = get_model(model, **dict(model_params or {}))
         coupling = get_coupling(coupling, model=model, **dict(coupling_params or {}))
         twin = cls(

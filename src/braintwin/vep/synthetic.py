@@ -192,9 +192,9 @@ class SyntheticPatient:
 
 
 def _as_connectome(connectome, normalize: str | None):
-    from ..connectome import Connectome
+    from ..connectome import as_connectome
 
-    conn = connectome if isinstance(connectome, Connectome) else Connectome.load(connectome)
+    conn = as_connectome(connectome)
     if normalize:
         conn = conn.normalized(normalize)
     return conn.with_zero_diagonal()

@@ -67,10 +67,10 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from ..connectome import Connectome
+from ..connectome import Connectome, as_connectome
 from ..errors import InputError
 from ..models import Model, get_model
-from ..models.coupling import Coupling, get_coupling
+from ..models.coupling import Coupling, get_coupling, resolve_parameter
 from ..simulate.stimulus import ArrayPattern, Pattern, PulseTrain, Sine, Step, Stimulus
 
 __all__ = [
@@ -143,27 +143,7 @@ def _rebuild(conn: Connectome, **changes) -> Connectome:
 
 
 def _as_connectome(conn) -> Connectome:
-    if isinstance(conn, Connectome):
-        return conn
-    if conn is None:
-        raise InputError("the twin has no connectome", source=SOURCE, field="connectome")
-    if isinstance(conn, str) or hasattr(conn, "__fspath__"):
-        return Connectome.load(conn)
-    try:  # a connectome-like object (weights, tract_lengths, labels, ...)
-        return Connectome(
-            weights=conn.weights,
-            tract_lengths=getattr(conn, "tract_lengths", np.zeros_like(np.asarray(conn.weights, float))),
-            labels=getattr(conn, "labels", None),
-            centres=getattr(conn, "centres", None),
-            hemispheres=getattr(conn, "hemispheres", None),
-            cortical=getattr(conn, "cortical", None),
-            areas=getattr(conn, "areas", None),
-            source=getattr(conn, "source", "<twin>"),
-            allow_zero_lengths=True,
-            warn=False,
-        )
-    except AttributeError:
-        raise InputError(f"expected a Connectome, got {type(conn).__name__}", source=SOURCE, field="connectome") from None
+    return as_connectome(conn, source=SOURCE)
 
 
 def _as_coupling(coupling, model: Model | None) -> Coupling | None:
@@ -410,7 +390,7 @@ class Scenario:
         if self.model is not None and name in self.model.parameter_names:
             return np.array(self.model.values[name], float)
         if self.coupling is not None and _is_coupling_param(name, self.model, self.coupling):
-            return np.array(self.coupling.values[_coupling_name(name)], float)
+            return np.array(self.coupling.values[_coupling_name(name, self.model, self.coupling)], float)
         raise InputError(f"unknown parameter {name!r}", source=SOURCE, field=name)
 
     def stimulus_weights(self) -> np.ndarray:
@@ -544,7 +524,7 @@ class Scenario:
         if _is_coupling_param(name, self.model, self.coupling):
             if idx is not None:
                 raise InputError("a coupling parameter is global: it cannot be changed per region", source=SOURCE, field=name)
-            cname = _coupling_name(name)
+            cname = _coupling_name(name, self.model, self.coupling)
             new_c = float(np.asarray(fn(np.asarray(self.coupling.values[cname], float))))
             coupling = get_coupling(self.coupling, **{cname: new_c})
             draws = dict(self.draws)
@@ -561,18 +541,15 @@ def _missing(what: str):
     raise InputError(f"the twin has no {what}", source=SOURCE, field=what)
 
 
-def _coupling_name(name: str) -> str:
-    return "a" if name == "G" else name
+def _coupling_name(name: str, model: Model | None, coupling: Coupling | None) -> str:
+    return resolve_parameter(name, model, coupling)[1]
 
 
 def _is_coupling_param(name: str, model: Model | None, coupling: Coupling | None) -> bool:
-    if coupling is None:
+    try:
+        return coupling is not None and resolve_parameter(name, model, coupling)[0] == "coupling"
+    except InputError:
         return False
-    if name == "G":
-        return "a" in coupling.parameter_names
-    if name == "a":  # simulate_batch sends "a" to the coupling
-        return "a" in coupling.parameter_names
-    return name in coupling.parameter_names and (model is None or name not in model.parameter_names)
 
 
 def posterior_draws(twin, model: Model, coupling: Coupling | None, n_regions: int) -> dict[str, np.ndarray]:

@@ -57,7 +57,7 @@ def _table(d: Mapping, key: str, source: str, allowed=None) -> dict:
 
 def simulator_from_dict(sim: Mapping[str, Any], features: Mapping[str, Any], *, source: str = "config") -> NetworkSimulator:
     """A :class:`NetworkSimulator` from the ``[simulator]`` and ``[features]`` tables."""
-    from ...connectome import Connectome
+    from ...connectome import as_connectome
     from ...models import get_coupling, get_model
 
     sim = dict(sim)
@@ -65,7 +65,7 @@ def simulator_from_dict(sim: Mapping[str, Any], features: Mapping[str, Any], *, 
         raise InputError("no connectome given", source=source, field="simulator.connectome")
     if "observe" in sim and "monitor" in sim:
         raise InputError("give observe or monitor, not both", source=source, field="simulator.observe")
-    conn = Connectome.load(sim.pop("connectome"))
+    conn = as_connectome(sim.pop("connectome"), source=source, field="simulator.connectome")
     norm = sim.pop("normalize", "max")
     conn = conn.normalized(None if str(norm).lower() == "none" else norm)
     if sim.pop("zero_diagonal", False):

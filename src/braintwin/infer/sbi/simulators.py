@@ -200,13 +200,12 @@ class NetworkSimulator:
                  n_threads: int | None = None, delays: bool = True, initial=None, seeg_gain=None,
                  seeg_labels: Sequence[str] | None = None, seeg_amp: float = 1.0, seeg_offset: float = 0.0,
                  obs_noise: float = 0.0, fs_hz: float | None = None):
-        from ...connectome import Connectome
+        from ...connectome import as_connectome
         from ...features import get_feature_set
-        from ...models import get_coupling, get_model
+        from ...simulate.core import global_coupling
 
-        self.connectome = connectome if hasattr(connectome, "weights") else Connectome.load(connectome)
-        self.model = get_model(model)
-        self.coupling = get_coupling(coupling, model=self.model, **({"a": G} if G is not None else {}))
+        self.connectome = as_connectome(connectome)
+        self.model, self.coupling = global_coupling(model, coupling, G)
         self.features = [features] if isinstance(features, str) else [str(f) for f in features]
         if not self.features:
             raise InputError("no feature sets given", field="features")
