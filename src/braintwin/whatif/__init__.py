@@ -23,7 +23,6 @@ Import direction: ``whatif`` uses ``connectome``, ``models``, ``simulate`` and
 from __future__ import annotations
 
 from .interventions import (
-    SILENCE,
     Composite,
     Disconnect,
     Intervention,
@@ -81,7 +80,6 @@ __all__ = [
     "ScaleCoupling",
     "ScaleInterhemispheric",
     "Composite",
-    "SILENCE",
     "resect",
     "disconnect",
     "lesion",

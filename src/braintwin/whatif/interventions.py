@@ -74,7 +74,6 @@ from ..models.coupling import Coupling, get_coupling
 from ..simulate.stimulus import ArrayPattern, Pattern, PulseTrain, Sine, Step, Stimulus
 
 __all__ = [
-    "SILENCE",
     "Scenario",
     "Intervention",
     "NoIntervention",
@@ -104,13 +103,6 @@ __all__ = [
 
 SOURCE = "whatif"
 
-#: Parameter values that silence a resected region, per model: an excitability far
-#: below the Epileptor's critical value (about -2.05), so the region never seizes.
-SILENCE: dict[str, dict[str, float]] = {
-    "VEP2D": {"x0": -5.0},
-    "Epileptor": {"x0": -5.0},
-    "Epileptor2D": {"x0": -5.0},
-}
 
 _EDGE_KEYWORDS = ("all", "interhemispheric", "intrahemispheric")
 
@@ -718,7 +710,7 @@ class Resect(Intervention):
         out = scenario.replace(connectome=_rebuild(scenario.connectome, weights=w), removed=scenario.removed | set(idx))
         silence = self.silence
         if silence is None and out.model is not None:
-            silence = SILENCE.get(out.model.name, {})
+            silence = dict(out.model.silence)
         for name, value in (silence or {}).items():
             out = out.with_param(name, lambda a, v=float(value): np.full(np.shape(a), v), regions=idx)
         if out.stimulus is not None:
@@ -975,7 +967,7 @@ def resect(regions, *, silence: Mapping[str, float] | None = None) -> Resect:
     """Resect ``regions`` (labels or indices): no connections, silenced (Epileptor family: ``x0 = -5``).
 
     ``silence`` overrides the parameter values given to the resected regions
-    (default :data:`SILENCE` for the model, nothing for models not in it).
+    (default: the model class's ``silence`` values, e.g. ``{"x0": -5.0}`` for the Epileptors; nothing for other models).
     """
     return Resect(regions, None if silence is None else dict(silence))
 

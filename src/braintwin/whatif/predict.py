@@ -80,14 +80,9 @@ X0_CRITICAL = -2.05
 #: Lower bound of ``x0`` for the propagation zone (PZ) in :func:`label_probabilities`.
 PZ_LOWER = -2.5
 
-#: The variable whose threshold crossing marks a seizure, per model.
-_SEIZURE_VARIABLE = {"VEP2D": "x", "Epileptor2D": "x1", "Epileptor": "x1"}
-#: A resting initial state, per model (other models: the engine's random initial state).
-_REST = {"VEP2D": {"x": -2.0, "z": 4.0}}
 #: Simulation settings read from ``twin.simulation``.
 _SIM_KEYS = ("dt", "speed", "method", "duration", "delays", "noise", "initial", "engine")
 _BATCH_KEYS = {"dt", "speed", "method", "duration", "delays", "noise", "initial", "engine", "n_workers", "progress", "on_divergence", "G"}
-_MODEL_DEFAULTS = {"VEP2D": {"delays": False, "dt": 0.1, "duration": 600.0, "method": "heun"}}
 
 
 # ---------------------------------------------------------------------------
@@ -183,7 +178,7 @@ class _Runner:
         self.seeds = np.array(
             [s.generate_state(1, np.uint32)[0] for s in np.random.SeedSequence(seed).spawn(self.n)], dtype=np.int64
         )
-        opts = dict(_MODEL_DEFAULTS.get(model.name, {}))
+        opts = dict(model.prediction_defaults)
         sim = getattr(twin, "simulation", None) if not isinstance(twin, Scenario) else None
         if isinstance(sim, Mapping):
             opts.update({k: sim[k] for k in _SIM_KEYS if k in sim and sim[k] is not None})
@@ -200,7 +195,7 @@ class _Runner:
         outputs = opts.pop("outputs", None)
         dt = float(opts.get("dt", 0.01))
         if outcome == "seizure":
-            variable = variable or _SEIZURE_VARIABLE.get(model.name, model.state_names[0])
+            variable = variable or model.seizure_variable or model.state_names[0]
             if variable not in model.state_names:
                 raise InputError(f"{model.name} has no state variable {variable!r}", source=SOURCE, field="variable")
             self.output = variable
@@ -210,8 +205,8 @@ class _Runner:
             self.output = outputs[0] if outputs else (variable or model.default_outputs[0])
             period = float(period) if period is not None else max(dt, 1.0)
             monitor = monitor or f"tavg:{period:g}"
-        if "initial" not in opts and model.name in _REST:
-            rest = _REST[model.name]
+        if "initial" not in opts and model.rest_state:
+            rest = model.rest_state
             opts["initial"] = np.array([np.full(self.base.n_regions, rest[s]) for s in model.state_names])
         unknown = sorted(set(opts) - _BATCH_KEYS)
         if unknown:
