@@ -34,9 +34,12 @@ braintwin is a research tool, not a medical device.
 
 from __future__ import annotations
 
-from .fit import LabelTable, VEPFit, fit, fit_patient, initial_guess, label_regions
+from . import surgery  # noqa: F401  (registers the "seizure" what-if outcome)
+from .fit import VEPFit, fit, fit_patient, initial_guess
+from .labels import PZ_THRESHOLD, LabelTable, ez_hypothesis, label_probabilities, label_regions, twin_labels
 from .io import read_contacts_file, read_gain, read_seeg
-from .model import X0_CRITICAL, VEPPriors, VEPProblem, critical_x0, make_forward, seeg_envelope, vep_model
+from .model import VEPPriors, VEPProblem, critical_x0, make_forward, seeg_envelope, vep_model
+from .labels import X0_CRITICAL
 from .synthetic import SyntheticPatient, patient_gain, select_contacts, suggest_pz, synthetic_patient
 
 __all__ = [
@@ -50,6 +53,10 @@ __all__ = [
     "VEPFit",
     "LabelTable",
     "label_regions",
+    "label_probabilities",
+    "ez_hypothesis",
+    "twin_labels",
+    "PZ_THRESHOLD",
     "initial_guess",
     "VEPPriors",
     "VEPProblem",

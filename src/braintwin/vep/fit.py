@@ -43,84 +43,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..errors import InputError
+from .labels import PZ_THRESHOLD, LabelTable, label_regions
 from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, recording_suffix, seeg_envelope,
                     unconstrain, vep_model)
 
 __all__ = ["LabelTable", "VEPFit", "fit", "fit_patient", "initial_guess", "label_regions", "PZ_THRESHOLD"]
 
-#: Lower x0 bound of the PZ band of the threshold rule.
-PZ_THRESHOLD = -2.45
-LABELS = ("EZ", "PZ", "healthy")
 DIAG_SITES = ("x0", "K", "amplitude", "offset", "eps")
-
-
-@dataclass
-class LabelTable:
-    """EZ / PZ / healthy label of every region with its posterior probability.
-
-    Attributes
-    ----------
-    regions : tuple of str
-    label : ndarray of str (n_regions,)
-        The most probable label.
-    p_ez, p_pz, p_healthy : ndarray (n_regions,)
-        Posterior probabilities (sum to 1 per region).
-    rules : dict
-        How the labels were defined (``ez_rule``, ``pz_rule``, thresholds).
-    """
-
-    regions: tuple
-    label: np.ndarray
-    p_ez: np.ndarray
-    p_pz: np.ndarray
-    p_healthy: np.ndarray
-    rules: dict = field(default_factory=dict)
-
-    @property
-    def probability(self) -> np.ndarray:
-        """Posterior probability of each region's label."""
-        idx = np.array([LABELS.index(str(l)) for l in self.label], dtype=int)
-        return np.stack([self.p_ez, self.p_pz, self.p_healthy])[idx, np.arange(idx.size)]
-
-    @property
-    def ez(self) -> list[str]:
-        return [r for r, l in zip(self.regions, self.label) if l == "EZ"]
-
-    @property
-    def pz(self) -> list[str]:
-        return [r for r, l in zip(self.regions, self.label) if l == "PZ"]
-
-    def to_dict(self) -> dict:
-        return {
-            "rules": dict(self.rules),
-            "regions": [
-                {"region": r, "label": str(l), "p_ez": float(a), "p_pz": float(b), "p_healthy": float(c)}
-                for r, l, a, b, c in zip(self.regions, self.label, self.p_ez, self.p_pz, self.p_healthy)
-            ],
-        }
-
-    def compare(self, truth: Sequence[str]) -> dict:
-        """Agreement with true labels: accuracy, and precision/recall of EZ and PZ."""
-        t = np.asarray(truth, dtype=str)
-        if t.shape != self.label.shape:
-            raise InputError(f"{t.size} true labels for {self.label.size} regions", source="LabelTable", field="truth")
-        out: dict[str, Any] = {"correct": int((t == self.label).sum()), "n_regions": int(t.size),
-                               "all_correct": bool((t == self.label).all())}
-        for lab in ("EZ", "PZ"):
-            tp = int(((self.label == lab) & (t == lab)).sum())
-            npred, ntrue = int((self.label == lab).sum()), int((t == lab).sum())
-            out[f"{lab.lower()}_tp"], out[f"{lab.lower()}_predicted"], out[f"{lab.lower()}_true"] = tp, npred, ntrue
-            out[f"{lab.lower()}_precision"] = tp / npred if npred else (1.0 if ntrue == 0 else 0.0)
-            out[f"{lab.lower()}_recall"] = tp / ntrue if ntrue else 1.0
-        out["mismatches"] = [(r, str(a), str(b)) for r, a, b in zip(self.regions, t, self.label) if a != b]
-        return out
-
-    def __str__(self) -> str:
-        lines = [f"{'region':<12}{'label':<9}{'P(EZ)':>7}{'P(PZ)':>7}{'P(healthy)':>11}"]
-        order = np.lexsort((-self.p_pz, -self.p_ez))
-        for i in order:
-            lines.append(f"{self.regions[i]:<12}{self.label[i]:<9}{self.p_ez[i]:>7.2f}{self.p_pz[i]:>7.2f}{self.p_healthy[i]:>11.2f}")
-        return "\n".join(lines)
 
 
 def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, noise_seed: int = 0):
@@ -144,63 +73,6 @@ def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, no
     rng = np.random.default_rng(noise_seed)
     pred = env + np.asarray(draws["eps"])[:, None, None] * rng.standard_normal(env.shape)
     return x, xa, env, pred
-
-
-def label_regions(
-    x0: np.ndarray,
-    seize_network: np.ndarray | None,
-    seize_alone: np.ndarray | None,
-    regions: Sequence[str],
-    *,
-    ez_rule: str = "simulation",
-    pz_rule: str = "recruited",
-    ez_threshold: float = X0_CRITICAL,
-    pz_threshold: float = PZ_THRESHOLD,
-) -> LabelTable:
-    """Labels from posterior draws: ``x0`` (n_draws, n_regions) and seizing indicators.
-
-    Parameters
-    ----------
-    x0 : array (n_draws, n_regions)
-    seize_network, seize_alone : bool arrays (n_draws, n_regions)
-        Whether the region seizes in the draw's network simulation, and on its own (``K = 0``).
-        With ``ez_rule="simulation"`` a draw makes a region EZ when it seizes in both (on its own
-        only, when ``seize_network`` is None).
-    regions : sequence of str
-    ez_rule : {"simulation", "threshold"}
-    pz_rule : {"recruited", "threshold", "either"}
-    ez_threshold, pz_threshold : float
-
-    Returns
-    -------
-    LabelTable
-    """
-    if ez_rule not in ("simulation", "threshold"):
-        raise InputError(f"ez_rule must be simulation or threshold, got {ez_rule!r}", source="labels", field="ez_rule")
-    if pz_rule not in ("recruited", "threshold", "either"):
-        raise InputError(f"pz_rule must be recruited, threshold or either, got {pz_rule!r}", source="labels", field="pz_rule")
-    x0 = np.asarray(x0, float)
-    if ez_rule == "simulation":  # seizes on its own, and in the recording (see the module docstring)
-        ez = np.asarray(seize_alone, bool)
-        if seize_network is not None:
-            ez = ez & np.asarray(seize_network, bool)
-    else:
-        ez = x0 >= ez_threshold
-    band = (x0 >= pz_threshold) & (x0 < ez_threshold)
-    rec = np.asarray(seize_network, bool) if pz_rule != "threshold" else None
-    if pz_rule == "recruited":
-        pz = rec & ~ez
-    elif pz_rule == "threshold":
-        pz = band & ~ez
-    else:
-        pz = (rec | band) & ~ez
-    p_ez, p_pz = ez.mean(axis=0), pz.mean(axis=0)
-    p_h = 1.0 - p_ez - p_pz
-    P = np.stack([p_ez, p_pz, p_h])
-    label = np.array(LABELS)[np.argmax(P, axis=0)]
-    rules = {"ez_rule": ez_rule, "pz_rule": pz_rule, "ez_threshold": ez_threshold, "pz_threshold": pz_threshold,
-             "n_draws": int(x0.shape[0])}
-    return LabelTable(tuple(regions), label, p_ez, p_pz, p_h, rules)
 
 
 def initial_guess(problem: VEPProblem, *, smooth: int = 5, fractions: Sequence[float] = (0.6, 0.8, 0.45, 0.3),

@@ -60,6 +60,7 @@ import numpy as np
 from ..errors import InputError
 from ..models import VEP2D
 from ..models.coupling import Difference
+from .labels import X0_CRITICAL
 
 __all__ = [
     "VEPPriors",
@@ -79,9 +80,6 @@ __all__ = [
     "recording_suffix",
 ]
 
-#: The EZ threshold of the Bayesian VEP at ``I1 = 3.1`` (Hashemi et al. 2020): regions with ``x0``
-#: above about -2.05 seize on their own (the exact saddle-node value is :func:`critical_x0`, -2.062).
-X0_CRITICAL = -2.05
 
 
 def critical_x0(I1: float = 3.1) -> float:

@@ -16,6 +16,8 @@ import numpy as np
 from ..errors import InputError
 from ..models import Difference, VEP2D
 from ..twin import Posterior, Twin, new_subject_id
+from ..whatif.labels import INFO_KEY
+from .labels import labels_to_info, twin_labels
 from .model import PersonPrior, VEPPriors
 
 __all__ = ["twin_from_fit", "update_twin", "candidate_resections"]
@@ -92,6 +94,7 @@ def _posterior(fit, connectome, *, n_recordings: int, extra: Mapping[str, Any] |
         "vep_priors": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(fit.problem.priors).items()},
         "person_prior": fit.problem.person_prior.to_dict(),
         "n_recordings": int(n_recordings),
+        INFO_KEY: labels_to_info(fit.labels),  # the fit's EZ/PZ map: what-if, the demo and the report read this one
     })
     info.update(extra or {})
     return Posterior(post.samples, method=post.method, diagnostics=post.diagnostics, labels=post.labels, n_chains=post.n_chains,
@@ -212,16 +215,17 @@ def candidate_resections(twin, fit=None, healthy: str | None = None) -> list[str
 
     The estimated EZ; the EZ with the most likely propagation region; and, as a
     control, one region labelled healthy with the highest posterior certainty.
+    The labels are ``fit``'s when given, else the twin's (:func:`~braintwin.vep.labels.twin_labels`).
     """
     x0 = twin.posterior.samples["x0"]
     labels = list(twin.connectome.labels)
     mean = x0.mean(axis=0)
-    if fit is not None and list(fit.labels.ez):
-        ez = list(fit.labels.ez)
-        pz = [r for r in fit.labels.pz if r not in ez]
-    else:  # posterior threshold rule
-        p_ez = (x0 >= -2.05).mean(axis=0)
-        ez = [labels[i] for i in np.argsort(-p_ez) if p_ez[i] >= 0.5] or [labels[int(np.argmax(mean))]]
+    table = fit.labels if fit is not None else twin_labels(twin)
+    ez = list(table.ez) if table is not None else []
+    if ez:
+        pz = [r for r in table.pz if r not in ez]
+    else:  # no region labelled EZ: the most excitable one, and every other as a possible spread region
+        ez = [labels[int(np.argmax(mean))]]
         pz = [labels[i] for i in np.argsort(-mean) if labels[i] not in ez]
     pz_top = max(pz, key=lambda r: mean[labels.index(r)]) if pz else None
     healthy_regions = [r for r in labels if r not in ez and r not in pz]
