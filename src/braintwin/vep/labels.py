@@ -31,7 +31,7 @@ from ..whatif import Scenario, resolve_regions
 from ..whatif.labels import register_labeller, region_labels
 
 __all__ = ["X0_CRITICAL", "PZ_THRESHOLD", "LABELS", "LabelTable", "label_regions", "label_probabilities", "ez_hypothesis",
-           "labels_to_info", "twin_labels"]
+           "labels_to_info", "twin_labels", "label_summary"]
 
 #: The EZ threshold of the Bayesian VEP at ``I1 = 3.1`` (Hashemi et al. 2020): regions with ``x0``
 #: above about -2.05 seize on their own (the exact saddle-node value is :func:`~braintwin.vep.critical_x0`, -2.062).
@@ -226,6 +226,14 @@ def twin_labels(twin) -> LabelTable | None:
     p = d["probability"]
     return LabelTable(tuple(d["regions"]), np.array(d["label"]), np.asarray(p["EZ"], float), np.asarray(p["PZ"], float),
                       np.asarray(p["healthy"], float), dict(d.get("rules", {})))
+
+
+def label_summary(twin) -> str:
+    """One line of the twin's EZ/PZ map, as the demo and the CLI print it: ``"EZ rTCC, rTCV; PZ rTCI"``."""
+    table = twin_labels(twin)
+    if table is None:
+        return "EZ/PZ: not labelled"
+    return f"EZ {', '.join(table.ez) or 'none'}; PZ {', '.join(table.pz) or 'none'}"
 
 
 def _x0_draws(twin, scenario) -> np.ndarray | None:

@@ -15,14 +15,16 @@ import numpy as np
 
 from ..errors import InputError
 from ..models import Difference, VEP2D
-from ..twin import Posterior, Twin, new_subject_id
+from ..twin import Posterior, Twin, new_subject_id, register_updater
 from ..whatif.labels import INFO_KEY
 from .labels import labels_to_info, twin_labels
 from .model import PersonPrior, VEPPriors
 
 __all__ = ["twin_from_fit", "update_twin", "candidate_resections"]
 
-#: How a twin built here is re-fitted on a new recording (resolved by :meth:`braintwin.Twin.update`).
+#: Name under which :func:`update_twin` is registered (:func:`braintwin.twin.register_updater`) and stored in
+#: ``posterior.info["updater"]``; :meth:`braintwin.Twin.update` looks it up.  Kept in its old ``module:function``
+#: spelling, so twin files written before the registry still update.
 UPDATER = "braintwin.vep.workflow:update_twin"
 
 #: Parameters a twin keeps from the fit (the person-level ones; per-recording
@@ -101,6 +103,7 @@ def _posterior(fit, connectome, *, n_recordings: int, extra: Mapping[str, Any] |
                      info=info)
 
 
+@register_updater(UPDATER)
 def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = None, num_warmup: int | None = None,
                 num_samples: int | None = None, seed: int | None = None, progress: bool = False, truth=None, **fit_kwargs):
     """Update an epilepsy twin with a new SEEG recording of the same person (Bayesian sequential update).
