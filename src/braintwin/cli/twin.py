@@ -35,6 +35,7 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
     _devices(chains)
     import braintwin as bt
     import braintwin.vep as vep
+    from ..vep.labels import label_summary
     from ..vep.workflow import twin_from_fit
 
     base = config.parent
@@ -60,7 +61,7 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
             twin.record_input(path(k))
     out = Path(cfg.get("out", "twin.h5"))
     twin.save(out)
-    typer.echo(f"wrote {out}: twin {twin.subject_id}; EZ {', '.join(f.labels.ez) or 'none'}; PZ {', '.join(f.labels.pz) or 'none'}; "
+    typer.echo(f"wrote {out}: twin {twin.subject_id}; {label_summary(twin)}; "
                f"diagnostics {'ok' if f.ok else 'FAILED (see report)'}", err=True)
 
 
@@ -79,6 +80,7 @@ def update_cmd(
     Exits with status 1 when the update's diagnostics fail (the twin is still written, its history records the failure).
     """
     from ..twin import Twin
+    from ..vep.labels import label_summary
 
     t = Twin.load(twin)
     if t.posterior is None:
@@ -107,8 +109,7 @@ def update_cmd(
     dest = out or twin
     t.save(dest)
     d = f.diagnostics
-    typer.echo(f"wrote {dest}: update {t.posterior.info.get('n_recordings', 2) - 1}; EZ {', '.join(f.labels.ez) or 'none'}; "
-               f"PZ {', '.join(f.labels.pz) or 'none'}; diagnostics {'ok' if d.ok else 'FAILED'} "
+    typer.echo(f"wrote {dest}: update {t.posterior.info.get('n_recordings', 2) - 1}; {label_summary(t)}; diagnostics {'ok' if d.ok else 'FAILED'} "
                f"(max R-hat {d.max_rhat('x0'):.3f}, {d.divergences} divergences); {f.timings['total']:.0f} s", err=True)
     if not d.ok:  # as `braintwin vep fit`: the twin is written (and its history says so), the exit status flags it
         raise typer.Exit(1)
