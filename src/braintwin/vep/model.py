@@ -60,6 +60,7 @@ import numpy as np
 from ..errors import InputError
 from ..models import VEP2D
 from ..models.coupling import Difference
+from ..observe.seeg import seeg_forward
 from .labels import X0_CRITICAL
 
 __all__ = [
@@ -594,14 +595,13 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
 def seeg_envelope(x, gain, amplitude, offset):
     """JAX version of :func:`braintwin.features.vep_observation`: ``a log(G e^x) + b``.
 
-    Stable log-sum-exp over regions; ``x`` (..., n_times, n_regions), ``gain``
-    (n_contacts, n_regions) non-negative.
+    The shared forward model :func:`braintwin.observe.seeg.seeg_forward` with
+    ``m = jax.numpy`` (stable log-sum-exp over regions); ``x`` (..., n_times,
+    n_regions), ``gain`` (n_contacts, n_regions) non-negative.
     """
     import jax.numpy as jnp
 
-    m = jnp.max(x, axis=-1, keepdims=True)
-    s = jnp.exp(x - m) @ jnp.asarray(gain, dtype=x.dtype).T
-    return amplitude * (jnp.log(s) + m) + offset
+    return seeg_forward(x, gain, amplitude, offset, m=jnp)
 
 
 def simulate_sources(problem: VEPProblem, params: dict, *, n_samples: int | None = None, unroll: int = 1):
