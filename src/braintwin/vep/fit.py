@@ -81,7 +81,7 @@ def initial_guess(problem: VEPProblem, *, smooth: int = 5, fractions: Sequence[f
 
     The seizure is located by inverting the envelope's rise sample by sample:
     with the prior amplitude ``a`` and an offset ``b`` from the first tenth of
-    the samples, ``exp((y_t - b) / a) - exp((y_0 - b) / a) = G (e^{x_t} - e^{x_0})``
+    the samples, ``exp((y_t - b) / a) - exp((y_0 - b) / a) = gain (e^{x_t} - e^{x_0})``
     is solved for a non-negative rise of every region (non-negative least
     squares, after a moving average of ``smooth`` samples).  Regions whose rise
     reaches a fraction of the largest one (each of ``fractions`` gives a start)

@@ -25,7 +25,7 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
   .. math:: \mu_{tc} = a \log \sum_i G_{ci}\, e^{x_{ti}} + b, \qquad
             y_{tc} \sim \mathcal N(\mu_{tc}, \varepsilon^2)
 
-  with a monopolar gain ``G`` (the forward model of
+  with a monopolar gain ``gain`` (the forward model of
   :func:`braintwin.features.vep_observation`).
 * **Priors** (all sampled as standard normals ``*_star``, non-centred):
 
@@ -35,7 +35,7 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
     ``[lo, hi] = [-4, -1]`` for ``x0``, log-normal for ``K``
     (:class:`PersonPrior`).  By default ``m = (u_loc, .., log K_loc)`` and
     ``S = diag(x0_scale V, K_scale)`` where ``V`` are the eigenvectors of
-    ``G^T G`` (as the authors' Stan models do); when a twin is updated with a
+    ``gain^T gain`` (as the authors' Stan models do); when a twin is updated with a
     new recording, ``(m, S S^T)`` is instead a Gaussian fitted to the current
     posterior (:meth:`PersonPrior.from_draws`);
   - amplitude ``a`` and noise ``eps``: log-normal around their location;
@@ -291,12 +291,12 @@ def _ledoit_wolf(X: np.ndarray) -> np.ndarray:
 
 
 def eigenbasis(gain: np.ndarray) -> np.ndarray:
-    """Eigenvectors of ``G^T G`` (columns, by decreasing eigenvalue): the non-centring basis.
+    """Eigenvectors of ``gain^T gain`` (columns, by decreasing eigenvalue): the non-centring basis.
 
     Signs are fixed (largest entry of each vector positive) so the basis is deterministic.
     """
-    G = np.asarray(gain, float)
-    w, V = np.linalg.eigh(G.T @ G)
+    gain = np.asarray(gain, float)
+    w, V = np.linalg.eigh(gain.T @ gain)
     V = V[:, np.argsort(w)[::-1]]
     s = np.sign(V[np.argmax(np.abs(V), axis=0), np.arange(V.shape[1])])
     return V * np.where(s == 0, 1.0, s)
@@ -341,18 +341,18 @@ class VEPProblem:
 
     def __post_init__(self):
         y = np.asarray(self.observation, float)
-        G = np.asarray(self.gain, float)
+        gain = np.asarray(self.gain, float)
         W = np.asarray(self.weights, float)
         src = "VEP problem"
         if y.ndim != 2:
             raise InputError(f"observation must be (n_times, n_contacts), got shape {y.shape}", source=src, field="observation")
-        if G.ndim != 2 or G.shape[0] != y.shape[1]:
-            raise InputError(f"gain must be (n_contacts={y.shape[1]}, n_regions), got shape {G.shape}", source=src, field="gain")
-        if W.shape != (G.shape[1], G.shape[1]):
-            raise InputError(f"weights must be ({G.shape[1]}, {G.shape[1]}) to match the gain's regions, got {W.shape}", source=src, field="weights")
+        if gain.ndim != 2 or gain.shape[0] != y.shape[1]:
+            raise InputError(f"gain must be (n_contacts={y.shape[1]}, n_regions), got shape {gain.shape}", source=src, field="gain")
+        if W.shape != (gain.shape[1], gain.shape[1]):
+            raise InputError(f"weights must be ({gain.shape[1]}, {gain.shape[1]}) to match the gain's regions, got {W.shape}", source=src, field="weights")
         if not np.all(np.isfinite(y)):
             raise InputError(f"observation has {int((~np.isfinite(y)).sum())} non-finite values", source=src, field="observation")
-        if not np.all(np.isfinite(G)) or np.any(G < 0) or np.any(~(G > 0).any(axis=1)):
+        if not np.all(np.isfinite(gain)) or np.any(gain < 0) or np.any(~(gain > 0).any(axis=1)):
             raise InputError("gain must be finite, non-negative, with a positive entry in every row (monopolar)", source=src, field="gain")
         if not np.all(np.isfinite(W)) or np.any(W < 0):
             raise InputError("weights must be finite and non-negative", source=src, field="weights")
@@ -362,17 +362,17 @@ class VEPProblem:
             raise InputError(f"steps_per_sample must be >= 1, got {self.steps_per_sample}", source=src, field="steps_per_sample")
         if not self.tau0 > 0:
             raise InputError(f"tau0 must be > 0, got {self.tau0}", source=src, field="tau0")
-        self.observation, self.gain, self.weights = y, G, W
+        self.observation, self.gain, self.weights = y, gain, W
         self.steps_per_sample = int(self.steps_per_sample)
         if not self.labels:
-            self.labels = tuple(f"region{i}" for i in range(G.shape[1]))
-        if len(self.labels) != G.shape[1]:
-            raise InputError(f"{len(self.labels)} labels for {G.shape[1]} regions", source=src, field="labels")
-        self.basis = eigenbasis(G)
+            self.labels = tuple(f"region{i}" for i in range(gain.shape[1]))
+        if len(self.labels) != gain.shape[1]:
+            raise InputError(f"{len(self.labels)} labels for {gain.shape[1]} regions", source=src, field="labels")
+        self.basis = eigenbasis(gain)
         if self.person_prior is None:
             self.person_prior = PersonPrior.default(self.priors, self.basis)
-        elif not isinstance(self.person_prior, PersonPrior) or self.person_prior.n_regions != G.shape[1]:
-            raise InputError(f"person_prior must be a PersonPrior over {G.shape[1]} regions and K", source=src, field="person_prior")
+        elif not isinstance(self.person_prior, PersonPrior) or self.person_prior.n_regions != gain.shape[1]:
+            raise InputError(f"person_prior must be a PersonPrior over {gain.shape[1]} regions and K", source=src, field="person_prior")
 
     @property
     def n_times(self) -> int:
@@ -593,7 +593,7 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
 
 
 def seeg_envelope(x, gain, amplitude, offset):
-    """JAX version of :func:`braintwin.features.vep_observation`: ``a log(G e^x) + b``.
+    """JAX version of :func:`braintwin.features.vep_observation`: ``a log(gain e^x) + b``.
 
     The shared forward model :func:`braintwin.observe.seeg.seeg_forward` with
     ``m = jax.numpy`` (stable log-sum-exp over regions); ``x`` (..., n_times,

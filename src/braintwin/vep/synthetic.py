@@ -20,7 +20,7 @@ A synthetic patient is built in four steps:
    that would seize alone but is held at rest by its neighbours is healthy:
    the recording cannot show it; see :mod:`braintwin.vep.fit`).  A region "seizes" when its ``x``
    crosses ``seizure_threshold``.
-4. **Observation.**  The SEEG log-power envelope ``amp * log(G exp(x)) + offset``
+4. **Observation.**  The SEEG log-power envelope ``amp * log(gain exp(x)) + offset``
    (:func:`braintwin.features.vep_observation`) with the monopolar
    inverse-square gain of the SEEG contacts (:mod:`braintwin.observe.seeg`),
    plus Gaussian measurement noise of standard deviation ``noise``.
@@ -264,17 +264,17 @@ def suggest_pz(connectome, ez: Sequence, n: int = 4) -> list[str]:
 def select_contacts(gain: np.ndarray, n: int) -> np.ndarray:
     """Indices of ``n`` contacts covering the regions: round robin over regions.
 
-    The specificity of contact ``c`` to region ``r`` is ``G[c, r] / sum_r' G[c, r']``.
+    The specificity of contact ``c`` to region ``r`` is ``gain[c, r] / sum_r' gain[c, r']``.
     Regions take turns (least specifically seen first) picking their most
     specific remaining contact, until ``n`` contacts are chosen.
     """
-    G = np.asarray(gain, float)
+    gain = np.asarray(gain, float)
     n = int(n)
-    if not 1 <= n <= G.shape[0]:
-        raise InputError(f"cannot select {n} of {G.shape[0]} contacts", source=SOURCE, field="contacts")
-    spec = G / G.sum(axis=1, keepdims=True)
+    if not 1 <= n <= gain.shape[0]:
+        raise InputError(f"cannot select {n} of {gain.shape[0]} contacts", source=SOURCE, field="contacts")
+    spec = gain / gain.sum(axis=1, keepdims=True)
     order = np.argsort(spec.max(axis=0))
-    taken = np.zeros(G.shape[0], bool)
+    taken = np.zeros(gain.shape[0], bool)
     out: list[int] = []
     while len(out) < n:
         for r in order:
@@ -319,14 +319,14 @@ def patient_gain(conn, contacts="seeg_588", n_contacts: int | None = None, *, mi
     else:
         sensors = read_contacts(contacts)
     if set(conn.labels) <= set(tvb76_labels()):
-        G = seeg_leadfield(sensors, conn, min_distance=min_distance).gain
+        gain = seeg_leadfield(sensors, conn, min_distance=min_distance).gain
     else:
         if getattr(conn, "centres", None) is None:
             raise InputError("the connectome has no region centres for the SEEG gain", source=SOURCE, field="centres")
-        G = seeg_gain(sensors.positions, centres=conn.centres, method="centres", min_distance=min_distance)
-    G = np.asarray(G, float)
-    idx = np.arange(G.shape[0]) if n_contacts is None else select_contacts(G, n_contacts)
-    return G[idx], tuple(sensors.labels[i] for i in idx), np.asarray(sensors.positions, float)[idx]
+        gain = seeg_gain(sensors.positions, centres=conn.centres, method="centres", min_distance=min_distance)
+    gain = np.asarray(gain, float)
+    idx = np.arange(gain.shape[0]) if n_contacts is None else select_contacts(gain, n_contacts)
+    return gain[idx], tuple(sensors.labels[i] for i in idx), np.asarray(sensors.positions, float)[idx]
 
 
 def seizing_regions(x: np.ndarray, threshold: float = -0.5) -> np.ndarray:
@@ -588,11 +588,11 @@ def synthetic_patient(
             raise InputError(msg, source=SOURCE, field="pz")
         warnings.warn(f"{SOURCE}: {msg}", BraintwinWarning, stacklevel=2)
 
-    G, clabels, cpos = patient_gain(conn, contacts, n_contacts)
-    clean = vep_observation(x, G, amplitude, offset)
+    gain, clabels, cpos = patient_gain(conn, contacts, n_contacts)
+    clean = vep_observation(x, gain, amplitude, offset)
     obs = clean + noise * rng.standard_normal(clean.shape)
     return SyntheticPatient(
-        connectome=conn, gain=G, contact_labels=clabels, contact_positions=cpos, observation=obs, clean=clean, x=x, z=z,
+        connectome=conn, gain=gain, contact_labels=clabels, contact_positions=cpos, observation=obs, clean=clean, x=x, z=z,
         times=times, x0=x0, K=K_b, tau0=tau_b, I1=float(I1), amplitude=float(amplitude), offset=float(offset),
         noise=float(noise), initial=initial, dt=float(dt), steps_per_sample=int(steps_per_sample), labels=labels,
         ez_candidates=tuple(ez_idx), pz_candidates=tuple(pz_idx), onsets=_onsets(x, times, seizure_threshold),

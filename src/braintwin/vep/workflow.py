@@ -169,12 +169,12 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
         new_gain = False
     else:
         new_gain = True
-    G = np.asarray(gain, float)
-    if G.ndim != 2 or G.shape[1] != len(twin.connectome.labels):
-        raise InputError(f"the gain must be (n_contacts, {len(twin.connectome.labels)} regions), got shape {G.shape}",
+    gain = np.asarray(gain, float)
+    if gain.ndim != 2 or gain.shape[1] != len(twin.connectome.labels):
+        raise InputError(f"the gain must be (n_contacts, {len(twin.connectome.labels)} regions), got shape {gain.shape}",
                          source="update", field="gain")
-    if y.ndim != 2 or y.shape[1] != G.shape[0]:
-        raise InputError(f"the recording must be (n_times, {G.shape[0]} contacts), got shape {y.shape}", source="update",
+    if y.ndim != 2 or y.shape[1] != gain.shape[0]:
+        raise InputError(f"the recording must be (n_times, {gain.shape[0]} contacts), got shape {y.shape}", source="update",
                          field="seeg_envelope")
     post = twin.posterior
     info = post.info
@@ -196,10 +196,10 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
               num_samples=num_samples, seed=seed, progress=progress, truth=truth, labels=list(twin.connectome.labels))
     kw.update(fit_kwargs)
     t0 = time.perf_counter()
-    f = vep_fit(y, G, twin.connectome, **kw)
+    f = vep_fit(y, gain, twin.connectome, **kw)
     seconds = time.perf_counter() - t0
     digest = hashlib.sha256(np.ascontiguousarray(y).tobytes()).hexdigest()
-    twin.data[f"update_{k}"] = {"seeg_envelope": y, **({"gain": G} if new_gain else {})}
+    twin.data[f"update_{k}"] = {"seeg_envelope": y, **({"gain": gain} if new_gain else {})}
     new = _posterior(f, twin.connectome, n_recordings=k + 1, extra={"person_prior": person.to_dict()})
     d = f.diagnostics
     twin.set_posterior(new, what=f"update {k}: new SEEG recording ({y.shape[0]} samples), prior fitted to the posterior",
