@@ -22,7 +22,7 @@ what-if (:func:`ez_hypothesis`) and the report all read the same map.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 

@@ -39,18 +39,13 @@ from .interventions import (
     ScaleCoupling,
     ScaleInterhemispheric,
     ScaleParams,
-    Scenario,
     SetParams,
     ShiftParams,
     Stimulate,
     compose,
     disconnect,
-    edge_mask,
     lesion,
-    parse_intervention,
-    parse_interventions,
     resect,
-    resolve_regions,
     scale_coupling,
     scale_interhemispheric,
     scale_params,
@@ -63,7 +58,9 @@ from . import responses  # noqa: F401  (registers the generic outcomes "evoked",
 from .compare import Comparison, compare
 from .labels import region_labels, register_labeller
 from .outcomes import Outcome, Runs, available as available_outcomes, get_outcome, register as register_outcome
+from .parse import parse_intervention, parse_interventions
 from .predict import Prediction, predict
+from .scenario import Scenario, edge_mask, resolve_regions
 from .search import ResectionSearch, smallest_resection
 
 __all__ = [

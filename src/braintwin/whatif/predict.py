@@ -28,7 +28,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .interventions import Intervention, NoIntervention, Scenario, compose, parse_intervention, scenario_cost
+from .interventions import Intervention, NoIntervention, compose, scenario_cost
+from .parse import parse_intervention
+from .scenario import Scenario
 from ..simulate import simulate_batch
 from .outcomes import Outcome, Runs, get_outcome, prob_interval
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from ..errors import InputError
 from .compare import _cost_key
-from .interventions import resect, resolve_regions
+from .interventions import resect
+from .scenario import resolve_regions
 from .outcomes import get_outcome
 from .predict import Prediction, _context, _predict_with, _Runner
 
