@@ -153,47 +153,11 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
     """
     from .fit import fit as vep_fit
 
-    if twin.posterior is None or "x0" not in twin.posterior or "K" not in twin.posterior:
-        raise InputError("the twin has no posterior over x0 and K to update", source="twin", field="posterior")
-    if isinstance(new_data, Mapping):
-        if "seeg_envelope" not in new_data:
-            raise InputError("expected a 'seeg_envelope' array", source="update", field="seeg_envelope")
-        gain = new_data.get("gain", gain)
-        y = np.asarray(new_data["seeg_envelope"], float)
-    else:
-        y = np.asarray(new_data, float)
-    if gain is None:
-        gain = (twin.observation or {}).get("gain")
-        if gain is None:
-            raise InputError("the twin stores no SEEG gain; give the new recording's gain", source="update", field="gain")
-        new_gain = False
-    else:
-        new_gain = True
-    gain = np.asarray(gain, float)
-    if gain.ndim != 2 or gain.shape[1] != len(twin.connectome.labels):
-        raise InputError(f"the gain must be (n_contacts, {len(twin.connectome.labels)} regions), got shape {gain.shape}",
-                         source="update", field="gain")
-    if y.ndim != 2 or y.shape[1] != gain.shape[0]:
-        raise InputError(f"the recording must be (n_times, {gain.shape[0]} contacts), got shape {y.shape}", source="update",
-                         field="seeg_envelope")
+    y, gain, new_gain = _new_recording(twin, new_data, gain)
     post = twin.posterior
-    info = post.info
-    settings = dict(info.get("settings", {}))
-    pri = dict(info.get("vep_priors", {}))
-    if "x0_bounds" in pri:
-        pri["x0_bounds"] = tuple(pri["x0_bounds"])
-    priors = VEPPriors(**pri)
-    x0, K = np.asarray(post["x0"], float), np.asarray(post["K"], float)
-    person = PersonPrior.from_draws(x0, K, priors.x0_bounds)
-    k = int(info.get("n_recordings", 1))
-    num_chains = int(num_chains or settings.get("num_chains", post.n_chains))
-    num_samples = int(num_samples or settings.get("num_samples", max(4, post.n_draws // max(1, post.n_chains))))
-    num_warmup = int(num_warmup if num_warmup is not None else max(100, int(settings.get("num_warmup", 300)) // 2))
-    seed = int(settings.get("seed", 0)) + k if seed is None else int(seed)
-    kw = dict(dt=float(twin.data.get("dt", 0.25)), steps_per_sample=int(twin.data.get("steps_per_sample", 1)),
-              tau0=float(twin.model.values["tau0"]), I1=float(twin.model.values["I1"]), priors=priors, person_prior=person,
-              data_init=False, map_starts=1, num_chains=num_chains, num_warmup=num_warmup,
-              num_samples=num_samples, seed=seed, progress=progress, truth=truth, labels=list(twin.connectome.labels))
+    k = int(post.info.get("n_recordings", 1))
+    kw, person = _refit_settings(twin, k, num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples, seed=seed)
+    kw.update(progress=progress, truth=truth)
     kw.update(fit_kwargs)
     t0 = time.perf_counter()
     f = vep_fit(y, gain, twin.connectome, **kw)
@@ -204,13 +168,61 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
     d = f.diagnostics
     twin.set_posterior(new, what=f"update {k}: new SEEG recording ({y.shape[0]} samples), prior fitted to the posterior",
                        config={"prior": "Gaussian fitted to the previous posterior of (logit x0, log K), Ledoit-Wolf covariance",
-                               "recording_sha256": digest, "num_chains": num_chains, "num_warmup": num_warmup,
-                               "num_samples": num_samples, "seconds": round(seconds, 3),
+                               "recording_sha256": digest, "num_chains": kw["num_chains"], "num_warmup": kw["num_warmup"],
+                               "num_samples": kw["num_samples"], "seconds": round(seconds, 3),
                                "timings": {k_: round(float(v), 3) for k_, v in f.timings.items()},
                                "diagnostics_ok": bool(d.ok), "divergences": int(d.divergences),
                                "max_rhat_x0": float(d.max_rhat("x0"))},
-                       seeds={"nuts": seed})
+                       seeds={"nuts": kw["seed"]})
     return f
+
+
+def _new_recording(twin: Twin, new_data, gain) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The new envelope, its gain (the twin's unless given) and whether the gain is new; checked against the twin."""
+    if twin.posterior is None or "x0" not in twin.posterior or "K" not in twin.posterior:
+        raise InputError("the twin has no posterior over x0 and K to update", source="twin", field="posterior")
+    if isinstance(new_data, Mapping):
+        if "seeg_envelope" not in new_data:
+            raise InputError("expected a 'seeg_envelope' array", source="update", field="seeg_envelope")
+        gain = new_data.get("gain", gain)
+        y = np.asarray(new_data["seeg_envelope"], float)
+    else:
+        y = np.asarray(new_data, float)
+    new_gain = gain is not None
+    if gain is None:
+        gain = (twin.observation or {}).get("gain")
+        if gain is None:
+            raise InputError("the twin stores no SEEG gain; give the new recording's gain", source="update", field="gain")
+    gain = np.asarray(gain, float)
+    if gain.ndim != 2 or gain.shape[1] != len(twin.connectome.labels):
+        raise InputError(f"the gain must be (n_contacts, {len(twin.connectome.labels)} regions), got shape {gain.shape}",
+                         source="update", field="gain")
+    if y.ndim != 2 or y.shape[1] != gain.shape[0]:
+        raise InputError(f"the recording must be (n_times, {gain.shape[0]} contacts), got shape {y.shape}", source="update",
+                         field="seeg_envelope")
+    return y, gain, new_gain
+
+
+def _refit_settings(twin: Twin, k: int, *, num_chains, num_warmup, num_samples, seed) -> tuple[dict, PersonPrior]:
+    """Keyword arguments of the warm-started re-fit of update ``k``, and the person prior fitted to the posterior."""
+    post = twin.posterior
+    info = post.info
+    settings = dict(info.get("settings", {}))
+    pri = dict(info.get("vep_priors", {}))
+    if "x0_bounds" in pri:
+        pri["x0_bounds"] = tuple(pri["x0_bounds"])
+    priors = VEPPriors(**pri)
+    x0, K = np.asarray(post["x0"], float), np.asarray(post["K"], float)
+    person = PersonPrior.from_draws(x0, K, priors.x0_bounds)
+    num_chains = int(num_chains or settings.get("num_chains", post.n_chains))
+    num_samples = int(num_samples or settings.get("num_samples", max(4, post.n_draws // max(1, post.n_chains))))
+    num_warmup = int(num_warmup if num_warmup is not None else max(100, int(settings.get("num_warmup", 300)) // 2))
+    seed = int(settings.get("seed", 0)) + k if seed is None else int(seed)
+    kw = dict(dt=float(twin.data.get("dt", 0.25)), steps_per_sample=int(twin.data.get("steps_per_sample", 1)),
+              tau0=float(twin.model.values["tau0"]), I1=float(twin.model.values["I1"]), priors=priors, person_prior=person,
+              data_init=False, map_starts=1, num_chains=num_chains, num_warmup=num_warmup,
+              num_samples=num_samples, seed=seed, labels=list(twin.connectome.labels))
+    return kw, person
 
 
 def candidate_resections(twin, fit=None, healthy: str | None = None) -> list[str]:
