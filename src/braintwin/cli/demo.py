@@ -113,8 +113,8 @@ def demo_cmd(
     import braintwin.vep as vep
 
     from .._io import atomic_path
-    from ..vep.labels import label_summary
-    from ..vep.workflow import candidate_resections, twin_from_fit
+    from ..workflows.vep.labels import label_summary
+    from ..workflows.vep.workflow import candidate_resections, twin_from_fit
 
     con = Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)

@@ -35,8 +35,8 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
     _devices(chains)
     import braintwin as bt
     import braintwin.vep as vep
-    from ..vep.labels import label_summary
-    from ..vep.workflow import twin_from_fit
+    from ..workflows.vep.labels import label_summary
+    from ..workflows.vep.workflow import twin_from_fit
 
     base = config.parent
     path = lambda k: str((base / cfg[k]).resolve()) if not Path(cfg[k]).is_absolute() else cfg[k]  # noqa: E731
@@ -80,7 +80,7 @@ def update_cmd(
     Exits with status 1 when the update's diagnostics fail (the twin is still written, its history records the failure).
     """
     from ..twin import Twin
-    from ..vep.labels import label_summary
+    from ..workflows.vep.labels import label_summary
 
     t = Twin.load(twin)
     if t.posterior is None:
@@ -180,7 +180,7 @@ def report_cmd(
     """Write a self-contained HTML report of a twin: fit, EZ/PZ map, diagnostics and what-if comparison."""
     from ..report import write_report
     from ..twin import Twin
-    from ..vep.workflow import candidate_resections
+    from ..workflows.vep.workflow import candidate_resections
     from ..whatif import compare as compare_fn, parse_intervention, smallest_resection
 
     t = Twin.load(twin)

@@ -34,7 +34,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import BraintwinWarning, InputError
+from ...errors import BraintwinWarning, InputError
 from .model import X0_CRITICAL, VEPPriors, VEPProblem
 
 __all__ = ["SyntheticPatient", "synthetic_patient", "suggest_pz", "select_contacts", "seizing_regions", "patient_gain"]
@@ -192,7 +192,7 @@ class SyntheticPatient:
 
 
 def _as_connectome(connectome, normalize: str | None):
-    from ..connectome import Connectome
+    from ...connectome import Connectome
 
     conn = connectome if isinstance(connectome, Connectome) else Connectome.load(connectome)
     if normalize:
@@ -308,8 +308,8 @@ def patient_gain(conn, contacts="seeg_588", n_contacts: int | None = None, *, mi
     labels : tuple of str
     positions : ndarray (n_contacts, 3)
     """
-    from ..observe.seeg import read_contacts, seeg_gain, seeg_leadfield
-    from ..observe.sensors import Sensors, tvb76_labels
+    from ...observe.seeg import read_contacts, seeg_gain, seeg_leadfield
+    from ...observe.sensors import Sensors, tvb76_labels
 
     if isinstance(contacts, np.ndarray) or (isinstance(contacts, (list, tuple)) and len(contacts) and np.ndim(contacts[0]) == 1):
         pos = np.asarray(contacts, float)
@@ -344,8 +344,8 @@ def _simulate(conn, x0, K, tau0, I1, dt, n_steps, steps, initial, batch: bool = 
     """x, z of the VEP2D network (numba engine, Heun, no delays); batch over K/tau0 when ``batch``."""
     import braintwin as bt
 
-    from ..models import VEP2D
-    from ..models.coupling import Difference
+    from ...models import VEP2D
+    from ...models.coupling import Difference
 
     period = steps * dt
     kw = dict(coupling=Difference(a=1.0), delays=False, method="heun", dt=dt, duration=n_steps * period,
@@ -609,7 +609,7 @@ def synthetic_patient(
         Bad regions or options; no configuration in which the EZ seizes; fewer
         than ``min_pz`` recruited regions (with ``on_no_pz="raise"``).
     """
-    from ..features import vep_observation
+    from ...features import vep_observation
 
     _check_options(on_no_pz, dt, noise, amplitude, n_times)
     rng = np.random.default_rng(seed)

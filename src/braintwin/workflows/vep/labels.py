@@ -26,9 +26,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from ..whatif import Scenario, resolve_regions
-from ..whatif.labels import register_labeller, region_labels
+from ...errors import InputError
+from ...whatif import Scenario, resolve_regions
+from ...whatif.labels import register_labeller, region_labels
 
 __all__ = ["X0_CRITICAL", "PZ_THRESHOLD", "LABELS", "LabelTable", "label_regions", "label_probabilities", "ez_hypothesis",
            "labels_to_info", "twin_labels", "label_summary"]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ...errors import InputError
 
 __all__ = ["SEEGRecording", "read_seeg", "read_gain", "read_contacts_file", "read_matrix"]
 
@@ -231,7 +231,7 @@ def read_gain(path: str | os.PathLike, *, key: str | None = None, n_contacts: in
 
 def read_contacts_file(path: str | os.PathLike):
     """SEEG contact positions (``label x y z`` lines, mm) as a :class:`~braintwin.observe.sensors.Sensors`."""
-    from ..observe.seeg import read_contacts
+    from ...observe.seeg import read_contacts
 
     p = Path(path)
     if not p.exists() and str(path) not in ("seeg_588", "seeg_39"):

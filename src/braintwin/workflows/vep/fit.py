@@ -42,7 +42,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from ...errors import InputError
 from .labels import PZ_THRESHOLD, LabelTable, label_regions
 from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, recording_suffix, seeg_envelope,
                     unconstrain, vep_model)
@@ -415,7 +415,7 @@ def fit(
     import jax
     from jax.flatten_util import ravel_pytree
 
-    from ..infer.nuts import run_nuts, x64
+    from ...infer.nuts import run_nuts, x64
 
     t_all = time.perf_counter()
     W = np.asarray(getattr(connectome, "weights", connectome), float)

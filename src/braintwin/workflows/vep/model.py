@@ -56,10 +56,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 import numpy as np
 
-from ..errors import InputError
-from ..models import VEP2D
-from ..models.coupling import Difference
-from ..observe.seeg import seeg_forward
+from ...errors import InputError
+from ...models import VEP2D
+from ...models.coupling import Difference
+from ...observe.seeg import seeg_forward
 from .labels import X0_CRITICAL
 from .priors import PersonPrior, VEPPriors
 
@@ -249,7 +249,7 @@ def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, mo
     -------
     array (n_state, n_regions)
     """
-    from ..models.base import Vars
+    from ...models.base import Vars
 
     model = VEP2D() if model is None else model
     coupling = Difference(a=1.0) if coupling is None else coupling
@@ -341,8 +341,8 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
     import jax
     import jax.numpy as jnp
 
-    from ..models.base import Vars
-    from ..simulate.integrators import step as integrate
+    from ...models.base import Vars
+    from ...simulate.integrators import step as integrate
 
     model = VEP2D() if model is None else model
     coupling = Difference(a=1.0) if coupling is None else coupling

@@ -13,10 +13,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from ..models import Difference, VEP2D
-from ..twin import Posterior, Twin, new_subject_id, register_updater
-from ..whatif.labels import INFO_KEY
+from ...errors import InputError
+from ...models import Difference, VEP2D
+from ...twin import Posterior, Twin, new_subject_id, register_updater
+from ...whatif.labels import INFO_KEY
 from .labels import labels_to_info, twin_labels
 from .model import PersonPrior, VEPPriors
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
-from ..whatif.outcomes import Outcome, interval, register
+from ...errors import InputError
+from ...whatif.outcomes import Outcome, interval, register
 from .labels import ez_hypothesis
 
 __all__ = ["SeizurePropagation"]
