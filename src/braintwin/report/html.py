@@ -167,7 +167,7 @@ def _subject_section(twin) -> str:
         ups = [u for u in prov.get("updates", []) if str(u.get("what", "")).startswith("update ")]
         if ups:
             facts.append(("Last updated with a new recording (UTC)", ups[-1].get("time_utc", "")))
-    from .. import __version__
+    from .._version import __version__
 
     facts.append(("Report generated (UTC)", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M")))
     facts.append(("Software", f"braintwin {__version__}"))

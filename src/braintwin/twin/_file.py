@@ -209,7 +209,7 @@ def _read_json_attrs(group: h5py.Group) -> dict[str, Any]:
 
 
 def _write_root(f: h5py.File, twin, saved: str) -> None:
-    from .. import __version__
+    from .._version import __version__
 
     f.attrs["kind"] = KIND
     f.attrs["format_version"] = FORMAT_VERSION

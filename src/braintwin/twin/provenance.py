@@ -61,7 +61,7 @@ def software_versions() -> dict[str, str]:
         ``braintwin``, ``python``, ``platform`` and every installed name of
         :data:`DEPENDENCIES` (absent ones are left out).
     """
-    from .. import __version__
+    from .._version import __version__
 
     out = {"braintwin": __version__, "python": platform.python_version(), "platform": platform.platform(terse=True)}
     for dist in DEPENDENCIES:
@@ -188,7 +188,7 @@ def update_record(
         ``time_utc``, ``what``, ``config``, ``seeds``, ``input_sha256`` and
         ``software`` (the braintwin version).
     """
-    from .. import __version__
+    from .._version import __version__
 
     if not isinstance(what, str) or not what.strip():
         raise InputError("say what the update did, e.g. 'posterior: nuts'", field="what")

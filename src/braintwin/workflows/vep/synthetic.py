@@ -342,20 +342,19 @@ def _onsets(x: np.ndarray, times: np.ndarray, threshold: float) -> np.ndarray:
 
 def _simulate(conn, x0, K, tau0, I1, dt, n_steps, steps, initial, batch: bool = False):
     """x, z of the VEP2D network (numba engine, Heun, no delays); batch over K/tau0 when ``batch``."""
-    import braintwin as bt
-
     from ...models import VEP2D
     from ...models.coupling import Difference
+    from ...simulate import simulate, simulate_batch
 
     period = steps * dt
     kw = dict(coupling=Difference(a=1.0), delays=False, method="heun", dt=dt, duration=n_steps * period,
               monitors=[f"subsample:{period}"], outputs=["x", "z"], initial=initial)
     if batch:
-        res = bt.simulate_batch(conn, VEP2D(x0=x0, I1=I1), {"K": np.asarray(K, float), "tau0": np.asarray(tau0, float)},
+        res = simulate_batch(conn, VEP2D(x0=x0, I1=I1), {"K": np.asarray(K, float), "tau0": np.asarray(tau0, float)},
                                 progress=False, on_divergence="flag", dtype=np.float64, **kw)
         d = res["subsample"].data  # (n_sims, n_times, 2, n_regions)
         return d[:, :, 0, :], d[:, :, 1, :], res.diverged
-    res = bt.simulate(conn, VEP2D(x0=x0, K=K, tau0=tau0, I1=I1), on_divergence="flag", **kw)
+    res = simulate(conn, VEP2D(x0=x0, K=K, tau0=tau0, I1=I1), on_divergence="flag", **kw)
     d = res["subsample"].data
     return d[:, 0, :], d[:, 1, :], res.diverged
 
