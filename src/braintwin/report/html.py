@@ -436,17 +436,9 @@ def _whatif_section(twin, comparison, predictions, search, figs: _Figures) -> st
 
 
 def _prediction_caption(p, lead: str = "") -> str:
-    if p.outcome == "seizure":
-        body = ("Left: for each region, the chance that it joins the seizure without intervention (grey) and with it (blue). "
-                "Right: how many regions the seizure involves across the simulated versions.")
-    elif p.outcome == "evoked":
-        body = ("Left: how much each region's activity changes (bars: mean; whiskers: 90% of versions; red: stimulated). "
-                "Right: average activity of the stimulated region and of the least affected region.")
-    elif p.outcome == "fc":
-        body = ("Left: how the correlation between regions' activity (functional connectivity) changes. Right: how similar "
-                "the pattern stays to the baseline across versions.")
-    else:
-        body = "Left: the frequency content of activity (shaded: 90% of versions). Right: the shift of the dominant frequency."
+    """The outcome's own plain-words caption of its figure (:attr:`braintwin.whatif.Outcome.caption`)."""
+    spec = getattr(p, "spec", None)
+    body = getattr(spec, "caption", "") or f"The outcome {p.outcome!r} without intervention and with it, across the simulated versions."
     return _esc(lead + body)
 
 

@@ -134,6 +134,8 @@ class Outcome:
     search_criteria : dict of str to str
         For :func:`~braintwin.whatif.smallest_resection`: criterion name to the
         per-draw boolean measure that must become False (empty: no search).
+    caption : str
+        Plain words under the figure of :meth:`plot` (the report shows it).
     """
 
     name: ClassVar[str] = ""
@@ -145,6 +147,7 @@ class Outcome:
     smaller_is_better: ClassVar[bool] = True
     columns: ClassVar[tuple] = ()
     search_criteria: ClassVar[Mapping[str, str]] = {}
+    caption: ClassVar[str] = ""
 
     def output(self, model, variable: str | None, outputs) -> str:
         """The output to record: the first of ``outputs``, else ``variable``, else the model's first default output."""

@@ -32,6 +32,8 @@ class Evoked(Outcome):
     """Response to stimulation: RMS difference per region between the two runs of each draw."""
 
     smaller_is_better = False
+    caption = ("Left: how much each region's activity changes (bars: mean; whiskers: 90% of versions; red: stimulated). "
+               "Right: average activity of the stimulated region and of the least affected region.")
 
     def measure(self, runs):
         xb, xt = runs.traces()
@@ -109,6 +111,9 @@ def _fc_stats(f, iu, inter):
 class FunctionalConnectivity(Outcome):
     """Pearson FC of the first output in both runs (regions kept by the intervention)."""
 
+    caption = ("Left: how the correlation between regions' activity (functional connectivity) changes. Right: how similar "
+               "the pattern stays to the baseline across versions.")
+
     def measure(self, runs):
         from ..features import fc, fc_corr, fc_distance
 
@@ -171,6 +176,8 @@ class FunctionalConnectivity(Outcome):
           defaults={"transient": 0.0, "fmin": None, "fmax": None, "nperseg": None})
 class Spectrum(Outcome):
     """Spectral slowing or speeding: the shift of the spectral peak."""
+
+    caption = "Left: the frequency content of activity (shaded: 90% of versions). Right: the shift of the dominant frequency."
 
     def measure(self, runs):
         from ..features import peak_frequency, psd

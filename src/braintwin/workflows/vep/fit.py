@@ -316,6 +316,50 @@ class VEPFit:
         ax.set_title("label probabilities (top regions)", fontsize=9)
 
 
+def _problems(observation, gain, connectome, labels, *, dt, steps_per_sample, tau0, I1, priors, person_prior) -> list[VEPProblem]:
+    """One :class:`VEPProblem` per recording, sharing the weights, the labels and one person prior."""
+    W = np.asarray(getattr(connectome, "weights", connectome), float)
+    regs = tuple(labels) if labels is not None else tuple(getattr(connectome, "labels", ()) or ())
+    obs_list = list(observation) if isinstance(observation, (list, tuple)) else [observation]
+    gains = list(gain) if isinstance(gain, (list, tuple)) else [gain] * len(obs_list)
+    if len(gains) != len(obs_list):
+        raise InputError(f"{len(gains)} gains for {len(obs_list)} recordings", source="VEP fit", field="gain")
+    problems: list[VEPProblem] = []
+    for y, g in zip(obs_list, gains):  # one person prior for all (the default depends on the first gain)
+        problems.append(VEPProblem(observation=y, gain=g, weights=W, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
+                                   priors=priors or VEPPriors(), labels=regs,
+                                   person_prior=problems[0].person_prior if problems else person_prior))
+    return problems
+
+
+def _prior_sd(problem: VEPProblem, person_prior: PersonPrior | None, seed: int) -> dict:
+    """Prior standard deviations (for the shrinkage diagnostic); of a given person prior by sampling it."""
+    prior_sd = problem.priors.prior_sd()
+    if person_prior is not None:
+        x0_p, K_p = person_prior.sample_x0_K(20_000, problem.priors.x0_bounds, seed=seed)
+        prior_sd.update(x0=x0_p.std(axis=0), K=float(K_p.std()))
+    return prior_sd
+
+
+def _map_inits(problems: list[VEPProblem]) -> list[np.ndarray]:
+    """Flattened unconstrained MAP starts from :func:`initial_guess` of the last recording (x0, K shared; its offset)."""
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    problem = problems[-1]
+    inits = []
+    for g in initial_guess(problem):
+        star = {}
+        for r, p in enumerate(problems):
+            # data-driven offsets are per recording; x0/K come from the guess
+            own = {k: v for k, v in g.items() if k in ("x0", "K")}
+            if "offset" in g and p is problem:
+                own["offset"] = g["offset"]
+            star.update(unconstrain(p, own, recording_suffix(r)))
+        inits.append(np.asarray(ravel_pytree({k: jnp.asarray(v, dtype=jnp.float64) for k, v in star.items()})[0]))
+    return inits
+
+
 def fit(
     observation,
     gain,
@@ -412,49 +456,22 @@ def fit(
     VEPFit
         With ``problems`` listing every recording's :class:`VEPProblem`.
     """
-    import jax
-    from jax.flatten_util import ravel_pytree
-
     from ...infer.nuts import run_nuts, x64
 
     t_all = time.perf_counter()
-    W = np.asarray(getattr(connectome, "weights", connectome), float)
-    regs = tuple(labels) if labels is not None else tuple(getattr(connectome, "labels", ()) or ())
-    obs_list = list(observation) if isinstance(observation, (list, tuple)) else [observation]
-    gains = list(gain) if isinstance(gain, (list, tuple)) else [gain] * len(obs_list)
-    if len(gains) != len(obs_list):
-        raise InputError(f"{len(gains)} gains for {len(obs_list)} recordings", source="VEP fit", field="gain")
-    problems: list[VEPProblem] = []
-    for y, g in zip(obs_list, gains):  # one person prior for all (the default depends on the first gain)
-        problems.append(VEPProblem(observation=y, gain=g, weights=W, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
-                                   priors=priors or VEPPriors(), labels=regs,
-                                   person_prior=problems[0].person_prior if problems else person_prior))
+    problems = _problems(observation, gain, connectome, labels, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
+                         priors=priors, person_prior=person_prior)
     problem = problems[-1]
     sfx = recording_suffix(len(problems) - 1)
-    prior_sd = problem.priors.prior_sd()
-    if person_prior is not None:
-        x0_p, K_p = person_prior.sample_x0_K(20_000, problem.priors.x0_bounds, seed=seed)
-        prior_sd.update(x0=x0_p.std(axis=0), K=float(K_p.std()))
+    prior_sd = _prior_sd(problem, person_prior, seed)
     truth_vals = truth.truth if truth is not None else None
     if truth_vals is not None and len(problems) > 1:  # per-recording truths are not known for the others
         truth_vals = {k: truth_vals[k] for k in ("x0", "K") if k in truth_vals}
     diag_sites = ["x0", "K"] + [k + recording_suffix(r) for r in range(len(problems)) for k in DIAG_SITES[2:]]
     with x64():
-        import jax.numpy as jnp
-
         fwds = [make_forward(p.weights, dt=p.dt, n_samples=p.n_times, steps_per_sample=p.steps_per_sample, safe_bounds=SAFE_BOUNDS)
                 for p in problems]
-        guesses = initial_guess(problem) if data_init else []
-        inits = []
-        for g in guesses:
-            star = {}
-            for r, p in enumerate(problems):
-                # data-driven offsets are per recording; x0/K come from the guess
-                own = {k: v for k, v in g.items() if k in ("x0", "K")}
-                if "offset" in g and p is problem:
-                    own["offset"] = g["offset"]
-                star.update(unconstrain(p, own, recording_suffix(r)))
-            inits.append(np.asarray(ravel_pytree({k: jnp.asarray(v, dtype=jnp.float64) for k, v in star.items()})[0]))
+        inits = _map_inits(problems) if data_init else []
         res = run_nuts(
             vep_model, (problems if len(problems) > 1 else problem, fwds if len(problems) > 1 else fwds[0]),
             num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples, seed=seed,
@@ -482,9 +499,8 @@ def fit(
         "draws": take,
         "centres": getattr(connectome, "centres", None),
     }
-    t_ppc = time.perf_counter() - t0
     timings = dict(res.timings)
-    timings["ppc"] = t_ppc
+    timings["ppc"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_all
     out = VEPFit(problem, res.samples, table, res.diagnostics, ppc, timings, nuts=res, truth=truth, problems=problems)
     if warn:

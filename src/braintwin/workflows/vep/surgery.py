@@ -55,6 +55,8 @@ class SeizurePropagation(Outcome):
     columns = (("value", "chance of spread beyond EZ", True), ("p_seizure_free", "chance of no seizure", True),
                ("n_recruited", "regions in seizure", False))
     search_criteria = {"propagation": "propagates", "seizure": "seizure"}
+    caption = ("Left: for each region, the chance that it joins the seizure without intervention (grey) and with it (blue). "
+               "Right: how many regions the seizure involves across the simulated versions.")
 
     def output(self, model, variable, outputs):
         variable = variable or model.seizure_variable or model.state_names[0]
