@@ -7,6 +7,7 @@ written once, as a small class, and registered in the style of
 :func:`braintwin.features.register`::
 
     from braintwin import whatif
+    from braintwin.whatif.outcomes import interval
 
     @whatif.register_outcome("mean_activity", "mean of the first output over time and regions",
                              options={"transient": "ms ignored at the start (0)"}, defaults={"transient": 0.0})
