@@ -215,6 +215,22 @@ class VEPProblem:
 SAFE_BOUNDS = ((-8.0, -20.0), (8.0, 30.0))
 
 
+def _newton_step(y, couple, model, p, k: int, eye_s, eye_n, h: float, m):
+    """One Newton step towards ``dfun(y, c(y)) = 0``: region blocks by finite differences, the Schur complement for the coupling."""
+    ns = len(model.state_names)
+    c = couple(y[k])
+    f = model.evaluate(y, (c,), p, m=m)  # (ns, n)
+    B = m.stack([(model.evaluate(y + h * m.asarray(eye_s[q])[:, None], (c,), p, m=m) - f) / h for q in range(ns)], axis=-1)
+    B = m.moveaxis(B, 1, 0)  # (n, ns, ns): d f_a / d y_b of each region, coupling held
+    g = (model.evaluate(y, (c + h,), p, m=m) - f) / h  # (ns, n): d f / d c
+    Cx = ((couple(y[k][None, :] + h * eye_n) - c[None, :]) / h).T  # (n, n): d c_i / d x_j
+    Bf = m.linalg.solve(B, m.moveaxis(f, 0, 1)[..., None])[..., 0]  # (n, ns)
+    Bg = m.linalg.solve(B, m.moveaxis(g, 0, 1)[..., None])[..., 0]
+    dx = m.linalg.solve(eye_n + Bg[:, k][:, None] * Cx, -Bf[:, k])
+    step = -Bf - Bg * (Cx @ dx)[:, None]  # (n, ns)
+    return y + m.moveaxis(step, 1, 0)
+
+
 def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, model=None, coupling=None, guess=(-1.5, 3.0)):
     """The network's equilibrium ``(x, z)`` for excitabilities ``x0`` and coupling ``K`` (NumPy or JAX).
 
@@ -277,17 +293,7 @@ def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, mo
 
     y = m.stack([m.full((n,), float(guess[q]) if q < len(guess) else 0.0, dtype=x0.dtype) for q in range(ns)])
     for _ in range(int(n_iter)):
-        c = couple(y[k])
-        f = model.evaluate(y, (c,), p, m=m)  # (ns, n)
-        B = m.stack([(model.evaluate(y + h * m.asarray(eye_s[q])[:, None], (c,), p, m=m) - f) / h for q in range(ns)], axis=-1)
-        B = m.moveaxis(B, 1, 0)  # (n, ns, ns): d f_a / d y_b of each region, coupling held
-        g = (model.evaluate(y, (c + h,), p, m=m) - f) / h  # (ns, n): d f / d c
-        Cx = ((couple(y[k][None, :] + h * eye_n) - c[None, :]) / h).T  # (n, n): d c_i / d x_j
-        Bf = m.linalg.solve(B, m.moveaxis(f, 0, 1)[..., None])[..., 0]  # (n, ns)
-        Bg = m.linalg.solve(B, m.moveaxis(g, 0, 1)[..., None])[..., 0]
-        dx = m.linalg.solve(eye_n + Bg[:, k][:, None] * Cx, -Bf[:, k])
-        step = -Bf - Bg * (Cx @ dx)[:, None]  # (n, ns)
-        y = y + m.moveaxis(step, 1, 0)
+        y = _newton_step(y, couple, model, p, k, eye_s, eye_n, h, m)
     if m is np:  # never silent: a NumPy solve that did not converge is an error (JAX traces cannot be checked here)
         res = model.evaluate(y, (couple(y[k]),), p, m=np)
         if not (np.all(np.isfinite(y)) and np.abs(res).max() < 1e-8):
