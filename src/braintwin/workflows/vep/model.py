@@ -303,6 +303,23 @@ def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, mo
     return y
 
 
+def _forward_constants(weights, model, coupling, safe_bounds):
+    """NumPy constants of :func:`make_forward`: weights, their row sums, coupled variables, coupling values, state bounds, defaults."""
+    from ...models.base import Vars
+
+    for k in ("x0", "K", "tau0", "I1"):
+        if k not in model.parameter_names:
+            raise InputError(f"{model.name} has no parameter {k!r}", source=model.name, field="model")
+    W = np.asarray(weights, float)
+    cidx = [model.state_names.index(v) for v in model.coupling_vars]
+    lo_np, hi_np = model.state_bounds()
+    if safe_bounds is not None:  # guard rails far outside any physiological state: a wild draw cannot overflow to NaN
+        lo_np = np.maximum(lo_np, np.asarray(safe_bounds[0], float))
+        hi_np = np.minimum(hi_np, np.asarray(safe_bounds[1], float))
+    defaults = {p.name: float(p.default) for p in model.parameters}
+    return W, W.sum(axis=1), cidx, Vars(**coupling.values), lo_np, hi_np, defaults
+
+
 def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 1, model=None, coupling=None, unroll: int = 1,
                  safe_bounds=None):
     """The ODE forward model: ``forward(x0, K, tau0, I1, init) -> x (n_samples, n_regions)``.
@@ -347,24 +364,12 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
     import jax
     import jax.numpy as jnp
 
-    from ...models.base import Vars
     from ...simulate.integrators import step as integrate
 
     model = VEP2D() if model is None else model
     coupling = Difference(a=1.0) if coupling is None else coupling
     names = model.parameter_names
-    for k in ("x0", "K", "tau0", "I1"):
-        if k not in names:
-            raise InputError(f"{model.name} has no parameter {k!r}", source=model.name, field="model")
-    W = np.asarray(weights, float)
-    wsum_np = W.sum(axis=1)
-    cidx = [model.state_names.index(v) for v in model.coupling_vars]
-    cpar = Vars(**coupling.values)
-    lo_np, hi_np = model.state_bounds()
-    if safe_bounds is not None:  # guard rails far outside any physiological state: a wild draw cannot overflow to NaN
-        lo_np = np.maximum(lo_np, np.asarray(safe_bounds[0], float))
-        hi_np = np.minimum(hi_np, np.asarray(safe_bounds[1], float))
-    defaults = {p.name: float(p.default) for p in model.parameters}
+    W, wsum_np, cidx, cpar, lo_np, hi_np, defaults = _forward_constants(weights, model, coupling, safe_bounds)
     dt = float(dt)
     n_samples, steps = int(n_samples), int(steps_per_sample)
 
