@@ -15,7 +15,7 @@ import braintwin as bt
 from braintwin._io import sha256_file
 from braintwin.errors import InputError
 from braintwin.twin import Posterior, Twin, new_subject_id, read_twin, verify_twin, write_twin
-from braintwin.twin import io as twin_io
+from braintwin.twin import _file as twin_io  # the file format (moved out of io.py, which now only holds the public functions)
 
 N = 6
 

@@ -318,8 +318,54 @@ def test_parse_interventions():
 
 
 def test_label_probabilities_and_ez_hypothesis(patient, truth):
-    p = W.label_probabilities(patient.posterior.samples["x0"])
+    p = bt.vep.label_probabilities(patient.posterior.samples["x0"])  # the EZ/PZ rule lives in the VEP workflow
     np.testing.assert_allclose(p["EZ"] + p["PZ"] + p["healthy"], 1.0)
     assert p["EZ"][REGIONS.index("lPHC")] == 1.0 and p["PZ"][REGIONS.index("lHC")] > 0.95 and p["healthy"][0] == 1.0
-    assert W.ez_hypothesis(patient) == [REGIONS.index("lPHC")]
-    assert W.ez_hypothesis(patient, ez=["lHC"]) == [REGIONS.index("lHC")]
+    assert bt.vep.ez_hypothesis(patient) == [REGIONS.index("lPHC")]
+    assert bt.vep.ez_hypothesis(patient, ez=["lHC"]) == [REGIONS.index("lHC")]
+
+
+# ---------------------------------------------------------------------------
+# the outcome registry: an outcome registered from outside the package
+
+
+@W.register_outcome("toy_peak", "largest value of the recorded output, per region (test outcome)",
+                    options={"floor": "value added to every peak (0)"}, defaults={"floor": 0.0})
+class _ToyPeak(W.Outcome):
+    monitor = "subsample"
+
+    def output(self, model, variable, outputs):
+        return model.seizure_variable
+
+    def prepare(self, twin, scenario, **context):
+        return {"n": scenario.n_regions}
+
+    def measure(self, runs):
+        f = runs.options["floor"]
+        peak = lambda x: np.nanmax(x, axis=1) + f  # noqa: E731
+        assert runs.context["n"] == runs.base.n_regions
+        return {"peak": peak(runs.base_data[runs.valid])}, {"peak": peak(runs.treated_data[runs.valid])}, {}
+
+    def metrics(self, p):
+        return {"drop": float(np.mean(p.baseline["peak"] - p.treated["peak"]))}
+
+    def primary(self, p, m):
+        return m["drop"], (m["drop"], m["drop"]), "drop of the peak"
+
+
+def test_an_outcome_registered_outside_the_package_is_used_by_predict(patient):
+    assert "toy_peak" in W.available_outcomes()
+    p = W.predict(patient, W.resect(EZ), outcome="toy_peak", n_samples=4, seed=3, floor=10.0)
+    ref = W.predict(patient, W.resect(EZ), outcome="seizure", n_samples=4, seed=3)  # same draws, same seeds
+    assert p.outcome == "toy_peak" and p.settings["output"] == "x" and p.settings["floor"] == 10.0
+    i = REGIONS.index("lPHC")
+    # the EZ seizes (x above -0.5) in the baseline; resected and silenced (x0 = -5), it never does
+    assert np.all(p.baseline["peak"][:, i] > 10.0 - 0.5) and np.all(p.treated["peak"][:, i] < 10.0 - 0.5)
+    assert np.array_equal(p.baseline["peak"][:, i] > 9.5, ref.baseline["recruited"][:, i])
+    assert p.primary()[0] > 0 and "drop of the peak" in p.summary().lower()
+    with pytest.raises(InputError):
+        W.predict(patient, W.resect(EZ), outcome="toy_peak", n_samples=2, threshold=0.0)  # a seizure option, not toy_peak's
+    with pytest.raises(InputError):
+        W.register_outcome("toy_peak", "again")(_ToyPeak)
+    with pytest.raises(InputError):
+        W.predict(patient, outcome="no_such_outcome")

@@ -5,6 +5,10 @@ one way, left to right)::
 
     connectome -> models -> simulate -> observe -> features -> infer -> twin -> whatif -> report
 
+with the workflows (:mod:`braintwin.workflows`: ``vep``, also ``bt.vep``) and the
+CLI on top.  Importing braintwin imports every workflow, which fills the
+registries (what-if outcomes, region labellers, twin updaters).
+
 Quick start::
 
     import braintwin as bt
@@ -14,7 +18,7 @@ Quick start::
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 from .errors import BraintwinError, BraintwinWarning, DivergenceError, InputError
 from .connectome import Connectome
@@ -25,7 +29,8 @@ from .twin import Posterior, Twin, read_twin, write_twin
 from . import infer
 from . import whatif
 from . import report
-from . import vep
+from . import workflows
+from . import vep  # = braintwin.workflows.vep
 from .simulate import (  # the function shadows the subpackage's name on purpose: bt.simulate(...)
     Simulation,
     read_simulation,
@@ -51,6 +56,7 @@ __all__ = [
     "infer",
     "whatif",
     "report",
+    "workflows",
     "vep",
     "simulate",
     "simulate_batch",

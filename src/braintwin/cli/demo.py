@@ -113,7 +113,8 @@ def demo_cmd(
     import braintwin.vep as vep
 
     from .._io import atomic_path
-    from ..vep.workflow import candidate_resections, twin_from_fit
+    from ..workflows.vep.labels import label_summary
+    from ..workflows.vep.workflow import candidate_resections, twin_from_fit
 
     con = Console(stderr=True)
     out.mkdir(parents=True, exist_ok=True)
@@ -140,9 +141,9 @@ def demo_cmd(
     d = f.diagnostics
     acc = f.accuracy()
     summary["fit"] = {"seconds": round(f.timings.get("total", float("nan")), 1), "diagnostics_ok": bool(f.ok), "accuracy": acc}
-    con.print(f"EZ {', '.join(f.labels.ez)}; PZ {', '.join(f.labels.pz)}; diagnostics {'ok' if f.ok else 'FAILED'}; "
-              f"{acc['correct']}/{acc['n_regions']} labels agree with the truth")
     twin = twin_from_fit(f, p.connectome, tau0=p.tau0, I1=p.I1, contact_labels=p.contact_labels, seeds={"patient": seed, "nuts": seed})
+    con.print(f"{label_summary(twin)}; diagnostics {'ok' if f.ok else 'FAILED'}; "
+              f"{acc['correct']}/{acc['n_regions']} labels agree with the truth")
     twin.save(out / "twin.h5")
     con.print(f"twin {twin.subject_id} written to {out / 'twin.h5'}")
 
@@ -156,7 +157,7 @@ def demo_cmd(
     narrower = int((twin.posterior["x0"].std(axis=0) < sd_before).sum())
     summary["update"] = {"seconds": round(f.timings.get("total", float("nan")), 1), "diagnostics_ok": bool(f.ok), "accuracy": acc,
                          "regions_with_narrower_x0": narrower}
-    con.print(f"updated in {f.timings['total']:.0f} s (first fit {summary['fit']['seconds']:.0f} s); EZ {', '.join(f.labels.ez)}; "
+    con.print(f"updated in {f.timings['total']:.0f} s (first fit {summary['fit']['seconds']:.0f} s); {label_summary(twin)}; "
               f"diagnostics {'ok' if f.ok else 'FAILED'}; x0 narrower in {narrower}/{len(sd_before)} regions")
     twin.save(out / "twin.h5")
 

@@ -38,7 +38,8 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
     _devices(chains)
     import braintwin as bt
     import braintwin.vep as vep
-    from ..vep.workflow import twin_from_fit
+    from ..workflows.vep.labels import label_summary
+    from ..workflows.vep.workflow import twin_from_fit
 
     base = config.parent
     path = lambda k: str((base / cfg[k]).resolve()) if not Path(cfg[k]).is_absolute() else cfg[k]  # noqa: E731
@@ -82,7 +83,7 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
             twin.record_input(path(k))
     out = Path(cfg.get("out", "twin.h5"))
     twin.save(out)
-    typer.echo(f"wrote {out}: twin {twin.subject_id}; EZ {', '.join(f.labels.ez) or 'none'}; PZ {', '.join(f.labels.pz) or 'none'}; "
+    typer.echo(f"wrote {out}: twin {twin.subject_id}; {label_summary(twin)}; "
                f"diagnostics {'ok' if f.ok else 'FAILED (see report)'}", err=True)
 
 
@@ -101,6 +102,7 @@ def update_cmd(
     Exits with status 1 when the update's diagnostics fail (the twin is still written, its history records the failure).
     """
     from ..twin import Twin
+    from ..workflows.vep.labels import label_summary
 
     t = Twin.load(twin)
     if t.posterior is None:
@@ -129,8 +131,7 @@ def update_cmd(
     dest = out or twin
     t.save(dest)
     d = f.diagnostics
-    typer.echo(f"wrote {dest}: update {t.posterior.info.get('n_recordings', 2) - 1}; EZ {', '.join(f.labels.ez) or 'none'}; "
-               f"PZ {', '.join(f.labels.pz) or 'none'}; diagnostics {'ok' if d.ok else 'FAILED'} "
+    typer.echo(f"wrote {dest}: update {t.posterior.info.get('n_recordings', 2) - 1}; {label_summary(t)}; diagnostics {'ok' if d.ok else 'FAILED'} "
                f"(max R-hat {d.max_rhat('x0'):.3f}, {d.divergences} divergences); {f.timings['total']:.0f} s", err=True)
     if not d.ok:  # as `braintwin vep fit`: the twin is written (and its history says so), the exit status flags it
         raise typer.Exit(1)
@@ -201,7 +202,7 @@ def report_cmd(
     """Write a self-contained HTML report of a twin: fit, EZ/PZ map, diagnostics and what-if comparison."""
     from ..report import write_report
     from ..twin import Twin
-    from ..vep.workflow import candidate_resections
+    from ..workflows.vep.workflow import candidate_resections
     from ..whatif import compare as compare_fn, parse_intervention, smallest_resection
 
     t = Twin.load(twin)

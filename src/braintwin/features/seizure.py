@@ -40,6 +40,7 @@ import scipy.signal
 import scipy.special
 
 from ..errors import InputError
+from ..observe.seeg import seeg_forward
 from ._kernels import envelope_kernel, onset_kernel
 from ._validate import SOURCE, as_signal, flatten_batch, positive_float, positive_int, sampling_rate
 
@@ -210,9 +211,9 @@ def vep_observation(x, gain, amp=1.0, offset=0.0) -> np.ndarray:
 
     for contact :math:`i` and region :math:`j`, where :math:`x` is the slow
     source activity of the 2D Epileptor (large during a seizure) and :math:`G`
-    a monopolar gain (lead-field) matrix [1]_, [2]_. Computed as a stable
-    log-sum-exp: :math:`m_t + \\ln \\sum_j G_{ij} e^{x_{tj} - m_t}` with
-    :math:`m_t = \\max_j x_{tj}`, one batched matrix product; entries where that
+    a monopolar gain (lead-field) matrix [1]_, [2]_. The forward model itself is
+    :func:`braintwin.observe.seeg.seeg_forward` (shared with the JAX VEP);
+    this function checks the inputs, and entries where the stable log-sum-exp
     underflows (all regions seen by a contact far below the maximum) are
     recomputed exactly as :math:`\\mathrm{logsumexp}_j(x_{tj} + \\ln G_{ij})`.
 
@@ -265,14 +266,10 @@ def vep_observation(x, gain, amp=1.0, offset=0.0) -> np.ndarray:
         raise InputError(
             f"contacts {np.flatnonzero(empty).tolist()} have an all-zero gain row (log of 0)", source=SOURCE, field="gain"
         )
-    m = np.max(xa, axis=-1, keepdims=True)
     with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-        e = np.exp(xa - m)
-        # one 2-D matrix product (a stacked 3-D @ 2-D product is much slower in NumPy)
-        s = (e.reshape(-1, g.shape[1]) @ g.T).reshape(e.shape[:-1] + (g.shape[0],))
-        y = np.log(s) + m
-    bad = ~(s > 0) & ~np.isnan(s)  # underflow (NaN inputs stay NaN)
-    bad |= np.isinf(y) & np.isfinite(m)
+        y = seeg_forward(xa, g, m=np)
+    # where the sum underflows (every region a contact sees far below the maximum): exact, per entry
+    bad = np.isinf(y) & np.isfinite(np.max(xa, axis=-1, keepdims=True))
     if bad.any():
         idx = np.nonzero(bad)
         xb = xa[idx[:-1]]  # (n_bad, n_regions)

@@ -111,6 +111,23 @@ class Model:
         Parameter values of that default coupling (e.g. ``{"a": 1.0}``).
     reference : str
         Publication(s) and TVB class the equations follow.
+
+    Model facts (declarative; read by ``whatif`` and the workflows, never keyed by name elsewhere)
+    ----------------------------------------------------------------------------------------------
+    seizure_variable : str or None
+        State variable whose threshold crossing marks a seizure (``"x1"`` for
+        the Epileptors, ``"x"`` for the VEP2D); ``None``: the model has no seizures.
+    rest_state : dict of str to float
+        A resting initial state, one value per state variable (empty: the
+        engine's random initial state is used).
+    silence : dict of str to float
+        Parameter values that silence a region, used by a resection (e.g.
+        ``{"x0": -5.0}``: far below the critical excitability, so the region
+        never seizes); empty: a resected region is only disconnected.
+    prediction_defaults : dict
+        Simulation settings a what-if prediction uses unless the twin or the
+        caller gives others (e.g. the VEP2D's ``dt``, ``duration`` in model
+        time units, no delays).
     """
 
     state_vars: ClassVar[tuple[StateVar, ...]] = ()
@@ -121,6 +138,10 @@ class Model:
     default_coupling: ClassVar[str] = "Linear"
     default_coupling_params: ClassVar[dict] = {}
     reference: ClassVar[str] = ""
+    seizure_variable: ClassVar[str | None] = None
+    rest_state: ClassVar[Mapping[str, float]] = {}
+    silence: ClassVar[Mapping[str, float]] = {}
+    prediction_defaults: ClassVar[Mapping[str, Any]] = {}
 
     def __init__(self, **values: Any):
         names = self.parameter_names

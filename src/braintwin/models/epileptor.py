@@ -89,6 +89,8 @@ class Epileptor(Model):
     default_outputs = ("x2 - x1", "z")
     default_coupling = "Difference"
     reference = "Jirsa et al. (2014) Brain 137:2210; Proix et al. (2014) J Neurosci 34:15009; TVB Epileptor"
+    seizure_variable = "x1"
+    silence = {"x0": -5.0}  # far below the critical x0 (about -2.05): never seizes
 
     @staticmethod
     def dfun(y, c, p, m):
@@ -167,6 +169,8 @@ class Epileptor2D(Model):
     default_outputs = ("x1",)
     default_coupling = "Difference"
     reference = "Proix et al. (2014) J Neurosci 34:15009; Proix et al. (2017) Brain 140:641; TVB Epileptor2D"
+    seizure_variable = "x1"
+    silence = {"x0": -5.0}
 
     @staticmethod
     def dfun(y, c, p, m):
@@ -237,6 +241,11 @@ class VEP2D(Model):
     default_coupling = "Difference"
     default_coupling_params: ClassVar[dict] = {"a": 1.0}
     reference = "Jirsa et al. (2017) NeuroImage 145:377; Hashemi et al. (2020) NeuroImage 217:116839 (Bayesian VEP)"
+    seizure_variable = "x"
+    rest_state = {"x": -2.0, "z": 4.0}  # interictal rest, left of the fold of the resting branch
+    silence = {"x0": -5.0}
+    #: model time units: a seizure cycle lasts a few hundred units; heun at dt 0.1 as the Bayesian VEP
+    prediction_defaults = {"delays": False, "dt": 0.1, "duration": 600.0, "method": "heun"}
 
     @staticmethod
     def dfun(y, c, p, m):

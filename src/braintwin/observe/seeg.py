@@ -34,6 +34,7 @@ from .sensors import Sensors, cortex_vertices, read_region_mapping, read_sensors
 from .sensors import region_mapping as _builtin_region_mapping
 
 __all__ = [
+    "seeg_forward",
     "read_contacts",
     "electrode_of",
     "split_contact",
@@ -44,6 +45,48 @@ __all__ = [
 ]
 
 _CONTACT = re.compile(r"^(.*?)(\d+)$")
+
+
+def seeg_forward(x, gain, amplitude=1.0, offset=0.0, *, m=np):
+    r"""SEEG log power of source activity: the forward model of the Virtual Epileptic Patient.
+
+    .. math:: y_{ti} = a \,\ln\Big(\sum_j G_{ij}\, e^{x_{tj}}\Big) + b
+
+    for contact :math:`i` and region :math:`j` (Jirsa et al. 2017, NeuroImage
+    145:377; Hashemi et al. 2020, NeuroImage 217:116839), computed as a stable
+    log-sum-exp :math:`\mu_t + \ln \sum_j G_{ij} e^{x_{tj} - \mu_t}` with
+    :math:`\mu_t = \max_j x_{tj}`, as one 2-D matrix product.  Written once
+    against the math namespace ``m`` (:mod:`numpy` or :mod:`jax.numpy`), so
+    :func:`braintwin.features.vep_observation` (NumPy, with input checks and an
+    exact fallback where the sum underflows) and the Bayesian VEP's
+    :func:`braintwin.vep.seeg_envelope` (JAX) share it.  No input checks here.
+
+    Parameters
+    ----------
+    x : array (..., n_times, n_regions)
+        Source activity (the Epileptor's ``x``).
+    gain : array (n_contacts, n_regions)
+        Non-negative (monopolar) gain.
+    amplitude, offset : float or array (n_contacts,)
+        :math:`a` and :math:`b`.
+    m : module
+        ``numpy`` (default) or ``jax.numpy``.
+
+    Returns
+    -------
+    array (..., n_times, n_contacts)
+
+    Example
+    -------
+    >>> float(seeg_forward(np.zeros((1, 2)), np.ones((1, 2)))[0, 0])   # log(e^0 + e^0)
+    0.6931471805599453
+    """
+    mu = m.max(x, axis=-1, keepdims=True)
+    e = m.exp(x - mu)
+    g = m.asarray(gain, dtype=e.dtype)
+    # one 2-D matrix product (a stacked 3-D @ 2-D product is much slower in NumPy)
+    s = (e.reshape(-1, e.shape[-1]) @ g.T).reshape(e.shape[:-1] + (g.shape[0],))
+    return amplitude * (m.log(s) + mu) + offset
 
 
 def read_contacts(spec: str | os.PathLike | Sensors = "seeg_588") -> Sensors:

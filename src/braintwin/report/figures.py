@@ -54,8 +54,8 @@ def fit_figure(times, data, predictive=None, channel_labels=None, *, max_channel
     return fig
 
 
-def marginals_figure(samples: dict, region_labels, *, threshold: float | None = -2.05, per_region: str = "x0", label_probs=None):
-    """Violins of a per-region parameter (with the EZ threshold) and histograms of the global parameters."""
+def marginals_figure(samples: dict, region_labels, *, threshold: float | None = None, per_region: str = "x0", label_probs=None):
+    """Violins of a per-region parameter (with the EZ threshold when given, a dashed line) and histograms of the global parameters."""
     from matplotlib.figure import Figure
 
     x = np.asarray(samples[per_region], float) if per_region in samples else None

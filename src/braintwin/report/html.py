@@ -35,6 +35,7 @@ import numpy as np
 
 from .._io import atomic_path
 from ..errors import InputError
+from ..whatif.labels import region_labels
 from .figures import figure_png, fit_figure, glass_brain_figure, marginals_figure
 
 __all__ = ["write_report", "render_report", "SECTIONS", "DISCLAIMER"]
@@ -166,7 +167,7 @@ def _subject_section(twin) -> str:
         ups = [u for u in prov.get("updates", []) if str(u.get("what", "")).startswith("update ")]
         if ups:
             facts.append(("Last updated with a new recording (UTC)", ups[-1].get("time_utc", "")))
-    from .. import __version__
+    from .._version import __version__
 
     facts.append(("Report generated (UTC)", _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M")))
     facts.append(("Software", f"braintwin {__version__}"))
@@ -264,6 +265,28 @@ def _fit_section(twin, fit, figs: _Figures, level: float) -> str:
     return _section("data-fit", "Data and fit", figs.html(fig, "fig-fit", "recording and the twin's reproduction", cap))
 
 
+def _label_table(twin) -> dict | None:
+    """The twin's region labels (:func:`braintwin.whatif.region_labels`) as arrays in the twin's region order."""
+    table = region_labels(twin)
+    labels = _region_labels(twin)
+    if not table or list(table.get("regions", [])) != list(labels):
+        return None
+    out = {k: np.asarray(v, float) for k, v in table["probability"].items()}
+    out["label"] = list(table["label"])
+    out["rules"] = dict(table.get("rules", {}))
+    return out
+
+
+def _rule_words(rules: Mapping[str, Any]) -> tuple[str, str]:
+    """How EZ and PZ were decided, in words, from the table's rules."""
+    thr, pz_thr = rules.get("ez_threshold"), rules.get("pz_threshold")
+    ez = (f"excitability above {thr:g}" if rules.get("ez_rule", "threshold") == "threshold"
+          else "seizes on its own in the model's simulations")
+    pz = (f"excitability between {pz_thr:g} and {thr:g}" if rules.get("pz_rule", "threshold") == "threshold"
+          else "recruited by the seizure in the model's simulations")
+    return ez, pz
+
+
 def _posterior_section(twin, figs: _Figures, probs) -> str:
     samples = _samples(twin)
     if not samples:
@@ -275,12 +298,14 @@ def _posterior_section(twin, figs: _Figures, probs) -> str:
     shown = {k: v for k, v in samples.items() if v.ndim == 1 or k == per_region}
     if per_region is None and not any(v.ndim == 1 for v in shown.values()):
         return _section("posterior", "Estimated parameters", _na("Not available: no parameter of the posterior can be drawn per region or globally."))
-    fig = marginals_figure(shown, labels, threshold=-2.05 if per_region == "x0" else None, per_region=per_region or "",
+    thr = (probs or {}).get("rules", {}).get("ez_threshold") if per_region == "x0" else None
+    fig = marginals_figure(shown, labels, threshold=thr, per_region=per_region or "",
                            label_probs=probs if per_region == "x0" else None)
     if per_region == "x0":
+        line = (f"Regions above the dashed red line (x0 = {thr:g}) can start a seizure on their own; " if thr is not None else "")
         cap = ("Each violin shows the range of plausible excitability values (x0) of one brain region, given the recordings; "
-               "a wide violin means the data say little about that region. Regions above the dashed red line (x0 = -2.05) "
-               "can start a seizure on their own; colour: red for likely onset, orange for likely spread, grey otherwise. "
+               f"a wide violin means the data say little about that region. {line}"
+               "colour: red for likely onset, orange for likely spread, grey otherwise. "
                "The small panels show the global parameters (e.g. K, how strongly regions drive each other).")
     else:
         cap = "The range of plausible values of the twin's parameters, given the data (wider = more uncertain)."
@@ -295,22 +320,24 @@ def _ez_section(twin, figs: _Figures, probs) -> str:
     conn = getattr(twin, "connectome", None)
     centres = getattr(conn, "centres", None)
     fig = glass_brain_figure(centres if centres is not None else np.zeros((len(labels), 3)), labels, probs)
+    ez_words, pz_words = _rule_words(probs["rules"])
     cap = ("Brain regions seen from above and from the side. Red: regions likely to start seizures (epileptogenic zone, EZ: "
-           "excitability above -2.05); orange: regions likely to be drawn into a seizure (propagation zone, PZ: between -2.5 "
-           "and -2.05); grey: likely not involved. Colour and size show how probable that is given the data; regions with a "
+           f"{ez_words}); orange: regions likely to be drawn into a seizure (propagation zone, PZ: {pz_words}); "
+           "grey: likely not involved. Colour and size show how probable that is given the data; regions with a "
            "probability of at least 50% are named. These probabilities are model estimates, to be weighed with all other "
            "clinical evidence.")
-    samples = _samples(twin)
-    x0 = samples["x0"]
+    x0 = (_samples(twin) or {}).get("x0")
     order = np.argsort(-(probs["EZ"] + 0.5 * probs["PZ"]), kind="stable")
     top = [i for i in order if probs["EZ"][i] >= 0.05 or probs["PZ"][i] >= 0.05][:20] or list(order[:5])
-    lo, med, hi = np.quantile(x0, [0.05, 0.5, 0.95], axis=0)
+    q = np.quantile(x0, [0.05, 0.5, 0.95], axis=0) if x0 is not None and np.ndim(x0) == 2 else None
     rows = "".join(
-        f"<tr><td>{_esc(labels[i])}</td><td>{100 * probs['EZ'][i]:.0f}%</td><td>{100 * probs['PZ'][i]:.0f}%</td>"
-        f"<td>{med[i]:.2f} ({lo[i]:.2f} to {hi[i]:.2f})</td></tr>" for i in top)
-    table = ('<table class="ez-table"><caption>Regions most likely involved (probabilities from the posterior draws; '
-             "x0: median and 90% interval)</caption><thead><tr><th>region</th><th>chance of EZ</th><th>chance of PZ</th>"
-             f"<th>excitability x0</th></tr></thead><tbody>{rows}</tbody></table>")
+        f"<tr><td>{_esc(labels[i])}</td><td>{_esc(probs['label'][i])}</td><td>{100 * probs['EZ'][i]:.0f}%</td>"
+        f"<td>{100 * probs['PZ'][i]:.0f}%</td>"
+        + (f"<td>{q[1][i]:.2f} ({q[0][i]:.2f} to {q[2][i]:.2f})</td>" if q is not None else "") + "</tr>" for i in top)
+    table = ('<table class="ez-table"><caption>Regions most likely involved (label: the most probable one; probabilities '
+             "from the posterior draws" + ("; x0: median and 90% interval" if q is not None else "") + ")</caption><thead><tr>"
+             "<th>region</th><th>label</th><th>chance of EZ</th><th>chance of PZ</th>"
+             + ("<th>excitability x0</th>" if q is not None else "") + f"</tr></thead><tbody>{rows}</tbody></table>")
     return _section("ez-map", "Likely seizure onset and spread", figs.html(fig, "fig-ez-map", "glass brain of EZ and PZ probabilities", cap) + table)
 
 
@@ -409,17 +436,9 @@ def _whatif_section(twin, comparison, predictions, search, figs: _Figures) -> st
 
 
 def _prediction_caption(p, lead: str = "") -> str:
-    if p.outcome == "seizure":
-        body = ("Left: for each region, the chance that it joins the seizure without intervention (grey) and with it (blue). "
-                "Right: how many regions the seizure involves across the simulated versions.")
-    elif p.outcome == "evoked":
-        body = ("Left: how much each region's activity changes (bars: mean; whiskers: 90% of versions; red: stimulated). "
-                "Right: average activity of the stimulated region and of the least affected region.")
-    elif p.outcome == "fc":
-        body = ("Left: how the correlation between regions' activity (functional connectivity) changes. Right: how similar "
-                "the pattern stays to the baseline across versions.")
-    else:
-        body = "Left: the frequency content of activity (shaded: 90% of versions). Right: the shift of the dominant frequency."
+    """The outcome's own plain-words caption of its figure (:attr:`braintwin.whatif.Outcome.caption`)."""
+    spec = getattr(p, "spec", None)
+    body = getattr(spec, "caption", "") or f"The outcome {p.outcome!r} without intervention and with it, across the simulated versions."
     return _esc(lead + body)
 
 
@@ -442,11 +461,7 @@ def render_report(
     """The report as an HTML string (see :func:`write_report`)."""
     figs = _Figures(bool(figures), int(dpi))
     samples = _samples(twin)
-    probs = None
-    if samples and "x0" in samples and samples["x0"].ndim == 2 and samples["x0"].shape[1] == len(_region_labels(twin)):
-        from ..whatif.predict import label_probabilities
-
-        probs = label_probabilities(samples["x0"])
+    probs = _label_table(twin)
     sid = getattr(twin, "subject_id", None) or "unnamed twin"
     title = title or f"Virtual brain twin report: {sid}"
     body = [

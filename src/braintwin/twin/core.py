@@ -20,15 +20,17 @@ model:
 Hooks for later stages: :attr:`Twin.posterior` may be replaced (validated), and
 :meth:`Twin.add_update` appends to :attr:`Twin.history`.  :meth:`Twin.update`
 re-fits the twin on a new recording with the procedure its posterior names
-(``posterior.info["updater"]``, e.g. the Bayesian VEP's
+(``posterior.info["updater"]``, the name of an updater a workflow registered
+with :func:`braintwin.twin.register_updater`, e.g. the Bayesian VEP's
 :func:`braintwin.vep.workflow.update_twin`), so the twin stage needs no
-knowledge of any workflow.
+knowledge of any workflow.  What-if predictions on a twin are made by the
+later stage: ``bt.whatif.predict(twin, "resect=lPHC")`` (the twin never
+imports ``whatif``).
 """
 
 from __future__ import annotations
 
 import copy
-import importlib
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -39,10 +41,12 @@ import numpy as np
 from ..connectome import Connectome, as_connectome
 from ..errors import InputError
 from ..models import Coupling, Model, get_coupling, get_model
+from ._file import read_parts, write_file
 from ._tree import canonical_tree, describe_tree, trees_equal
 from .posterior import Posterior
 from .privacy import check_metadata, check_subject_id, new_subject_id
 from .provenance import check_provenance, hash_inputs, new_provenance, update_record
+from .updaters import get_updater
 
 __all__ = ["Twin"]
 
@@ -348,10 +352,10 @@ class Twin:
         to a density fitted to the current posterior and each recording's own
         parameters back at their original priors; the posterior is replaced and
         the update is appended to :attr:`history`.  Which fit is run is recorded
-        with the posterior (``posterior.info["updater"]``, a
-        ``"braintwin.<module>:<function>"`` reference set by the workflow that
-        built the twin), so any posterior, from NUTS or an amortised estimator,
-        plugs in the same way.
+        with the posterior (``posterior.info["updater"]``: the name under which
+        the workflow that built the twin registered its updater with
+        :func:`braintwin.twin.register_updater`), so any posterior, from NUTS
+        or an amortised estimator, plugs in the same way.
 
         Parameters
         ----------
@@ -385,7 +389,7 @@ class Twin:
             raise InputError(
                 f"this twin's posterior ({self.posterior.method}) does not say how to re-fit it "
                 "(posterior.info['updater'] is missing)", field="posterior.info.updater")
-        return _resolve_updater(spec)(self, new_data, **kwargs)
+        return get_updater(spec)(self, new_data, **kwargs)
 
     # ------------------------------------------------------------ validation
     def validate(self) -> "Twin":
@@ -431,9 +435,8 @@ class Twin:
         -------
         pathlib.Path
         """
-        from .io import write_twin
-
-        return write_twin(path, self)
+        self.validate()
+        return write_file(path, self)
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, verify: bool = True) -> "Twin":
@@ -457,20 +460,7 @@ class Twin:
         InputError
             For a missing, corrupted, truncated or foreign file.
         """
-        from .io import read_twin
-
-        return read_twin(path, verify=verify)
-
-    # ------------------------------------------------------------ what-if
-    def predict(self, intervention=None, n_samples: int = 100, **kwargs):
-        """Run an intervention on posterior draws; see :func:`braintwin.whatif.predict`.
-
-        A convenience: the work is done by the ``whatif`` stage (imported here,
-        at call time, so that imports still flow ``twin -> whatif``).
-        """
-        from ..whatif import predict
-
-        return predict(self, intervention, n_samples=n_samples, **kwargs)
+        return read_parts(path, cls, verify=verify)
 
     # --------------------------------------------------------------- summary
     def info(self) -> dict[str, Any]:
@@ -611,22 +601,6 @@ class Twin:
 
 
 # ---------------------------------------------------------------- helpers
-def _resolve_updater(spec: str):
-    """The function named ``"braintwin.<module>:<function>"`` (only braintwin's own code is ever imported)."""
-    module, _, name = spec.partition(":")
-    if not (module == "braintwin" or module.startswith("braintwin.")) or not name.isidentifier():
-        raise InputError(f"updater {spec!r} is not a braintwin function ('braintwin.<module>:<function>')",
-                         field="posterior.info.updater")
-    try:
-        fn = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError) as e:
-        raise InputError(f"updater {spec!r} cannot be loaded ({e}); is the extra it needs installed?",
-                         field="posterior.info.updater") from None
-    if not callable(fn):
-        raise InputError(f"updater {spec!r} is not callable", field="posterior.info.updater")
-    return fn
-
-
 def _model_values(model: Model) -> dict[str, Any]:
     return {k: (np.asarray(v, dtype=float) if np.ndim(v) else float(v)) for k, v in model.values.items()}
 

@@ -180,7 +180,7 @@ def update_record(
         ``time_utc``, ``what``, ``config``, ``seeds``, ``input_sha256`` and
         ``software`` (the braintwin version).
     """
-    from .. import __version__
+    from .._version import __version__
 
     if not isinstance(what, str) or not what.strip():
         raise InputError("say what the update did, e.g. 'posterior: nuts'", field="what")

@@ -14,16 +14,22 @@ Interventions (each returns a new :class:`Scenario`; ``a + b`` applies ``a`` the
 Resting-state, lesion (multiple sclerosis) and ageing what-ifs use ``outcome="fc"`` or
 ``"spectrum"``, on the posterior or on given parameter sets (``params=``).
 
+Outcomes are a registry (:mod:`braintwin.whatif.outcomes`, ``@whatif.register_outcome``):
+``"evoked"``, ``"fc"`` and ``"spectrum"`` are registered here; ``"seizure"`` (with
+its EZ hypothesis and resection search) by the VEP workflow,
+:mod:`braintwin.vep.surgery`.  Model facts (seizure variable, rest state, the
+values that silence a resected region, prediction defaults) are read from the
+model class.
+
 Import direction: ``whatif`` uses ``connectome``, ``models``, ``simulate`` and
 ``features``; it reads a twin by duck typing (``.connectome``, ``.model``,
-``.coupling``, ``.simulation``, ``.posterior.samples``) and never imports
-``braintwin.twin``.
+``.coupling``, ``.simulation``, ``.posterior.samples``) and imports neither
+``braintwin.twin`` nor any workflow.
 """
 
 from __future__ import annotations
 
 from .interventions import (
-    SILENCE,
     Composite,
     Disconnect,
     Intervention,
@@ -33,18 +39,13 @@ from .interventions import (
     ScaleCoupling,
     ScaleInterhemispheric,
     ScaleParams,
-    Scenario,
     SetParams,
     ShiftParams,
     Stimulate,
     compose,
     disconnect,
-    edge_mask,
     lesion,
-    parse_intervention,
-    parse_interventions,
     resect,
-    resolve_regions,
     scale_coupling,
     scale_interhemispheric,
     scale_params,
@@ -53,19 +54,14 @@ from .interventions import (
     shift_params,
     stimulate,
 )
-from .predict import (
-    OUTCOMES,
-    PZ_LOWER,
-    X0_CRITICAL,
-    Comparison,
-    Prediction,
-    ResectionSearch,
-    compare,
-    ez_hypothesis,
-    label_probabilities,
-    predict,
-    smallest_resection,
-)
+from . import responses  # noqa: F401  (registers the generic outcomes "evoked", "fc", "spectrum")
+from .compare import Comparison, compare
+from .labels import region_labels, register_labeller
+from .outcomes import Outcome, Runs, available as available_outcomes, get_outcome, register as register_outcome
+from .parse import parse_intervention, parse_interventions
+from .predict import Prediction, predict
+from .scenario import Scenario, edge_mask, resolve_regions
+from .search import ResectionSearch, smallest_resection
 
 __all__ = [
     "Scenario",
@@ -81,7 +77,6 @@ __all__ = [
     "ScaleCoupling",
     "ScaleInterhemispheric",
     "Composite",
-    "SILENCE",
     "resect",
     "disconnect",
     "lesion",
@@ -97,15 +92,17 @@ __all__ = [
     "resolve_regions",
     "edge_mask",
     "scenario_cost",
-    "OUTCOMES",
-    "X0_CRITICAL",
-    "PZ_LOWER",
+    "Outcome",
+    "Runs",
+    "register_outcome",
+    "get_outcome",
+    "available_outcomes",
+    "region_labels",
+    "register_labeller",
     "Prediction",
     "Comparison",
     "ResectionSearch",
     "predict",
     "compare",
     "smallest_resection",
-    "label_probabilities",
-    "ez_hypothesis",
 ]

@@ -42,85 +42,14 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InputError
+from ...errors import InputError
+from .labels import PZ_THRESHOLD, LabelTable, label_regions
 from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, recording_suffix, seeg_envelope,
                     unconstrain, vep_model)
 
 __all__ = ["LabelTable", "VEPFit", "fit", "fit_patient", "initial_guess", "label_regions", "PZ_THRESHOLD"]
 
-#: Lower x0 bound of the PZ band of the threshold rule.
-PZ_THRESHOLD = -2.45
-LABELS = ("EZ", "PZ", "healthy")
 DIAG_SITES = ("x0", "K", "amplitude", "offset", "eps")
-
-
-@dataclass
-class LabelTable:
-    """EZ / PZ / healthy label of every region with its posterior probability.
-
-    Attributes
-    ----------
-    regions : tuple of str
-    label : ndarray of str (n_regions,)
-        The most probable label.
-    p_ez, p_pz, p_healthy : ndarray (n_regions,)
-        Posterior probabilities (sum to 1 per region).
-    rules : dict
-        How the labels were defined (``ez_rule``, ``pz_rule``, thresholds).
-    """
-
-    regions: tuple
-    label: np.ndarray
-    p_ez: np.ndarray
-    p_pz: np.ndarray
-    p_healthy: np.ndarray
-    rules: dict = field(default_factory=dict)
-
-    @property
-    def probability(self) -> np.ndarray:
-        """Posterior probability of each region's label."""
-        idx = np.array([LABELS.index(str(l)) for l in self.label], dtype=int)
-        return np.stack([self.p_ez, self.p_pz, self.p_healthy])[idx, np.arange(idx.size)]
-
-    @property
-    def ez(self) -> list[str]:
-        return [r for r, l in zip(self.regions, self.label) if l == "EZ"]
-
-    @property
-    def pz(self) -> list[str]:
-        return [r for r, l in zip(self.regions, self.label) if l == "PZ"]
-
-    def to_dict(self) -> dict:
-        return {
-            "rules": dict(self.rules),
-            "regions": [
-                {"region": r, "label": str(l), "p_ez": float(a), "p_pz": float(b), "p_healthy": float(c)}
-                for r, l, a, b, c in zip(self.regions, self.label, self.p_ez, self.p_pz, self.p_healthy)
-            ],
-        }
-
-    def compare(self, truth: Sequence[str]) -> dict:
-        """Agreement with true labels: accuracy, and precision/recall of EZ and PZ."""
-        t = np.asarray(truth, dtype=str)
-        if t.shape != self.label.shape:
-            raise InputError(f"{t.size} true labels for {self.label.size} regions", source="LabelTable", field="truth")
-        out: dict[str, Any] = {"correct": int((t == self.label).sum()), "n_regions": int(t.size),
-                               "all_correct": bool((t == self.label).all())}
-        for lab in ("EZ", "PZ"):
-            tp = int(((self.label == lab) & (t == lab)).sum())
-            npred, ntrue = int((self.label == lab).sum()), int((t == lab).sum())
-            out[f"{lab.lower()}_tp"], out[f"{lab.lower()}_predicted"], out[f"{lab.lower()}_true"] = tp, npred, ntrue
-            out[f"{lab.lower()}_precision"] = tp / npred if npred else (1.0 if ntrue == 0 else 0.0)
-            out[f"{lab.lower()}_recall"] = tp / ntrue if ntrue else 1.0
-        out["mismatches"] = [(r, str(a), str(b)) for r, a, b in zip(self.regions, t, self.label) if a != b]
-        return out
-
-    def __str__(self) -> str:
-        lines = [f"{'region':<12}{'label':<9}{'P(EZ)':>7}{'P(PZ)':>7}{'P(healthy)':>11}"]
-        order = np.lexsort((-self.p_pz, -self.p_ez))
-        for i in order:
-            lines.append(f"{self.regions[i]:<12}{self.label[i]:<9}{self.p_ez[i]:>7.2f}{self.p_pz[i]:>7.2f}{self.p_healthy[i]:>11.2f}")
-        return "\n".join(lines)
 
 
 def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, noise_seed: int = 0):
@@ -146,70 +75,13 @@ def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, no
     return x, xa, env, pred
 
 
-def label_regions(
-    x0: np.ndarray,
-    seize_network: np.ndarray | None,
-    seize_alone: np.ndarray | None,
-    regions: Sequence[str],
-    *,
-    ez_rule: str = "simulation",
-    pz_rule: str = "recruited",
-    ez_threshold: float = X0_CRITICAL,
-    pz_threshold: float = PZ_THRESHOLD,
-) -> LabelTable:
-    """Labels from posterior draws: ``x0`` (n_draws, n_regions) and seizing indicators.
-
-    Parameters
-    ----------
-    x0 : array (n_draws, n_regions)
-    seize_network, seize_alone : bool arrays (n_draws, n_regions)
-        Whether the region seizes in the draw's network simulation, and on its own (``K = 0``).
-        With ``ez_rule="simulation"`` a draw makes a region EZ when it seizes in both (on its own
-        only, when ``seize_network`` is None).
-    regions : sequence of str
-    ez_rule : {"simulation", "threshold"}
-    pz_rule : {"recruited", "threshold", "either"}
-    ez_threshold, pz_threshold : float
-
-    Returns
-    -------
-    LabelTable
-    """
-    if ez_rule not in ("simulation", "threshold"):
-        raise InputError(f"ez_rule must be simulation or threshold, got {ez_rule!r}", source="labels", field="ez_rule")
-    if pz_rule not in ("recruited", "threshold", "either"):
-        raise InputError(f"pz_rule must be recruited, threshold or either, got {pz_rule!r}", source="labels", field="pz_rule")
-    x0 = np.asarray(x0, float)
-    if ez_rule == "simulation":  # seizes on its own, and in the recording (see the module docstring)
-        ez = np.asarray(seize_alone, bool)
-        if seize_network is not None:
-            ez = ez & np.asarray(seize_network, bool)
-    else:
-        ez = x0 >= ez_threshold
-    band = (x0 >= pz_threshold) & (x0 < ez_threshold)
-    rec = np.asarray(seize_network, bool) if pz_rule != "threshold" else None
-    if pz_rule == "recruited":
-        pz = rec & ~ez
-    elif pz_rule == "threshold":
-        pz = band & ~ez
-    else:
-        pz = (rec | band) & ~ez
-    p_ez, p_pz = ez.mean(axis=0), pz.mean(axis=0)
-    p_h = 1.0 - p_ez - p_pz
-    P = np.stack([p_ez, p_pz, p_h])
-    label = np.array(LABELS)[np.argmax(P, axis=0)]
-    rules = {"ez_rule": ez_rule, "pz_rule": pz_rule, "ez_threshold": ez_threshold, "pz_threshold": pz_threshold,
-             "n_draws": int(x0.shape[0])}
-    return LabelTable(tuple(regions), label, p_ez, p_pz, p_h, rules)
-
-
 def initial_guess(problem: VEPProblem, *, smooth: int = 5, fractions: Sequence[float] = (0.6, 0.8, 0.45, 0.3),
                   K_values: Sequence[float] = (0.1, 0.3)) -> list[dict]:
     """Data-driven starting points for the MAP search (physical parameter values).
 
     The seizure is located by inverting the envelope's rise sample by sample:
     with the prior amplitude ``a`` and an offset ``b`` from the first tenth of
-    the samples, ``exp((y_t - b) / a) - exp((y_0 - b) / a) = G (e^{x_t} - e^{x_0})``
+    the samples, ``exp((y_t - b) / a) - exp((y_0 - b) / a) = gain (e^{x_t} - e^{x_0})``
     is solved for a non-negative rise of every region (non-negative least
     squares, after a moving average of ``smooth`` samples).  Regions whose rise
     reaches a fraction of the largest one (each of ``fractions`` gives a start)
@@ -444,6 +316,50 @@ class VEPFit:
         ax.set_title("label probabilities (top regions)", fontsize=9)
 
 
+def _problems(observation, gain, connectome, labels, *, dt, steps_per_sample, tau0, I1, priors, person_prior) -> list[VEPProblem]:
+    """One :class:`VEPProblem` per recording, sharing the weights, the labels and one person prior."""
+    W = np.asarray(getattr(connectome, "weights", connectome), float)
+    regs = tuple(labels) if labels is not None else tuple(getattr(connectome, "labels", ()) or ())
+    obs_list = list(observation) if isinstance(observation, (list, tuple)) else [observation]
+    gains = list(gain) if isinstance(gain, (list, tuple)) else [gain] * len(obs_list)
+    if len(gains) != len(obs_list):
+        raise InputError(f"{len(gains)} gains for {len(obs_list)} recordings", source="VEP fit", field="gain")
+    problems: list[VEPProblem] = []
+    for y, g in zip(obs_list, gains):  # one person prior for all (the default depends on the first gain)
+        problems.append(VEPProblem(observation=y, gain=g, weights=W, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
+                                   priors=priors or VEPPriors(), labels=regs,
+                                   person_prior=problems[0].person_prior if problems else person_prior))
+    return problems
+
+
+def _prior_sd(problem: VEPProblem, person_prior: PersonPrior | None, seed: int) -> dict:
+    """Prior standard deviations (for the shrinkage diagnostic); of a given person prior by sampling it."""
+    prior_sd = problem.priors.prior_sd()
+    if person_prior is not None:
+        x0_p, K_p = person_prior.sample_x0_K(20_000, problem.priors.x0_bounds, seed=seed)
+        prior_sd.update(x0=x0_p.std(axis=0), K=float(K_p.std()))
+    return prior_sd
+
+
+def _map_inits(problems: list[VEPProblem]) -> list[np.ndarray]:
+    """Flattened unconstrained MAP starts from :func:`initial_guess` of the last recording (x0, K shared; its offset)."""
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    problem = problems[-1]
+    inits = []
+    for g in initial_guess(problem):
+        star = {}
+        for r, p in enumerate(problems):
+            # data-driven offsets are per recording; x0/K come from the guess
+            own = {k: v for k, v in g.items() if k in ("x0", "K")}
+            if "offset" in g and p is problem:
+                own["offset"] = g["offset"]
+            star.update(unconstrain(p, own, recording_suffix(r)))
+        inits.append(np.asarray(ravel_pytree({k: jnp.asarray(v, dtype=jnp.float64) for k, v in star.items()})[0]))
+    return inits
+
+
 def fit(
     observation,
     gain,
@@ -540,49 +456,22 @@ def fit(
     VEPFit
         With ``problems`` listing every recording's :class:`VEPProblem`.
     """
-    import jax
-    from jax.flatten_util import ravel_pytree
-
-    from ..infer.nuts import run_nuts, x64
+    from ...infer.nuts import run_nuts, x64
 
     t_all = time.perf_counter()
-    W = np.asarray(getattr(connectome, "weights", connectome), float)
-    regs = tuple(labels) if labels is not None else tuple(getattr(connectome, "labels", ()) or ())
-    obs_list = list(observation) if isinstance(observation, (list, tuple)) else [observation]
-    gains = list(gain) if isinstance(gain, (list, tuple)) else [gain] * len(obs_list)
-    if len(gains) != len(obs_list):
-        raise InputError(f"{len(gains)} gains for {len(obs_list)} recordings", source="VEP fit", field="gain")
-    problems: list[VEPProblem] = []
-    for y, g in zip(obs_list, gains):  # one person prior for all (the default depends on the first gain)
-        problems.append(VEPProblem(observation=y, gain=g, weights=W, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
-                                   priors=priors or VEPPriors(), labels=regs,
-                                   person_prior=problems[0].person_prior if problems else person_prior))
+    problems = _problems(observation, gain, connectome, labels, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
+                         priors=priors, person_prior=person_prior)
     problem = problems[-1]
     sfx = recording_suffix(len(problems) - 1)
-    prior_sd = problem.priors.prior_sd()
-    if person_prior is not None:
-        x0_p, K_p = person_prior.sample_x0_K(20_000, problem.priors.x0_bounds, seed=seed)
-        prior_sd.update(x0=x0_p.std(axis=0), K=float(K_p.std()))
+    prior_sd = _prior_sd(problem, person_prior, seed)
     truth_vals = truth.truth if truth is not None else None
     if truth_vals is not None and len(problems) > 1:  # per-recording truths are not known for the others
         truth_vals = {k: truth_vals[k] for k in ("x0", "K") if k in truth_vals}
     diag_sites = ["x0", "K"] + [k + recording_suffix(r) for r in range(len(problems)) for k in DIAG_SITES[2:]]
     with x64():
-        import jax.numpy as jnp
-
         fwds = [make_forward(p.weights, dt=p.dt, n_samples=p.n_times, steps_per_sample=p.steps_per_sample, safe_bounds=SAFE_BOUNDS)
                 for p in problems]
-        guesses = initial_guess(problem) if data_init else []
-        inits = []
-        for g in guesses:
-            star = {}
-            for r, p in enumerate(problems):
-                # data-driven offsets are per recording; x0/K come from the guess
-                own = {k: v for k, v in g.items() if k in ("x0", "K")}
-                if "offset" in g and p is problem:
-                    own["offset"] = g["offset"]
-                star.update(unconstrain(p, own, recording_suffix(r)))
-            inits.append(np.asarray(ravel_pytree({k: jnp.asarray(v, dtype=jnp.float64) for k, v in star.items()})[0]))
+        inits = _map_inits(problems) if data_init else []
         res = run_nuts(
             vep_model, (problems if len(problems) > 1 else problem, fwds if len(problems) > 1 else fwds[0]),
             num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples, seed=seed,
@@ -610,9 +499,8 @@ def fit(
         "draws": take,
         "centres": getattr(connectome, "centres", None),
     }
-    t_ppc = time.perf_counter() - t0
     timings = dict(res.timings)
-    timings["ppc"] = t_ppc
+    timings["ppc"] = time.perf_counter() - t0
     timings["total"] = time.perf_counter() - t_all
     out = VEPFit(problem, res.samples, table, res.diagnostics, ppc, timings, nuts=res, truth=truth, problems=problems)
     if warn:

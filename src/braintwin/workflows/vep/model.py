@@ -25,7 +25,7 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
   .. math:: \mu_{tc} = a \log \sum_i G_{ci}\, e^{x_{ti}} + b, \qquad
             y_{tc} \sim \mathcal N(\mu_{tc}, \varepsilon^2)
 
-  with a monopolar gain ``G`` (the forward model of
+  with a monopolar gain ``gain`` (the forward model of
   :func:`braintwin.features.vep_observation`).
 * **Priors** (all sampled as standard normals ``*_star``, non-centred):
 
@@ -35,7 +35,7 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
     ``[lo, hi] = [-4, -1]`` for ``x0``, log-normal for ``K``
     (:class:`PersonPrior`).  By default ``m = (u_loc, .., log K_loc)`` and
     ``S = diag(x0_scale V, K_scale)`` where ``V`` are the eigenvectors of
-    ``G^T G`` (as the authors' Stan models do); when a twin is updated with a
+    ``gain^T gain`` (as the authors' Stan models do); when a twin is updated with a
     new recording, ``(m, S S^T)`` is instead a Gaussian fitted to the current
     posterior (:meth:`PersonPrior.from_draws`);
   - amplitude ``a`` and noise ``eps``: log-normal around their location;
@@ -53,13 +53,15 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 import numpy as np
 
-from ..errors import InputError
-from ..models import VEP2D
-from ..models.coupling import Difference
+from ...errors import InputError
+from ...models import VEP2D
+from ...models.coupling import Difference
+from ...observe.seeg import seeg_forward
+from .labels import X0_CRITICAL
+from .priors import PersonPrior, VEPPriors
 
 __all__ = [
     "VEPPriors",
@@ -79,9 +81,6 @@ __all__ = [
     "recording_suffix",
 ]
 
-#: The EZ threshold of the Bayesian VEP at ``I1 = 3.1`` (Hashemi et al. 2020): regions with ``x0``
-#: above about -2.05 seize on their own (the exact saddle-node value is :func:`critical_x0`, -2.062).
-X0_CRITICAL = -2.05
 
 
 def critical_x0(I1: float = 3.1) -> float:
@@ -96,208 +95,13 @@ def critical_x0(I1: float = 3.1) -> float:
     return float(xk - (1.0 + I1 - xk ** 3 - 2.0 * xk ** 2) / 4.0)
 
 
-@dataclass(frozen=True)
-class VEPPriors:
-    """Priors of the Bayesian VEP (Hashemi et al. 2020, weakly informative).
-
-    Attributes
-    ----------
-    x0_bounds : (float, float)
-        Hard bounds of the excitability ``x0`` (logit-normal prior).
-    x0_loc : float
-        Prior median of ``x0``.
-    x0_scale : float
-        Standard deviation of the logit of ``(x0 - lo) / (hi - lo)``.
-    K_loc, K_scale : float
-        Median and log-standard deviation of the global coupling ``K``.
-    amp_loc, amp_scale : float
-        Median and log-standard deviation of the amplitude.
-    offset_loc : float or None
-        Mean of the offset; ``None``: from the data (the observed baseline minus the
-        envelope of the prior initial state).
-    offset_scale : float
-        Standard deviation of the offset.
-    eps_loc, eps_scale : float
-        Median and log-standard deviation of the measurement noise.
-    x_init_loc, x_init_scale, z_init_loc, z_init_scale : float
-        Normal priors of the initial state of every region.
-    initial : {"prior", "rest"}
-        ``"prior"``: the initial state is ``N(x_init_loc, x_init_scale)``,
-        ``N(z_init_loc, z_init_scale)`` per region; ``"rest"``: it is the
-        network's resting state for the draw's ``x0`` and ``K``
-        (:func:`resting_state`) plus ``N(0, x_init_scale)``, ``N(0, z_init_scale)``
-        deviations (the recording starts from interictal rest, so ``x0`` and
-        the initial state are not traded against each other along a transient).
-    """
-
-    x0_bounds: tuple[float, float] = (-4.0, -1.0)
-    x0_loc: float = -3.0
-    x0_scale: float = 1.5
-    K_loc: float = 0.1
-    K_scale: float = 1.0
-    amp_loc: float = 1.0
-    amp_scale: float = 0.5
-    offset_loc: float | None = None
-    offset_scale: float = 1.0
-    eps_loc: float = 0.1
-    eps_scale: float = 1.0
-    x_init_loc: float = -2.0
-    x_init_scale: float = 0.3
-    z_init_loc: float = 4.0
-    z_init_scale: float = 0.3
-    initial: str = "prior"
-
-    def __post_init__(self):
-        if self.initial not in ("prior", "rest"):
-            raise InputError(f"initial must be 'prior' or 'rest', got {self.initial!r}", source="VEPPriors", field="initial")
-        lo, hi = self.x0_bounds
-        if not lo < self.x0_loc < hi:
-            raise InputError(f"x0_loc {self.x0_loc} must lie inside the bounds {self.x0_bounds}", source="VEPPriors", field="x0_loc")
-        for k in ("x0_scale", "K_loc", "K_scale", "amp_loc", "amp_scale", "offset_scale", "eps_loc", "eps_scale",
-                  "x_init_scale", "z_init_scale"):
-            v = getattr(self, k)
-            if not (np.isfinite(v) and v > 0):
-                raise InputError(f"must be a positive number, got {v!r}", source="VEPPriors", field=k)
-
-    def replace(self, **changes) -> "VEPPriors":
-        """A copy with some priors changed."""
-        return dataclasses.replace(self, **changes)
-
-    @property
-    def u_loc(self) -> float:
-        lo, hi = self.x0_bounds
-        p = (self.x0_loc - lo) / (hi - lo)
-        return float(np.log(p / (1.0 - p)))
-
-    def prior_sd(self) -> dict[str, float]:
-        """Approximate prior standard deviations of the scalar parameters (for shrinkage)."""
-        lo, hi = self.x0_bounds
-        rng = np.random.default_rng(0)
-        u = self.u_loc + self.x0_scale * rng.standard_normal(200_000)
-        x0 = lo + (hi - lo) / (1.0 + np.exp(-u))
-        ln = lambda m, s: float(m * np.sqrt((np.exp(s * s) - 1.0) * np.exp(s * s)))  # noqa: E731
-        return {
-            "x0": float(x0.std()),
-            "K": ln(self.K_loc, self.K_scale),
-            "amplitude": ln(self.amp_loc, self.amp_scale),
-            "offset": float(self.offset_scale),
-            "eps": ln(self.eps_loc, self.eps_scale),
-        }
-
-
-@dataclass
-class PersonPrior:
-    r"""Gaussian prior of the person-level parameters in their unconstrained coordinates.
-
-    ``theta = (u_1, ..., u_n, log K) ~ N(loc, scale @ scale.T)`` where
-    ``u_i = logit((x0_i - lo) / (hi - lo))`` maps the excitability of region
-    ``i`` from its bounds ``(lo, hi)`` to the real line, and ``K`` is the
-    global coupling.  The model samples ``star ~ N(0, I)`` and sets
-    ``theta = loc + scale @ star`` (non-centred), so any square root ``scale``
-    of the covariance works.
-
-    Attributes
-    ----------
-    loc : ndarray (n_regions + 1,)
-    scale : ndarray (n_regions + 1, n_regions + 1)
-    source : str
-        ``"priors"`` (the default prior of :class:`VEPPriors`) or
-        ``"posterior"`` (fitted to a posterior's draws, for an update).
-    """
-
-    loc: np.ndarray
-    scale: np.ndarray
-    source: str = "priors"
-
-    def __post_init__(self):
-        loc = np.asarray(self.loc, float)
-        S = np.asarray(self.scale, float)
-        if loc.ndim != 1 or S.shape != (loc.size, loc.size):
-            raise InputError(f"loc must be (d,) and scale (d, d); got {loc.shape} and {S.shape}", source="PersonPrior", field="scale")
-        if not (np.all(np.isfinite(loc)) and np.all(np.isfinite(S))):
-            raise InputError("loc and scale must be finite", source="PersonPrior", field="scale")
-        if abs(np.linalg.det(S)) < 1e-300 or np.linalg.matrix_rank(S) < loc.size:
-            raise InputError("scale must be invertible (a positive-definite covariance)", source="PersonPrior", field="scale")
-        self.loc, self.scale = loc, S
-
-    @property
-    def n_regions(self) -> int:
-        return self.loc.size - 1
-
-    @property
-    def cov(self) -> np.ndarray:
-        """Covariance ``scale @ scale.T`` of ``theta``."""
-        return self.scale @ self.scale.T
-
-    @classmethod
-    def default(cls, priors: "VEPPriors", basis: np.ndarray) -> "PersonPrior":
-        """The prior of :class:`VEPPriors`: ``u_i`` with median ``u_loc``, rotated by ``basis``; ``log K`` independent."""
-        n = basis.shape[0]
-        S = np.zeros((n + 1, n + 1))
-        S[:n, :n] = priors.x0_scale * np.asarray(basis, float)
-        S[n, n] = priors.K_scale
-        loc = np.concatenate([np.full(n, priors.u_loc), [np.log(priors.K_loc)]])
-        return cls(loc, S, "priors")
-
-    @classmethod
-    def from_draws(cls, x0, K, bounds: tuple[float, float] = (-4.0, -1.0)) -> "PersonPrior":
-        """A Gaussian fitted to posterior draws of ``x0`` (n_draws, n_regions) and ``K`` (n_draws,).
-
-        The draws are mapped to ``theta = (logit x0, log K)``; the mean and a
-        Ledoit-Wolf shrunk covariance (Ledoit & Wolf 2004, shrinkage towards
-        the diagonal) of ``theta`` define the Gaussian, whose Cholesky factor is
-        the ``scale``.  In these coordinates the posterior of the Bayesian VEP
-        is close to Gaussian (the logit removes the bounds), which is what makes
-        sequential updating agree with a joint fit of all recordings.
-        """
-        lo, hi = bounds
-        x0 = np.atleast_2d(np.asarray(x0, float))
-        K = np.asarray(K, float).reshape(-1)
-        if x0.shape[0] != K.size or x0.shape[0] < 3:
-            raise InputError(f"need matching draws of x0 and K (at least 3), got {x0.shape} and {K.shape}",
-                             source="PersonPrior", field="draws")
-        if np.any(K <= 0) or np.any(x0 <= lo) or np.any(x0 >= hi):
-            raise InputError(f"draws must satisfy K > 0 and {lo} < x0 < {hi}", source="PersonPrior", field="draws")
-        theta = np.column_stack([np.log((x0 - lo) / (hi - x0)), np.log(K)])
-        loc = theta.mean(axis=0)
-        cov = _ledoit_wolf(theta - loc)
-        return cls(loc, np.linalg.cholesky(cov), "posterior")
-
-    def to_dict(self) -> dict:
-        """JSON-ready form (for a twin's posterior info)."""
-        return {"loc": self.loc.tolist(), "scale": self.scale.tolist(), "source": self.source}
-
-    @classmethod
-    def from_dict(cls, d) -> "PersonPrior":
-        return cls(np.asarray(d["loc"], float), np.asarray(d["scale"], float), str(d.get("source", "priors")))
-
-    def sample_x0_K(self, n: int, bounds: tuple[float, float], seed: int = 0):
-        """Draws of ``x0`` (n, n_regions) and ``K`` (n,) from this prior."""
-        lo, hi = bounds
-        th = self.loc + np.random.default_rng(seed).standard_normal((int(n), self.loc.size)) @ self.scale.T
-        return lo + (hi - lo) / (1.0 + np.exp(-th[:, :-1])), np.exp(th[:, -1])
-
-
-def _ledoit_wolf(X: np.ndarray) -> np.ndarray:
-    """Ledoit-Wolf covariance of centred rows ``X`` (n, d), shrunk towards ``mu I``; diagonal floor for safety."""
-    n, d = X.shape
-    S = X.T @ X / n
-    mu = np.trace(S) / d
-    delta = np.sum((S - mu * np.eye(d)) ** 2) / d
-    # sum_k ||x_k x_k^T - S||_F^2 = sum_k ||x_k||^4 - n ||S||_F^2
-    beta = min(delta, (np.sum(np.sum(X * X, axis=1) ** 2) - n * np.sum(S * S)) / (n * n * d))
-    shrink = beta / delta if delta > 0 else 1.0
-    C = shrink * mu * np.eye(d) + (1.0 - shrink) * S
-    return C + 1e-10 * max(mu, 1e-12) * np.eye(d)
-
-
 def eigenbasis(gain: np.ndarray) -> np.ndarray:
-    """Eigenvectors of ``G^T G`` (columns, by decreasing eigenvalue): the non-centring basis.
+    """Eigenvectors of ``gain^T gain`` (columns, by decreasing eigenvalue): the non-centring basis.
 
     Signs are fixed (largest entry of each vector positive) so the basis is deterministic.
     """
-    G = np.asarray(gain, float)
-    w, V = np.linalg.eigh(G.T @ G)
+    gain = np.asarray(gain, float)
+    w, V = np.linalg.eigh(gain.T @ gain)
     V = V[:, np.argsort(w)[::-1]]
     s = np.sign(V[np.argmax(np.abs(V), axis=0), np.arange(V.shape[1])])
     return V * np.where(s == 0, 1.0, s)
@@ -342,18 +146,18 @@ class VEPProblem:
 
     def __post_init__(self):
         y = np.asarray(self.observation, float)
-        G = np.asarray(self.gain, float)
+        gain = np.asarray(self.gain, float)
         W = np.asarray(self.weights, float)
         src = "VEP problem"
         if y.ndim != 2:
             raise InputError(f"observation must be (n_times, n_contacts), got shape {y.shape}", source=src, field="observation")
-        if G.ndim != 2 or G.shape[0] != y.shape[1]:
-            raise InputError(f"gain must be (n_contacts={y.shape[1]}, n_regions), got shape {G.shape}", source=src, field="gain")
-        if W.shape != (G.shape[1], G.shape[1]):
-            raise InputError(f"weights must be ({G.shape[1]}, {G.shape[1]}) to match the gain's regions, got {W.shape}", source=src, field="weights")
+        if gain.ndim != 2 or gain.shape[0] != y.shape[1]:
+            raise InputError(f"gain must be (n_contacts={y.shape[1]}, n_regions), got shape {gain.shape}", source=src, field="gain")
+        if W.shape != (gain.shape[1], gain.shape[1]):
+            raise InputError(f"weights must be ({gain.shape[1]}, {gain.shape[1]}) to match the gain's regions, got {W.shape}", source=src, field="weights")
         if not np.all(np.isfinite(y)):
             raise InputError(f"observation has {int((~np.isfinite(y)).sum())} non-finite values", source=src, field="observation")
-        if not np.all(np.isfinite(G)) or np.any(G < 0) or np.any(~(G > 0).any(axis=1)):
+        if not np.all(np.isfinite(gain)) or np.any(gain < 0) or np.any(~(gain > 0).any(axis=1)):
             raise InputError("gain must be finite, non-negative, with a positive entry in every row (monopolar)", source=src, field="gain")
         if not np.all(np.isfinite(W)) or np.any(W < 0):
             raise InputError("weights must be finite and non-negative", source=src, field="weights")
@@ -363,17 +167,17 @@ class VEPProblem:
             raise InputError(f"steps_per_sample must be >= 1, got {self.steps_per_sample}", source=src, field="steps_per_sample")
         if not self.tau0 > 0:
             raise InputError(f"tau0 must be > 0, got {self.tau0}", source=src, field="tau0")
-        self.observation, self.gain, self.weights = y, G, W
+        self.observation, self.gain, self.weights = y, gain, W
         self.steps_per_sample = int(self.steps_per_sample)
         if not self.labels:
-            self.labels = tuple(f"region{i}" for i in range(G.shape[1]))
-        if len(self.labels) != G.shape[1]:
-            raise InputError(f"{len(self.labels)} labels for {G.shape[1]} regions", source=src, field="labels")
-        self.basis = eigenbasis(G)
+            self.labels = tuple(f"region{i}" for i in range(gain.shape[1]))
+        if len(self.labels) != gain.shape[1]:
+            raise InputError(f"{len(self.labels)} labels for {gain.shape[1]} regions", source=src, field="labels")
+        self.basis = eigenbasis(gain)
         if self.person_prior is None:
             self.person_prior = PersonPrior.default(self.priors, self.basis)
-        elif not isinstance(self.person_prior, PersonPrior) or self.person_prior.n_regions != G.shape[1]:
-            raise InputError(f"person_prior must be a PersonPrior over {G.shape[1]} regions and K", source=src, field="person_prior")
+        elif not isinstance(self.person_prior, PersonPrior) or self.person_prior.n_regions != gain.shape[1]:
+            raise InputError(f"person_prior must be a PersonPrior over {gain.shape[1]} regions and K", source=src, field="person_prior")
 
     @property
     def n_times(self) -> int:
@@ -411,6 +215,22 @@ class VEPProblem:
 SAFE_BOUNDS = ((-8.0, -20.0), (8.0, 30.0))
 
 
+def _newton_step(y, couple, model, p, k: int, eye_s, eye_n, h: float, m):
+    """One Newton step towards ``dfun(y, c(y)) = 0``: region blocks by finite differences, the Schur complement for the coupling."""
+    ns = len(model.state_names)
+    c = couple(y[k])
+    f = model.evaluate(y, (c,), p, m=m)  # (ns, n)
+    B = m.stack([(model.evaluate(y + h * m.asarray(eye_s[q])[:, None], (c,), p, m=m) - f) / h for q in range(ns)], axis=-1)
+    B = m.moveaxis(B, 1, 0)  # (n, ns, ns): d f_a / d y_b of each region, coupling held
+    g = (model.evaluate(y, (c + h,), p, m=m) - f) / h  # (ns, n): d f / d c
+    Cx = ((couple(y[k][None, :] + h * eye_n) - c[None, :]) / h).T  # (n, n): d c_i / d x_j
+    Bf = m.linalg.solve(B, m.moveaxis(f, 0, 1)[..., None])[..., 0]  # (n, ns)
+    Bg = m.linalg.solve(B, m.moveaxis(g, 0, 1)[..., None])[..., 0]
+    dx = m.linalg.solve(eye_n + Bg[:, k][:, None] * Cx, -Bf[:, k])
+    step = -Bf - Bg * (Cx @ dx)[:, None]  # (n, ns)
+    return y + m.moveaxis(step, 1, 0)
+
+
 def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, model=None, coupling=None, guess=(-1.5, 3.0)):
     """The network's equilibrium ``(x, z)`` for excitabilities ``x0`` and coupling ``K`` (NumPy or JAX).
 
@@ -445,7 +265,7 @@ def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, mo
     -------
     array (n_state, n_regions)
     """
-    from ..models.base import Vars
+    from ...models.base import Vars
 
     model = VEP2D() if model is None else model
     coupling = Difference(a=1.0) if coupling is None else coupling
@@ -473,17 +293,7 @@ def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, mo
 
     y = m.stack([m.full((n,), float(guess[q]) if q < len(guess) else 0.0, dtype=x0.dtype) for q in range(ns)])
     for _ in range(int(n_iter)):
-        c = couple(y[k])
-        f = model.evaluate(y, (c,), p, m=m)  # (ns, n)
-        B = m.stack([(model.evaluate(y + h * m.asarray(eye_s[q])[:, None], (c,), p, m=m) - f) / h for q in range(ns)], axis=-1)
-        B = m.moveaxis(B, 1, 0)  # (n, ns, ns): d f_a / d y_b of each region, coupling held
-        g = (model.evaluate(y, (c + h,), p, m=m) - f) / h  # (ns, n): d f / d c
-        Cx = ((couple(y[k][None, :] + h * eye_n) - c[None, :]) / h).T  # (n, n): d c_i / d x_j
-        Bf = m.linalg.solve(B, m.moveaxis(f, 0, 1)[..., None])[..., 0]  # (n, ns)
-        Bg = m.linalg.solve(B, m.moveaxis(g, 0, 1)[..., None])[..., 0]
-        dx = m.linalg.solve(eye_n + Bg[:, k][:, None] * Cx, -Bf[:, k])
-        step = -Bf - Bg * (Cx @ dx)[:, None]  # (n, ns)
-        y = y + m.moveaxis(step, 1, 0)
+        y = _newton_step(y, couple, model, p, k, eye_s, eye_n, h, m)
     if m is np:  # never silent: a NumPy solve that did not converge is an error (JAX traces cannot be checked here)
         res = model.evaluate(y, (couple(y[k]),), p, m=np)
         if not (np.all(np.isfinite(y)) and np.abs(res).max() < 1e-8):
@@ -491,6 +301,23 @@ def resting_state(weights, x0, K, I1: float = 3.1, *, m=np, n_iter: int = 12, mo
                              f"{np.nanmax(np.abs(res)):.3g}); check x0, K and the weights, or raise n_iter",
                              source="resting_state", field="x0")
     return y
+
+
+def _forward_constants(weights, model, coupling, safe_bounds):
+    """NumPy constants of :func:`make_forward`: weights, their row sums, coupled variables, coupling values, state bounds, defaults."""
+    from ...models.base import Vars
+
+    for k in ("x0", "K", "tau0", "I1"):
+        if k not in model.parameter_names:
+            raise InputError(f"{model.name} has no parameter {k!r}", source=model.name, field="model")
+    W = np.asarray(weights, float)
+    cidx = [model.state_names.index(v) for v in model.coupling_vars]
+    lo_np, hi_np = model.state_bounds()
+    if safe_bounds is not None:  # guard rails far outside any physiological state: a wild draw cannot overflow to NaN
+        lo_np = np.maximum(lo_np, np.asarray(safe_bounds[0], float))
+        hi_np = np.minimum(hi_np, np.asarray(safe_bounds[1], float))
+    defaults = {p.name: float(p.default) for p in model.parameters}
+    return W, W.sum(axis=1), cidx, Vars(**coupling.values), lo_np, hi_np, defaults
 
 
 def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 1, model=None, coupling=None, unroll: int = 1,
@@ -537,24 +364,12 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
     import jax
     import jax.numpy as jnp
 
-    from ..models.base import Vars
-    from ..simulate.integrators import step as integrate
+    from ...simulate.integrators import step as integrate
 
     model = VEP2D() if model is None else model
     coupling = Difference(a=1.0) if coupling is None else coupling
     names = model.parameter_names
-    for k in ("x0", "K", "tau0", "I1"):
-        if k not in names:
-            raise InputError(f"{model.name} has no parameter {k!r}", source=model.name, field="model")
-    W = np.asarray(weights, float)
-    wsum_np = W.sum(axis=1)
-    cidx = [model.state_names.index(v) for v in model.coupling_vars]
-    cpar = Vars(**coupling.values)
-    lo_np, hi_np = model.state_bounds()
-    if safe_bounds is not None:  # guard rails far outside any physiological state: a wild draw cannot overflow to NaN
-        lo_np = np.maximum(lo_np, np.asarray(safe_bounds[0], float))
-        hi_np = np.minimum(hi_np, np.asarray(safe_bounds[1], float))
-    defaults = {p.name: float(p.default) for p in model.parameters}
+    W, wsum_np, cidx, cpar, lo_np, hi_np, defaults = _forward_constants(weights, model, coupling, safe_bounds)
     dt = float(dt)
     n_samples, steps = int(n_samples), int(steps_per_sample)
 
@@ -594,16 +409,15 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
 
 
 def seeg_envelope(x, gain, amplitude, offset):
-    """JAX version of :func:`braintwin.features.vep_observation`: ``a log(G e^x) + b``.
+    """JAX version of :func:`braintwin.features.vep_observation`: ``a log(gain e^x) + b``.
 
-    Stable log-sum-exp over regions; ``x`` (..., n_times, n_regions), ``gain``
-    (n_contacts, n_regions) non-negative.
+    The shared forward model :func:`braintwin.observe.seeg.seeg_forward` with
+    ``m = jax.numpy`` (stable log-sum-exp over regions); ``x`` (..., n_times,
+    n_regions), ``gain`` (n_contacts, n_regions) non-negative.
     """
     import jax.numpy as jnp
 
-    m = jnp.max(x, axis=-1, keepdims=True)
-    s = jnp.exp(x - m) @ jnp.asarray(gain, dtype=x.dtype).T
-    return amplitude * (jnp.log(s) + m) + offset
+    return seeg_forward(x, gain, amplitude, offset, m=jnp)
 
 
 def simulate_sources(problem: VEPProblem, params: dict, *, n_samples: int | None = None, unroll: int = 1):

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ...errors import InputError
 
 __all__ = ["SEEGRecording", "read_seeg", "read_gain", "read_contacts_file", "read_matrix", "envelope_from_recording", "resample_envelope"]
 
@@ -215,29 +215,29 @@ def read_gain(path: str | os.PathLike, *, key: str | None = None, n_contacts: in
     InputError
         Missing or malformed file; wrong shape; negative, non-finite or all-zero rows.
     """
-    G, cols, rows = read_matrix(path, "gain", key=key, row_labels=True)
+    gain, cols, rows = read_matrix(path, "gain", key=key, row_labels=True)
     src = str(path)
-    if G.ndim != 2:
-        raise InputError(f"expected a (contact x region) matrix, got shape {G.shape}", source=src, field="gain")
-    if n_contacts is not None and G.shape[0] != n_contacts:
-        if n_regions is not None and G.shape == (n_regions, n_contacts):
-            raise InputError(f"shape {G.shape} looks transposed: expected (n_contacts={n_contacts}, n_regions={n_regions})", source=src, field="gain")
-        raise InputError(f"{G.shape[0]} rows but the SEEG has {n_contacts} contacts", source=src, field="gain")
-    if n_regions is not None and G.shape[1] != n_regions:
-        raise InputError(f"{G.shape[1]} columns but the connectome has {n_regions} regions", source=src, field="gain")
-    if not np.all(np.isfinite(G)):
-        raise InputError(f"{int((~np.isfinite(G)).sum())} non-finite entries", source=src, field="gain")
-    if np.any(G < 0):
-        raise InputError(f"{int((G < 0).sum())} negative entries: the VEP needs a monopolar (non-negative) gain", source=src, field="gain")
-    empty = np.flatnonzero(~(G > 0).any(axis=1))
+    if gain.ndim != 2:
+        raise InputError(f"expected a (contact x region) matrix, got shape {gain.shape}", source=src, field="gain")
+    if n_contacts is not None and gain.shape[0] != n_contacts:
+        if n_regions is not None and gain.shape == (n_regions, n_contacts):
+            raise InputError(f"shape {gain.shape} looks transposed: expected (n_contacts={n_contacts}, n_regions={n_regions})", source=src, field="gain")
+        raise InputError(f"{gain.shape[0]} rows but the SEEG has {n_contacts} contacts", source=src, field="gain")
+    if n_regions is not None and gain.shape[1] != n_regions:
+        raise InputError(f"{gain.shape[1]} columns but the connectome has {n_regions} regions", source=src, field="gain")
+    if not np.all(np.isfinite(gain)):
+        raise InputError(f"{int((~np.isfinite(gain)).sum())} non-finite entries", source=src, field="gain")
+    if np.any(gain < 0):
+        raise InputError(f"{int((gain < 0).sum())} negative entries: the VEP needs a monopolar (non-negative) gain", source=src, field="gain")
+    empty = np.flatnonzero(~(gain > 0).any(axis=1))
     if empty.size:
         raise InputError(f"row(s) {empty[:5].tolist()} are all zero (a contact that sees no region)", source=src, field="gain")
-    return G, (tuple(rows) if rows else None), (tuple(cols) if cols else None)
+    return gain, (tuple(rows) if rows else None), (tuple(cols) if cols else None)
 
 
 def read_contacts_file(path: str | os.PathLike):
     """SEEG contact positions (``label x y z`` lines in mm, or a BIDS ``electrodes.tsv``) as a :class:`~braintwin.observe.sensors.Sensors`."""
-    from ..observe.seeg import read_contacts
+    from ...observe.seeg import read_contacts
 
     p = Path(path)
     if not p.exists() and str(path) not in ("seeg_588", "seeg_39"):

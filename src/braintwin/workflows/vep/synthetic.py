@@ -20,7 +20,7 @@ A synthetic patient is built in four steps:
    that would seize alone but is held at rest by its neighbours is healthy:
    the recording cannot show it; see :mod:`braintwin.vep.fit`).  A region "seizes" when its ``x``
    crosses ``seizure_threshold``.
-4. **Observation.**  The SEEG log-power envelope ``amp * log(G exp(x)) + offset``
+4. **Observation.**  The SEEG log-power envelope ``amp * log(gain exp(x)) + offset``
    (:func:`braintwin.features.vep_observation`) with the monopolar
    inverse-square gain of the SEEG contacts (:mod:`braintwin.observe.seeg`),
    plus Gaussian measurement noise of standard deviation ``noise``.
@@ -34,7 +34,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..errors import BraintwinWarning, InputError
+from ...errors import BraintwinWarning, InputError
 from .model import X0_CRITICAL, VEPPriors, VEPProblem
 
 __all__ = ["SyntheticPatient", "synthetic_patient", "suggest_pz", "select_contacts", "seizing_regions", "patient_gain"]
@@ -192,7 +192,7 @@ class SyntheticPatient:
 
 
 def _as_connectome(connectome, normalize: str | None):
-    from ..connectome import as_connectome
+    from ...connectome import as_connectome
 
     conn = as_connectome(connectome)
     if normalize:
@@ -264,17 +264,17 @@ def suggest_pz(connectome, ez: Sequence, n: int = 4) -> list[str]:
 def select_contacts(gain: np.ndarray, n: int) -> np.ndarray:
     """Indices of ``n`` contacts covering the regions: round robin over regions.
 
-    The specificity of contact ``c`` to region ``r`` is ``G[c, r] / sum_r' G[c, r']``.
+    The specificity of contact ``c`` to region ``r`` is ``gain[c, r] / sum_r' gain[c, r']``.
     Regions take turns (least specifically seen first) picking their most
     specific remaining contact, until ``n`` contacts are chosen.
     """
-    G = np.asarray(gain, float)
+    gain = np.asarray(gain, float)
     n = int(n)
-    if not 1 <= n <= G.shape[0]:
-        raise InputError(f"cannot select {n} of {G.shape[0]} contacts", source=SOURCE, field="contacts")
-    spec = G / G.sum(axis=1, keepdims=True)
+    if not 1 <= n <= gain.shape[0]:
+        raise InputError(f"cannot select {n} of {gain.shape[0]} contacts", source=SOURCE, field="contacts")
+    spec = gain / gain.sum(axis=1, keepdims=True)
     order = np.argsort(spec.max(axis=0))
-    taken = np.zeros(G.shape[0], bool)
+    taken = np.zeros(gain.shape[0], bool)
     out: list[int] = []
     while len(out) < n:
         for r in order:
@@ -308,8 +308,8 @@ def patient_gain(conn, contacts="seeg_588", n_contacts: int | None = None, *, mi
     labels : tuple of str
     positions : ndarray (n_contacts, 3)
     """
-    from ..observe.seeg import read_contacts, seeg_gain, seeg_leadfield
-    from ..observe.sensors import Sensors, tvb76_labels
+    from ...observe.seeg import read_contacts, seeg_gain, seeg_leadfield
+    from ...observe.sensors import Sensors, tvb76_labels
 
     if isinstance(contacts, np.ndarray) or (isinstance(contacts, (list, tuple)) and len(contacts) and np.ndim(contacts[0]) == 1):
         pos = np.asarray(contacts, float)
@@ -319,14 +319,14 @@ def patient_gain(conn, contacts="seeg_588", n_contacts: int | None = None, *, mi
     else:
         sensors = read_contacts(contacts)
     if set(conn.labels) <= set(tvb76_labels()):
-        G = seeg_leadfield(sensors, conn, min_distance=min_distance).gain
+        gain = seeg_leadfield(sensors, conn, min_distance=min_distance).gain
     else:
         if getattr(conn, "centres", None) is None:
             raise InputError("the connectome has no region centres for the SEEG gain", source=SOURCE, field="centres")
-        G = seeg_gain(sensors.positions, centres=conn.centres, method="centres", min_distance=min_distance)
-    G = np.asarray(G, float)
-    idx = np.arange(G.shape[0]) if n_contacts is None else select_contacts(G, n_contacts)
-    return G[idx], tuple(sensors.labels[i] for i in idx), np.asarray(sensors.positions, float)[idx]
+        gain = seeg_gain(sensors.positions, centres=conn.centres, method="centres", min_distance=min_distance)
+    gain = np.asarray(gain, float)
+    idx = np.arange(gain.shape[0]) if n_contacts is None else select_contacts(gain, n_contacts)
+    return gain[idx], tuple(sensors.labels[i] for i in idx), np.asarray(sensors.positions, float)[idx]
 
 
 def seizing_regions(x: np.ndarray, threshold: float = -0.5) -> np.ndarray:
@@ -342,26 +342,175 @@ def _onsets(x: np.ndarray, times: np.ndarray, threshold: float) -> np.ndarray:
 
 def _simulate(conn, x0, K, tau0, I1, dt, n_steps, steps, initial, batch: bool = False):
     """x, z of the VEP2D network (numba engine, Heun, no delays); batch over K/tau0 when ``batch``."""
-    import braintwin as bt
-
-    from ..models import VEP2D
-    from ..models.coupling import Difference
+    from ...models import VEP2D
+    from ...models.coupling import Difference
+    from ...simulate import simulate, simulate_batch
 
     period = steps * dt
     kw = dict(coupling=Difference(a=1.0), delays=False, method="heun", dt=dt, duration=n_steps * period,
               monitors=[f"subsample:{period}"], outputs=["x", "z"], initial=initial)
     if batch:
-        res = bt.simulate_batch(conn, VEP2D(x0=x0, I1=I1), {"K": np.asarray(K, float), "tau0": np.asarray(tau0, float)},
+        res = simulate_batch(conn, VEP2D(x0=x0, I1=I1), {"K": np.asarray(K, float), "tau0": np.asarray(tau0, float)},
                                 progress=False, on_divergence="flag", dtype=np.float64, **kw)
         d = res["subsample"].data  # (n_sims, n_times, 2, n_regions)
         return d[:, :, 0, :], d[:, :, 1, :], res.diverged
-    res = bt.simulate(conn, VEP2D(x0=x0, K=K, tau0=tau0, I1=I1), on_divergence="flag", **kw)
+    res = simulate(conn, VEP2D(x0=x0, K=K, tau0=tau0, I1=I1), on_divergence="flag", **kw)
     d = res["subsample"].data
     return d[:, 0, :], d[:, 1, :], res.diverged
 
 
 # ---------------------------------------------------------------------------
 # the generator
+
+
+def _check_options(on_no_pz, dt, noise, amplitude, n_times) -> None:
+    if on_no_pz not in ("raise", "warn"):
+        raise InputError(f"on_no_pz must be 'raise' or 'warn', got {on_no_pz!r}", source=SOURCE, field="on_no_pz")
+    for name, v in (("dt", dt), ("noise", noise + 1e-300), ("amplitude", amplitude)):
+        if not (np.isfinite(v) and v > 0):
+            raise InputError(f"must be > 0, got {v!r}", source=SOURCE, field=name)
+    if int(n_times) < 10:
+        raise InputError(f"need at least 10 samples, got {n_times}", source=SOURCE, field="n_times")
+
+
+def _choose_regions(conn, ez, pz, n_pz: int, rng) -> tuple[list[int], list[int]]:
+    """EZ (given, or a connected pair drawn with ``rng``) and PZ candidates (given, or :func:`suggest_pz`)."""
+    W = np.asarray(conn.weights, float)
+    N = W.shape[0]
+    if ez is None:
+        strength = W.sum(axis=1)
+        pairs = [(a, b) for a in range(N) for b in range(a + 1, N) if (W[a, b] > 0 or W[b, a] > 0) and strength[a] > 0 and strength[b] > 0]
+        if not pairs:
+            raise InputError("no connected pair of regions to draw an EZ from", source=SOURCE, field="ez")
+        a, b = pairs[int(rng.integers(len(pairs)))]
+        ez_idx = [a, b]
+    else:
+        ez_idx = _indices(conn, ez, "ez")
+    if not ez_idx:
+        raise InputError("give at least one EZ region", source=SOURCE, field="ez")
+    if isinstance(pz, str):
+        if pz != "auto":
+            raise InputError(f"pz must be a list of regions, 'auto' or None; got {pz!r}", source=SOURCE, field="pz")
+        pz_idx = _indices(conn, suggest_pz(conn, ez_idx, n_pz), "pz")
+    else:
+        pz_idx = _indices(conn, pz, "pz")
+    both = set(ez_idx) & set(pz_idx)
+    if both:
+        raise InputError(f"region(s) {[conn.labels[i] for i in sorted(both)]} are both EZ and PZ candidates", source=SOURCE, field="pz")
+    return ez_idx, pz_idx
+
+
+class _Start:
+    """The initial state (x, z) of a configuration: given, default (-2, 4), or the network's rest for ``K`` ("rest"), plus jitter."""
+
+    def __init__(self, conn, x0, I1, initial, init_jitter, rng):
+        N = conn.n_regions
+        self.W, self.x0, self.I1 = np.asarray(conn.weights, float), x0, I1
+        self.at_rest = isinstance(initial, str)
+        if self.at_rest and initial != "rest":
+            raise InputError(f"initial must be an array (2, {N}), 'rest' or None; got {initial!r}", source=SOURCE, field="initial")
+        self.jitter = init_jitter * rng.standard_normal((2, N)) if (initial is None or self.at_rest) else 0.0
+        if initial is None:
+            initial = np.stack([np.full(N, -2.0), np.full(N, 4.0)]) + self.jitter
+        if not self.at_rest:
+            initial = np.asarray(initial, float)
+            if initial.shape != (2, N):
+                raise InputError(f"initial state must be (2, {N}), got {initial.shape}", source=SOURCE, field="initial")
+        self.initial = initial
+
+    def __call__(self, K):
+        if not self.at_rest:
+            return self.initial
+        from .model import resting_state
+
+        return resting_state(self.W, self.x0, float(K), self.I1) + self.jitter
+
+
+def _grids(K, tau0) -> tuple[np.ndarray, np.ndarray]:
+    Ks = np.atleast_1d(np.asarray(K_GRID if K is None else K, float))
+    taus = np.atleast_1d(np.asarray(TAU0_GRID if tau0 is None else tau0, float))
+    if np.any(Ks < 0) or np.any(taus <= 0):
+        raise InputError("K must be >= 0 and tau0 > 0", source=SOURCE, field="K")
+    return Ks, taus
+
+
+def _search_grid(conn, x0, Ks, taus, start: _Start, sim: dict) -> dict:
+    """Simulate every (tau0, K) configuration, and each tau0 with K = 0, in batches.
+
+    One batch in all (at rest: one batch per K, as the initial state depends on
+    K; the K = 0 runs start from the same state).  Returns the flattened grid
+    ``tau0``, ``K`` and per configuration who seizes (``seize``), on its own
+    (``alone``: with K = 0 from the same initial state) and ``diverged``.
+    """
+    N = conn.n_regions
+    grid_t, grid_k = np.meshgrid(taus, Ks, indexing="ij")
+    grid_t, grid_k = grid_t.ravel(), grid_k.ravel()
+    groups = [np.arange(len(grid_k))] if not start.at_rest else [np.flatnonzero(grid_k == k) for k in np.unique(grid_k)]
+    seize = np.zeros((len(grid_k), N), bool)
+    diverged = np.zeros(len(grid_k), bool)
+    alone_of = np.zeros((len(grid_k), N), bool)
+    for idx in groups:
+        tt = np.unique(grid_t[idx])
+        xs, _, dv = _simulate(conn, x0, np.concatenate([grid_k[idx], np.zeros(len(tt))]), np.concatenate([grid_t[idx], tt]),
+                              sim["I1"], sim["dt"], sim["n_steps"], sim["steps"], start(grid_k[idx[0]]), batch=True)
+        sz = seizing_regions(xs, sim["threshold"])
+        seize[idx], diverged[idx] = sz[:len(idx)], dv[:len(idx)]
+        alone_t = {float(t): sz[len(idx) + i] for i, t in enumerate(tt)}
+        alone_of[idx] = np.stack([alone_t[float(t)] for t in grid_t[idx]])
+    return {"tau0": grid_t, "K": grid_k, "seize": seize, "alone": alone_of, "diverged": diverged}
+
+
+def _pick(conn, grid: dict, ez_idx, pz_idx) -> tuple[int | None, list[dict]]:
+    """The configuration where every EZ region seizes (on its own too) recruiting the most PZ candidates.
+
+    Ties: the fewest recruited non-candidates, then the smallest ``K``.  Returns its index (None if none) and the search log.
+    """
+    cand = np.zeros(conn.n_regions, bool)
+    cand[pz_idx] = True
+    search, best, best_key = [], None, None
+    for k in range(len(grid["K"])):
+        ez_true = grid["alone"][k]
+        rec = grid["seize"][k] & ~ez_true
+        ok = bool(grid["seize"][k][ez_idx].all() and not grid["diverged"][k] and ez_true[ez_idx].all())
+        search.append({"tau0": float(grid["tau0"][k]), "K": float(grid["K"][k]), "ez_seize": ok,
+                       "recruited": [conn.labels[i] for i in np.flatnonzero(rec)]})
+        if not ok:
+            continue
+        key = (int((rec & cand).sum()), -int((rec & ~cand).sum()), -float(grid["K"][k]))
+        if best_key is None or key > best_key:
+            best, best_key = k, key
+    return best, search
+
+
+def _true_labels(conn, x, alone, ez_idx, threshold: float) -> np.ndarray:
+    """EZ: seizes on its own and in the recording; PZ: seizes in the recording only; healthy: the rest."""
+    seized = seizing_regions(x, threshold)
+    ez_true = alone & seized
+    labels = np.full(conn.n_regions, "healthy", dtype=object)
+    labels[seized & ~ez_true] = "PZ"
+    labels[ez_true] = "EZ"
+    extra_ez = sorted(set(np.flatnonzero(ez_true)) - set(ez_idx))
+    if extra_ez:
+        warnings.warn(
+            f"{SOURCE}: region(s) {[conn.labels[i] for i in extra_ez]} seize on their own (x0 above the critical value "
+            f"about {X0_CRITICAL}) and are labelled EZ", BraintwinWarning, stacklevel=3,
+        )
+    return labels.astype(str)
+
+
+def _check_recruitment(conn, labels, ez_idx, pz_idx, Ks, taus, min_pz: int, on_no_pz: str) -> None:
+    n_rec = int((labels == "PZ").sum())
+    if n_rec >= int(min_pz):
+        return
+    msg = (
+        f"the seizure of {', '.join(conn.labels[i] for i in ez_idx)} recruits {n_rec} region(s) (fewer than min_pz={min_pz}) "
+        f"for every tau0 in {list(taus)} and K in [{Ks.min():.3g}, {Ks.max():.3g}]: the difference coupling holds the PZ "
+        f"candidates ({', '.join(conn.labels[i] for i in pz_idx) or 'none'}) near their healthy neighbours; choose candidates "
+        "that receive most of their input from the EZ (suggest_pz), more candidates, or a higher x0_healthy"
+    )
+    if on_no_pz == "raise":
+        raise InputError(msg, source=SOURCE, field="pz")
+    warnings.warn(f"{SOURCE}: {msg}", BraintwinWarning, stacklevel=3)
 
 
 def synthetic_patient(
@@ -459,100 +608,22 @@ def synthetic_patient(
         Bad regions or options; no configuration in which the EZ seizes; fewer
         than ``min_pz`` recruited regions (with ``on_no_pz="raise"``).
     """
-    from ..features import vep_observation
+    from ...features import vep_observation
 
-    if on_no_pz not in ("raise", "warn"):
-        raise InputError(f"on_no_pz must be 'raise' or 'warn', got {on_no_pz!r}", source=SOURCE, field="on_no_pz")
-    for name, v in (("dt", dt), ("noise", noise + 1e-300), ("amplitude", amplitude)):
-        if not (np.isfinite(v) and v > 0):
-            raise InputError(f"must be > 0, got {v!r}", source=SOURCE, field=name)
-    if int(n_times) < 10:
-        raise InputError(f"need at least 10 samples, got {n_times}", source=SOURCE, field="n_times")
+    _check_options(on_no_pz, dt, noise, amplitude, n_times)
     rng = np.random.default_rng(seed)
     conn = _as_connectome(connectome, normalize)
-    W = np.asarray(conn.weights, float)
-    N = W.shape[0]
-    if ez is None:
-        strength = W.sum(axis=1)
-        pairs = [(a, b) for a in range(N) for b in range(a + 1, N) if (W[a, b] > 0 or W[b, a] > 0) and strength[a] > 0 and strength[b] > 0]
-        if not pairs:
-            raise InputError("no connected pair of regions to draw an EZ from", source=SOURCE, field="ez")
-        a, b = pairs[int(rng.integers(len(pairs)))]
-        ez_idx = [a, b]
-    else:
-        ez_idx = _indices(conn, ez, "ez")
-    if not ez_idx:
-        raise InputError("give at least one EZ region", source=SOURCE, field="ez")
-    if isinstance(pz, str):
-        if pz != "auto":
-            raise InputError(f"pz must be a list of regions, 'auto' or None; got {pz!r}", source=SOURCE, field="pz")
-        pz_idx = _indices(conn, suggest_pz(conn, ez_idx, n_pz), "pz")
-    else:
-        pz_idx = _indices(conn, pz, "pz")
-    both = set(ez_idx) & set(pz_idx)
-    if both:
-        raise InputError(f"region(s) {[conn.labels[i] for i in sorted(both)]} are both EZ and PZ candidates", source=SOURCE, field="pz")
-
-    x0 = np.full(N, float(x0_healthy))
+    ez_idx, pz_idx = _choose_regions(conn, ez, pz, n_pz, rng)
+    x0 = np.full(conn.n_regions, float(x0_healthy))
     x0[pz_idx] = float(x0_pz)
     x0[ez_idx] = float(x0_ez)
-    at_rest = isinstance(initial, str)
-    if at_rest and initial != "rest":
-        raise InputError(f"initial must be an array (2, {N}), 'rest' or None; got {initial!r}", source=SOURCE, field="initial")
-    jitter = init_jitter * rng.standard_normal((2, N)) if (initial is None or at_rest) else 0.0
-    if initial is None:
-        initial = np.stack([np.full(N, -2.0), np.full(N, 4.0)]) + jitter
-    if not at_rest:
-        initial = np.asarray(initial, float)
-        if initial.shape != (2, N):
-            raise InputError(f"initial state must be (2, {N}), got {initial.shape}", source=SOURCE, field="initial")
-
-    def start(K_):  # the initial state of a configuration
-        if not at_rest:
-            return initial
-        from .model import resting_state
-
-        return resting_state(W, x0, float(K_), I1) + jitter
-
-    Ks = np.atleast_1d(np.asarray(K_GRID if K is None else K, float))
-    taus = np.atleast_1d(np.asarray(TAU0_GRID if tau0 is None else tau0, float))
-    if np.any(Ks < 0) or np.any(taus <= 0):
-        raise InputError("K must be >= 0 and tau0 > 0", source=SOURCE, field="K")
+    start = _Start(conn, x0, I1, initial, init_jitter, rng)
+    Ks, taus = _grids(K, tau0)
     n_steps = int(n_times)
     times = (np.arange(n_steps) + 1) * steps_per_sample * dt
-
-    # -- search (tau0, K): every configuration simulated in one batch
-    # (at rest: one batch per K, as the initial state depends on K; the K = 0 runs start from the same state)
-    grid_t, grid_k = np.meshgrid(taus, Ks, indexing="ij")
-    grid_t, grid_k = grid_t.ravel(), grid_k.ravel()
-    groups = [np.arange(len(grid_k))] if not at_rest else [np.flatnonzero(grid_k == k) for k in np.unique(grid_k)]
-    seize = np.zeros((len(grid_k), N), bool)
-    diverged = np.zeros(len(grid_k), bool)
-    alone_of = np.zeros((len(grid_k), N), bool)  # seizes with K = 0 from the configuration's initial state
-    for idx in groups:
-        tt = np.unique(grid_t[idx])
-        xs, _, dv = _simulate(conn, x0, np.concatenate([grid_k[idx], np.zeros(len(tt))]), np.concatenate([grid_t[idx], tt]),
-                              I1, dt, n_steps, steps_per_sample, start(grid_k[idx[0]]), batch=True)
-        sz = seizing_regions(xs, seizure_threshold)
-        seize[idx], diverged[idx] = sz[:len(idx)], dv[:len(idx)]
-        alone_t = {float(t): sz[len(idx) + i] for i, t in enumerate(tt)}
-        alone_of[idx] = np.stack([alone_t[float(t)] for t in grid_t[idx]])
-    search = []
-    best, best_key = None, None
-    cand = np.zeros(N, bool)
-    cand[pz_idx] = True
-    for k in range(len(grid_k)):
-        t = float(grid_t[k])
-        ez_true = alone_of[k]
-        rec = seize[k] & ~ez_true
-        ok = bool(seize[k][ez_idx].all() and not diverged[k] and ez_true[ez_idx].all())
-        entry = {"tau0": t, "K": float(grid_k[k]), "ez_seize": ok, "recruited": [conn.labels[i] for i in np.flatnonzero(rec)]}
-        search.append(entry)
-        if not ok:
-            continue
-        key = (int((rec & cand).sum()), -int((rec & ~cand).sum()), -float(grid_k[k]))
-        if best_key is None or key > best_key:
-            best, best_key = k, key
+    sim = dict(I1=I1, dt=dt, n_steps=n_steps, steps=steps_per_sample, threshold=seizure_threshold)
+    grid = _search_grid(conn, x0, Ks, taus, start, sim)
+    best, search = _pick(conn, grid, ez_idx, pz_idx)
     if best is None:
         raise InputError(
             f"no (tau0, K) configuration makes every EZ region ({', '.join(conn.labels[i] for i in ez_idx)}) seize within "
@@ -560,39 +631,16 @@ def synthetic_patient(
             "(n_times, dt) or raise x0_ez",
             source=SOURCE, field="ez",
         )
-    tau_b, K_b = float(grid_t[best]), float(grid_k[best])
+    tau_b, K_b = float(grid["tau0"][best]), float(grid["K"][best])
     initial = start(K_b)
     x, z, div = _simulate(conn, x0, K_b, tau_b, I1, dt, n_steps, steps_per_sample, initial)
-    ez_true = alone_of[best]
-    seized = seizing_regions(x, seizure_threshold)
-    labels = np.full(N, "healthy", dtype=object)
-    ez_true = ez_true & seized  # EZ: seizes on its own and in the recording
-    labels[seized & ~ez_true] = "PZ"
-    labels[ez_true] = "EZ"
-    labels = labels.astype(str)
-    extra_ez = sorted(set(np.flatnonzero(ez_true)) - set(ez_idx))
-    if extra_ez:
-        warnings.warn(
-            f"{SOURCE}: region(s) {[conn.labels[i] for i in extra_ez]} seize on their own (x0 above the critical value "
-            f"about {X0_CRITICAL}) and are labelled EZ", BraintwinWarning, stacklevel=2,
-        )
-    n_rec = int((labels == "PZ").sum())
-    if n_rec < int(min_pz):
-        msg = (
-            f"the seizure of {', '.join(conn.labels[i] for i in ez_idx)} recruits {n_rec} region(s) (fewer than min_pz={min_pz}) "
-            f"for every tau0 in {list(taus)} and K in [{Ks.min():.3g}, {Ks.max():.3g}]: the difference coupling holds the PZ "
-            f"candidates ({', '.join(conn.labels[i] for i in pz_idx) or 'none'}) near their healthy neighbours; choose candidates "
-            "that receive most of their input from the EZ (suggest_pz), more candidates, or a higher x0_healthy"
-        )
-        if on_no_pz == "raise":
-            raise InputError(msg, source=SOURCE, field="pz")
-        warnings.warn(f"{SOURCE}: {msg}", BraintwinWarning, stacklevel=2)
-
-    G, clabels, cpos = patient_gain(conn, contacts, n_contacts)
-    clean = vep_observation(x, G, amplitude, offset)
+    labels = _true_labels(conn, x, grid["alone"][best], ez_idx, seizure_threshold)
+    _check_recruitment(conn, labels, ez_idx, pz_idx, Ks, taus, min_pz, on_no_pz)
+    gain, clabels, cpos = patient_gain(conn, contacts, n_contacts)
+    clean = vep_observation(x, gain, amplitude, offset)
     obs = clean + noise * rng.standard_normal(clean.shape)
     return SyntheticPatient(
-        connectome=conn, gain=G, contact_labels=clabels, contact_positions=cpos, observation=obs, clean=clean, x=x, z=z,
+        connectome=conn, gain=gain, contact_labels=clabels, contact_positions=cpos, observation=obs, clean=clean, x=x, z=z,
         times=times, x0=x0, K=K_b, tau0=tau_b, I1=float(I1), amplitude=float(amplitude), offset=float(offset),
         noise=float(noise), initial=initial, dt=float(dt), steps_per_sample=int(steps_per_sample), labels=labels,
         ez_candidates=tuple(ez_idx), pz_candidates=tuple(pz_idx), onsets=_onsets(x, times, seizure_threshold),

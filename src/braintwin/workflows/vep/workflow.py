@@ -13,14 +13,18 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from ..models import Difference, VEP2D
-from ..twin import Posterior, Twin, new_subject_id
+from ...errors import InputError
+from ...models import Difference, VEP2D
+from ...twin import Posterior, Twin, new_subject_id, register_updater
+from ...whatif.labels import INFO_KEY
+from .labels import labels_to_info, twin_labels
 from .model import PersonPrior, VEPPriors
 
 __all__ = ["twin_from_fit", "update_twin", "candidate_resections"]
 
-#: How a twin built here is re-fitted on a new recording (resolved by :meth:`braintwin.Twin.update`).
+#: Name under which :func:`update_twin` is registered (:func:`braintwin.twin.register_updater`) and stored in
+#: ``posterior.info["updater"]``; :meth:`braintwin.Twin.update` looks it up.  Kept in its old ``module:function``
+#: spelling, so twin files written before the registry still update.
 UPDATER = "braintwin.vep.workflow:update_twin"
 
 #: Parameters a twin keeps from the fit (the person-level ones; per-recording
@@ -92,12 +96,14 @@ def _posterior(fit, connectome, *, n_recordings: int, extra: Mapping[str, Any] |
         "vep_priors": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(fit.problem.priors).items()},
         "person_prior": fit.problem.person_prior.to_dict(),
         "n_recordings": int(n_recordings),
+        INFO_KEY: labels_to_info(fit.labels),  # the fit's EZ/PZ map: what-if, the demo and the report read this one
     })
     info.update(extra or {})
     return Posterior(post.samples, method=post.method, diagnostics=post.diagnostics, labels=post.labels, n_chains=post.n_chains,
                      info=info)
 
 
+@register_updater(UPDATER)
 def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = None, num_warmup: int | None = None,
                 num_samples: int | None = None, seed: int | None = None, progress: bool = False, truth=None, **fit_kwargs):
     """Update an epilepsy twin with a new SEEG recording of the same person (Bayesian sequential update).
@@ -147,6 +153,32 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
     """
     from .fit import fit as vep_fit
 
+    y, gain, new_gain = _new_recording(twin, new_data, gain)
+    post = twin.posterior
+    k = int(post.info.get("n_recordings", 1))
+    kw, person = _refit_settings(twin, k, num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples, seed=seed)
+    kw.update(progress=progress, truth=truth)
+    kw.update(fit_kwargs)
+    t0 = time.perf_counter()
+    f = vep_fit(y, gain, twin.connectome, **kw)
+    seconds = time.perf_counter() - t0
+    digest = hashlib.sha256(np.ascontiguousarray(y).tobytes()).hexdigest()
+    twin.data[f"update_{k}"] = {"seeg_envelope": y, **({"gain": gain} if new_gain else {})}
+    new = _posterior(f, twin.connectome, n_recordings=k + 1, extra={"person_prior": person.to_dict()})
+    d = f.diagnostics
+    twin.set_posterior(new, what=f"update {k}: new SEEG recording ({y.shape[0]} samples), prior fitted to the posterior",
+                       config={"prior": "Gaussian fitted to the previous posterior of (logit x0, log K), Ledoit-Wolf covariance",
+                               "recording_sha256": digest, "num_chains": kw["num_chains"], "num_warmup": kw["num_warmup"],
+                               "num_samples": kw["num_samples"], "seconds": round(seconds, 3),
+                               "timings": {k_: round(float(v), 3) for k_, v in f.timings.items()},
+                               "diagnostics_ok": bool(d.ok), "divergences": int(d.divergences),
+                               "max_rhat_x0": float(d.max_rhat("x0"))},
+                       seeds={"nuts": kw["seed"]})
+    return f
+
+
+def _new_recording(twin: Twin, new_data, gain) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The new envelope, its gain (the twin's unless given) and whether the gain is new; checked against the twin."""
     if twin.posterior is None or "x0" not in twin.posterior or "K" not in twin.posterior:
         raise InputError("the twin has no posterior over x0 and K to update", source="twin", field="posterior")
     if isinstance(new_data, Mapping):
@@ -156,20 +188,23 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
         y = np.asarray(new_data["seeg_envelope"], float)
     else:
         y = np.asarray(new_data, float)
+    new_gain = gain is not None
     if gain is None:
         gain = (twin.observation or {}).get("gain")
         if gain is None:
             raise InputError("the twin stores no SEEG gain; give the new recording's gain", source="update", field="gain")
-        new_gain = False
-    else:
-        new_gain = True
-    G = np.asarray(gain, float)
-    if G.ndim != 2 or G.shape[1] != len(twin.connectome.labels):
-        raise InputError(f"the gain must be (n_contacts, {len(twin.connectome.labels)} regions), got shape {G.shape}",
+    gain = np.asarray(gain, float)
+    if gain.ndim != 2 or gain.shape[1] != len(twin.connectome.labels):
+        raise InputError(f"the gain must be (n_contacts, {len(twin.connectome.labels)} regions), got shape {gain.shape}",
                          source="update", field="gain")
-    if y.ndim != 2 or y.shape[1] != G.shape[0]:
-        raise InputError(f"the recording must be (n_times, {G.shape[0]} contacts), got shape {y.shape}", source="update",
+    if y.ndim != 2 or y.shape[1] != gain.shape[0]:
+        raise InputError(f"the recording must be (n_times, {gain.shape[0]} contacts), got shape {y.shape}", source="update",
                          field="seeg_envelope")
+    return y, gain, new_gain
+
+
+def _refit_settings(twin: Twin, k: int, *, num_chains, num_warmup, num_samples, seed) -> tuple[dict, PersonPrior]:
+    """Keyword arguments of the warm-started re-fit of update ``k``, and the person prior fitted to the posterior."""
     post = twin.posterior
     info = post.info
     settings = dict(info.get("settings", {}))
@@ -179,7 +214,6 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
     priors = VEPPriors(**pri)
     x0, K = np.asarray(post["x0"], float), np.asarray(post["K"], float)
     person = PersonPrior.from_draws(x0, K, priors.x0_bounds)
-    k = int(info.get("n_recordings", 1))
     num_chains = int(num_chains or settings.get("num_chains", post.n_chains))
     num_samples = int(num_samples or settings.get("num_samples", max(4, post.n_draws // max(1, post.n_chains))))
     num_warmup = int(num_warmup if num_warmup is not None else max(100, int(settings.get("num_warmup", 300)) // 2))
@@ -187,24 +221,8 @@ def update_twin(twin: Twin, new_data, *, gain=None, num_chains: int | None = Non
     kw = dict(dt=float(twin.data.get("dt", 0.25)), steps_per_sample=int(twin.data.get("steps_per_sample", 1)),
               tau0=float(twin.model.values["tau0"]), I1=float(twin.model.values["I1"]), priors=priors, person_prior=person,
               data_init=False, map_starts=1, num_chains=num_chains, num_warmup=num_warmup,
-              num_samples=num_samples, seed=seed, progress=progress, truth=truth, labels=list(twin.connectome.labels))
-    kw.update(fit_kwargs)
-    t0 = time.perf_counter()
-    f = vep_fit(y, G, twin.connectome, **kw)
-    seconds = time.perf_counter() - t0
-    digest = hashlib.sha256(np.ascontiguousarray(y).tobytes()).hexdigest()
-    twin.data[f"update_{k}"] = {"seeg_envelope": y, **({"gain": G} if new_gain else {})}
-    new = _posterior(f, twin.connectome, n_recordings=k + 1, extra={"person_prior": person.to_dict()})
-    d = f.diagnostics
-    twin.set_posterior(new, what=f"update {k}: new SEEG recording ({y.shape[0]} samples), prior fitted to the posterior",
-                       config={"prior": "Gaussian fitted to the previous posterior of (logit x0, log K), Ledoit-Wolf covariance",
-                               "recording_sha256": digest, "num_chains": num_chains, "num_warmup": num_warmup,
-                               "num_samples": num_samples, "seconds": round(seconds, 3),
-                               "timings": {k_: round(float(v), 3) for k_, v in f.timings.items()},
-                               "diagnostics_ok": bool(d.ok), "divergences": int(d.divergences),
-                               "max_rhat_x0": float(d.max_rhat("x0"))},
-                       seeds={"nuts": seed})
-    return f
+              num_samples=num_samples, seed=seed, labels=list(twin.connectome.labels))
+    return kw, person
 
 
 def candidate_resections(twin, fit=None, healthy: str | None = None) -> list[str]:
@@ -212,16 +230,17 @@ def candidate_resections(twin, fit=None, healthy: str | None = None) -> list[str
 
     The estimated EZ; the EZ with the most likely propagation region; and, as a
     control, one region labelled healthy with the highest posterior certainty.
+    The labels are ``fit``'s when given, else the twin's (:func:`~braintwin.vep.labels.twin_labels`).
     """
     x0 = twin.posterior.samples["x0"]
     labels = list(twin.connectome.labels)
     mean = x0.mean(axis=0)
-    if fit is not None and list(fit.labels.ez):
-        ez = list(fit.labels.ez)
-        pz = [r for r in fit.labels.pz if r not in ez]
-    else:  # posterior threshold rule
-        p_ez = (x0 >= -2.05).mean(axis=0)
-        ez = [labels[i] for i in np.argsort(-p_ez) if p_ez[i] >= 0.5] or [labels[int(np.argmax(mean))]]
+    table = fit.labels if fit is not None else twin_labels(twin)
+    ez = list(table.ez) if table is not None else []
+    if ez:
+        pz = [r for r in table.pz if r not in ez]
+    else:  # no region labelled EZ: the most excitable one, and every other as a possible spread region
+        ez = [labels[int(np.argmax(mean))]]
         pz = [labels[i] for i in np.argsort(-mean) if labels[i] not in ez]
     pz_top = max(pz, key=lambda r: mean[labels.index(r)]) if pz else None
     healthy_regions = [r for r in labels if r not in ez and r not in pz]
