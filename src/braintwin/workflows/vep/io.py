@@ -170,7 +170,7 @@ def read_seeg(path: str | os.PathLike, *, key: str | None = None, channels=None,
     suf = _suffix(path)
     fs = None
     if path.is_dir() or path.name.lower().endswith((".edf", ".bdf", ".vhdr", ".fif", ".fif.gz")):
-        from ..observe.recordings import Recording, read_recording  # MNE/mne-bids formats, identifying header fields dropped
+        from ...observe.recordings import Recording, read_recording  # MNE/mne-bids formats, identifying header fields dropped
 
         for opts, fn, name in ((recording_options, read_recording, "recording"), (window, Recording.window, "window")):
             unknown = sorted(set(opts or {}) - set(inspect.signature(fn).parameters) - {"self", "path"})
@@ -243,7 +243,7 @@ def read_contacts_file(path: str | os.PathLike):
     if not p.exists() and str(path) not in ("seeg_588", "seeg_39"):
         raise InputError("file not found", source=str(path), field="contacts")
     if p.suffix.lower() == ".tsv":  # BIDS electrodes.tsv, units from its coordsystem.json
-        from ..observe.electrodes import read_electrodes
+        from ...observe.electrodes import read_electrodes
 
         return read_electrodes(p)
     return read_contacts(path)
@@ -262,7 +262,7 @@ def envelope_from_recording(rec: SEEGRecording, *, baseline=5.0, n_times: int = 
         No sampling rate; one below 64 Hz (the 10 Hz high-pass and the fast
         ictal activity above it need a Nyquist frequency well above 10 Hz).
     """
-    from ..features import seeg_log_power
+    from ...features import seeg_log_power
 
     fs = rec.fs_hz or fs_hz
     if not fs:
