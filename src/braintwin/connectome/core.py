@@ -224,7 +224,7 @@ class Connectome:
                 source=self.source,
                 field="normalize",
             )
-        return self._evolve(weights=w)
+        return self.replace(weights=w)
 
     def thresholded(self, min_weight: float | None = None, *, proportion: float | None = None) -> "Connectome":
         """Return a copy keeping only the strong tracts (weights below the threshold set to zero).
@@ -270,11 +270,11 @@ class Connectome:
                 raise InputError(f"proportion must be in (0, 1], got {proportion!r}", source=self.source, field="proportion")
             nz = np.sort(w[w > 0])[::-1]
             if nz.size == 0:
-                return self._evolve(weights=w)
+                return self.replace(weights=w)
             value = float(nz[max(0, int(np.ceil(value * nz.size)) - 1)])
         elif not np.isfinite(value):
             raise InputError(f"min_weight must be a finite number, got {min_weight!r}", source=self.source, field="min_weight")
-        return self._evolve(weights=np.where(w >= value, w, 0.0))
+        return self.replace(weights=np.where(w >= value, w, 0.0))
 
     def with_zero_diagonal(self) -> "Connectome":
         """Return a copy whose self-connections (diagonal weights) are zero.
@@ -285,7 +285,7 @@ class Connectome:
         """
         w = np.array(self.weights)
         np.fill_diagonal(w, 0.0)
-        return self._evolve(weights=w)
+        return self.replace(weights=w)
 
     def subset(self, regions: Sequence[str] | Sequence[int] | np.ndarray) -> "Connectome":
         """Select and reorder regions.
@@ -325,7 +325,7 @@ class Connectome:
 
     def copy(self) -> "Connectome":
         """Return an independent copy (arrays are copied, still read-only)."""
-        return self._evolve()
+        return self.replace()
 
     # ----------------------------------------------------------------- reports
     def summary(self, speed: float = 3.0) -> dict[str, Any]:
@@ -455,8 +455,19 @@ class Connectome:
         return cls(**readers.builtin_fields(name))
 
     # ---------------------------------------------------------------- helpers
-    def _evolve(self, **changes: Any) -> "Connectome":
-        """A new, quiet Connectome with some fields replaced."""
+    def replace(self, **changes: Any) -> "Connectome":
+        """A new Connectome with some fields replaced, built quietly (no warnings, zero lengths allowed).
+
+        Parameters
+        ----------
+        **changes
+            Any of ``weights``, ``tract_lengths`` (mm), ``labels``, ``centres``,
+            ``hemispheres``, ``cortical``, ``areas``, ``orientations``, ``source``.
+
+        Examples
+        --------
+        >>> lesioned = conn.replace(weights=conn.weights * 0.5)   # doctest: +SKIP
+        """
         fields = dict(
             weights=self.weights,
             tract_lengths=self.tract_lengths,

@@ -43,19 +43,7 @@ def _frozen(a) -> np.ndarray:
 
 def _rebuild(conn: Connectome, **changes) -> Connectome:
     """A new quiet Connectome with weights and/or tract lengths replaced."""
-    fields = dict(
-        weights=conn.weights,
-        tract_lengths=conn.tract_lengths,
-        labels=list(conn.labels),
-        centres=conn.centres,
-        hemispheres=conn.hemispheres,
-        cortical=conn.cortical,
-        areas=conn.areas,
-        orientations=conn.orientations,
-        source=conn.source,
-    )
-    fields.update(changes)
-    return Connectome(**fields, allow_zero_lengths=True, warn=False)
+    return conn.replace(**changes)
 
 
 def _as_connectome(conn) -> Connectome:
