@@ -30,26 +30,15 @@ STAGES = ("connectome", "models", "simulate", "observe", "features", "infer", "t
 MAX_LINES = 650
 
 # (importer module, imported module): stage-order violations still in the tree.
-# Issue 18 (the "house" branch) removes these: the twin reaches up to whatif and the VEP workflow.
-ALLOWED_LATER_IMPORTS: set[tuple[str, str]] = {
-    ("braintwin.twin.core", "braintwin.whatif.predict"),  # Twin.predict, at call time
-}
+# Empty: add an entry only with the reason and the issue that removes it.
+ALLOWED_LATER_IMPORTS: set[tuple[str, str]] = set()
 
-# files over MAX_LINES, owned by other branches (whatif/twin/VEP: issue 18's "house" half).
-ALLOWED_LONG_FILES: set[str] = {
-    "braintwin/infer/sbi/npe.py",  # the SBI branch (issue 14)
-    "braintwin/twin/core.py",
-    "braintwin/vep/model.py",
-    "braintwin/whatif/interventions.py",
-    "braintwin/whatif/predict.py",
-}
+# files over MAX_LINES (empty: split a file by concept before it grows past the limit).
+ALLOWED_LONG_FILES: set[str] = set()
 
 # import cycles inside a stage package, each as the sorted tuple of its modules.
-# The twin's core/io circle is item 0 of the SBI issue (14), outside this branch.
-ALLOWED_CYCLES: set[tuple[str, ...]] = {
-    ("braintwin.twin.core", "braintwin.twin.io"),
-    ("braintwin.infer.sbi._dask", "braintwin.infer.sbi.campaign"),  # the SBI campaign branch (issue 14)
-}
+# (empty: shared types go to a module of their own).
+ALLOWED_CYCLES: set[tuple[str, ...]] = set()
 
 
 def _modules() -> dict[str, Path]:

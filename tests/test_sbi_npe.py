@@ -19,7 +19,7 @@ from scipy.stats import multivariate_normal
 from braintwin.errors import InputError
 from braintwin.infer import Posterior
 from braintwin.infer.sbi.calibration import calibrate, posterior_predictive_check, sbc, tarp, z_score_shrinkage
-from braintwin.infer.sbi.npe import NPE, read_estimator, write_estimator
+from braintwin.infer.sbi import NPE, read_estimator, write_estimator
 from braintwin.infer.sbi.priors import LogNormal, Normal, Prior
 
 A = np.array([[1.0, 0.5], [-0.3, 1.0], [0.2, 0.2]])

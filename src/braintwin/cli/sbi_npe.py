@@ -76,7 +76,7 @@ def _split(campaign, n_test: int, src: str):
 def train(config: Path, **flags: Any) -> dict:
     """``braintwin sbi train``: the estimator file from the campaign file (returns a JSON-ready summary)."""
     from ..infer.sbi.campaign import read_campaign
-    from ..infer.sbi.npe import NPE, write_estimator
+    from ..infer.sbi import NPE, write_estimator
 
     s = npe_settings(config, **flags)
     campaign = read_campaign(s["campaign"])
@@ -101,7 +101,7 @@ def diagnose(config: Path, **flags: Any) -> dict:
     from .._io import atomic_path
     from ..infer.sbi.calibration import calibrate
     from ..infer.sbi.campaign import read_campaign
-    from ..infer.sbi.npe import read_estimator
+    from ..infer.sbi import read_estimator
 
     s = npe_settings(config, **flags)
     est = read_estimator(s["estimator"])
@@ -174,7 +174,7 @@ def sample(config: Path, observed: Path, *, calibration: Optional[Path] = None, 
     """``braintwin sbi sample``: the posterior of one observation -> a posterior HDF5 file (+ PPC figure)."""
     from .._io import atomic_path
     from ..infer.posterior import Posterior, write_posterior
-    from ..infer.sbi.npe import read_estimator
+    from ..infer.sbi import read_estimator
 
     s = npe_settings(config, **flags)
     est = read_estimator(s["estimator"])

@@ -20,7 +20,8 @@ from .config import load_campaign_config
 from .priors import Distribution, LogNormal, Normal, Prior, TruncatedNormal, Uniform, read_prior, write_prior
 from .simulators import DIVERGED, FAILED, OK, PENDING, FunctionSimulator, NetworkSimulator, vep_simulator
 
-from .npe import NPE, Estimator, read_estimator, write_estimator
+from .npe import NPE, Estimator
+from .estimator_file import read_estimator, write_estimator
 from .calibration import calibrate, posterior_predictive_check, sbc, tarp, z_score_shrinkage
 
 __all__ = [

@@ -29,15 +29,14 @@ def _client(scheduler: str | None, n_workers: int | None):
     return Client(cluster), cluster
 
 
-def run_on_dask(simulator, tasks, keep_timeseries: bool, *, scheduler=None, n_workers=None) -> Iterator[dict]:
-    """Submit every chunk as a task; yield each chunk's result once, as it completes.
+def run_on_dask(run_chunk, simulator, tasks, keep_timeseries: bool, *, scheduler=None, n_workers=None) -> Iterator[dict]:
+    """Submit every chunk as a task (``run_chunk(simulator, params, seeds, rows, keep_timeseries)``,
+    given by the campaign, which this module does not import); yield each chunk's result once, as it completes.
 
     Each future resolves exactly once, so a chunk recomputed after a worker loss is
     still yielded once; the caller (the only writer of the file) commits it.
     """
     from distributed import as_completed
-
-    from .campaign import run_chunk
 
     client, cluster = _client(scheduler, n_workers)
     run_id = uuid.uuid4().hex[:12]  # task keys unique on a scheduler shared by several campaigns

@@ -445,7 +445,7 @@ def run_campaign(simulator, prior: Prior, n: int, path, *, chunk_size: int = 64,
         else:
             from ._dask import run_on_dask
 
-            for res in run_on_dask(simulator, tasks, keep_timeseries, scheduler=scheduler, n_workers=n_workers):
+            for res in run_on_dask(run_chunk, simulator, tasks, keep_timeseries, scheduler=scheduler, n_workers=n_workers):
                 _write_result(path, res)
                 bar.advance(len(res["rows"]))
     finally:
