@@ -356,7 +356,7 @@ def _read_raw_file(path: Path):
         _check_edf_length(path)
     readers = {".edf": mne.io.read_raw_edf, ".bdf": mne.io.read_raw_bdf, ".vhdr": mne.io.read_raw_brainvision,
                ".fif": mne.io.read_raw_fif, ".fif.gz": mne.io.read_raw_fif}
-    reader = next((r for s, r in readers.items() if name.endswith(s)), None)
+    suffix, reader = next(((s, r) for s, r in readers.items() if name.endswith(s)), (None, None))
     if reader is None:
         raise InputError(f"unsupported recording type; use one of {', '.join(RECORDING_FORMATS)} or a BIDS folder",
                          source=str(path), field="recording")
@@ -365,7 +365,9 @@ def _read_raw_file(path: Path):
             warnings.simplefilter("ignore")  # MNE's header remarks; our own checks follow
             return reader(str(path), preload=True, verbose="error")
     except Exception as e:  # MNE raises many types on malformed files
-        raise InputError(f"cannot read the recording ({type(e).__name__}: {e})", source=str(path), field="recording") from None
+        fmt = {".vhdr": "BrainVision", ".fif.gz": "FIF"}.get(suffix, suffix.lstrip(".").upper())
+        raise InputError(f"cannot read the recording as {fmt} ({type(e).__name__}: {e})", source=str(path),
+                         field="recording") from None
 
 
 def _bids_raw(root: Path, subject, session, task, run, datatype):
