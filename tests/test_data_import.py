@@ -1,8 +1,10 @@
 """A person's own data in (issue 16): recordings, electrodes, parcellation gain, BOLD, tractography, guards, privacy.
 
-Fixtures are real files built in code: EDF and BrainVision by the small writers
-in ``_formats.py`` (MNE's exporters need edfio/pybv, not installed), FIF with
-MNE, BIDS with mne-bids, NIfTI and ``.tck`` with nibabel.
+Fixtures are real files built in code: EDF and BrainVision written by MNE's own
+exporters (``mne.export``, with edfio and pybv), and by the small writers in
+``_formats.py`` where a test needs header fields the exporters do not write (EDF+
+patient/recording lines, a BrainVision comment naming the patient); FIF with MNE,
+BIDS with mne-bids, NIfTI and ``.tck`` with nibabel.
 """
 
 from __future__ import annotations
@@ -448,3 +450,29 @@ def test_import_modules_import_no_later_stage(module, stage):
             parts = node.module.split(".")
             target = parts[0] if node.level == 2 or stage is None else stage
             assert target not in order or target in allowed, f"{module} imports {node.module}"
+
+
+def test_edf_and_brainvision_written_by_mne_exporters(tmp_path):
+    # the files MNE itself writes (mne.export: edfio for EDF, pybv for BrainVision), subject fields included
+    pytest.importorskip("edfio")
+    pytest.importorskip("pybv")
+    raw = mne.io.RawArray(_signals(4), mne.create_info(LABELS, FS, "seeg"), verbose=False)
+    raw.set_annotations(mne.Annotations([1.0, 3.0], [0.0, 0.0], ["seizure onset", "seizure offset"]))
+    raw.set_meas_date(dt.datetime(2020, 1, 2, tzinfo=dt.timezone.utc))
+    with raw.info._unlock():
+        raw.info["subject_info"] = {"his_id": "JohnSmith1980", "first_name": "John", "last_name": "Smith",
+                                    "birthday": dt.date(1980, 3, 4), "sex": 1}
+    for name, fmt in (("mne.edf", "edf"), ("mne.vhdr", "brainvision")):
+        path = tmp_path / name
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # exporters' remarks on physical ranges
+            mne.export.export_raw(path, raw, fmt=fmt, overwrite=True, verbose="error")
+        before = sha256_file(path)
+        rec = read_recording(path, kind="seeg")
+        assert sha256_file(path) == before
+        assert list(rec.labels) == LABELS and rec.fs_hz == FS and rec.duration_s == pytest.approx(4.0)
+        # EDF stores 16-bit integers over the data's range: resolution ptp / 65535
+        tol = 2 * np.ptp(_signals(4)) / 65535 if fmt == "edf" else 1e-9
+        assert np.abs(rec.data.T - _signals(4)).max() < tol
+        assert rec.annotation_onset("seizure onset") == pytest.approx(1.0)
+        assert rec.meas_date is None and not any(s in json.dumps(rec.summary()) for s in ("John", "Smith", "1980"))
