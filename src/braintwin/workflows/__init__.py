@@ -7,6 +7,8 @@ stage imports a workflow.  Each lives in a sub-package here:
 - :mod:`braintwin.workflows.vep` -- the Virtual Epileptic Patient (epilepsy):
   synthetic patients, the Bayesian VEP model and fit, EZ/PZ labels, the twin
   workflow, the seizure what-if (also importable as ``braintwin.vep``).
+- :mod:`braintwin.workflows.resting` -- the resting-state twin (MPR + BOLD by
+  NPE, FC/FCD posterior predictive, visits; also ``braintwin.resting``).
 
 Where a new workflow plugs in (all registries are filled when the workflow's
 package is imported; ``braintwin/__init__.py`` imports each workflow):
@@ -31,6 +33,6 @@ package is imported; ``braintwin/__init__.py`` imports each workflow):
 
 from __future__ import annotations
 
-from . import vep
+from . import resting, vep
 
-__all__ = ["vep"]
+__all__ = ["vep", "resting"]
