@@ -78,9 +78,10 @@ def build_rest_twin(cfg: Mapping[str, Any], base: Path = Path("."), *, progress:
             raise InputError(f"missing required key {key!r}", field=key)
     src = str(cfg["connectome"])
     conn = as_connectome(src if src.startswith("tvb") and not (base / src).exists() else path("connectome"))
-    log(f"connectome: {conn.n_regions} regions")
     bold = read_bold(path("bold"), tr_s=cfg.get("tr_s"), labels=list(conn.labels),
                      mapping=path("mapping") if "mapping" in cfg else None)
+    # the files are checked before anything is printed: a bad file gives one line
+    log(f"connectome: {conn.n_regions} regions")
     log(f"BOLD: {bold.data.shape[0]} samples x {bold.data.shape[1]} regions, TR {bold.tr_s:g} s (labels matched)")
     gradient = read_gradient(path("gradient"), conn.labels) if "gradient" in cfg else None
     cache = path("cache_dir") if "cache_dir" in cfg else str(base / ".braintwin-cache")
