@@ -138,10 +138,11 @@ def test_report_section_registry_order_and_errors():
 def small_twin(tmp_path_factory):
     d = tmp_path_factory.mktemp("rest")
     conn = SMALL.normalized("max").with_zero_diagonal()
-    truth = {"G": 0.18, "eta": -4.6, "nsig": 0.012}
+    # a 6-region network has little in-strength: G reaches further than on tvb76 before regions synchronise
+    truth = {"G": 1.0, "eta": -4.6, "nsig": 0.012}
     y = resting.synthetic_person(conn, n_times=70, seed=11, drift=1.0, **truth)
-    fit = resting.fit_rest(y, conn, tr_ms=720.0, n_sims=200, n_ppc=6, skip_ms=4000.0, cache_dir=d, progress=False,
-                           log=lambda m: None)
+    fit = resting.fit_rest(y, conn, tr_ms=720.0, n_sims=200, n_ppc=6, prior=resting.default_prior(G_max=1.5),
+                           cache_dir=d, progress=False, log=lambda m: None)
     twin = resting.twin_from_rest(fit, subject_id="sub-01")
     y2 = resting.synthetic_person(conn, n_times=70, seed=12, **truth)
     fit2 = twin.update(y2, n_ppc=4, log=lambda m: None)
@@ -154,7 +155,7 @@ def test_npe_posterior_covers_true_G_and_is_narrower_than_prior(small_twin):
     g = fit.posterior.samples["G"]
     lo, hi = np.quantile(g, [0.05, 0.95])
     assert lo <= truth["G"] <= hi
-    assert hi - lo < 0.9 * 0.25  # the prior U(0, 0.25)'s 90% interval
+    assert hi - lo < 0.9 * 1.5  # the prior U(0, 1.5)'s 90% interval
     assert fit.ppc["fc_r_twin"] == pytest.approx(
         np.corrcoef(fit.ppc["fc_twin"][np.triu_indices(6, 1)], fit.ppc["fc_emp"][np.triu_indices(6, 1)])[0, 1])
 

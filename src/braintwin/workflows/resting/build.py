@@ -87,7 +87,7 @@ def build_rest_twin(cfg: Mapping[str, Any], base: Path = Path("."), *, progress:
     cache = path("cache_dir") if "cache_dir" in cfg else str(base / ".braintwin-cache")
     fit: RestFit = fit_rest(bold, conn, n_sims=int(cfg.get("n_sims", 200)), n_ppc=int(cfg.get("n_ppc", 20)),
                             n_draws=int(cfg.get("n_draws", 1000)), dt=float(cfg.get("dt", 0.05)),
-                            skip_ms=float(cfg.get("skip_ms", 10_000.0)), gradient=gradient, cache_dir=cache,
+                            skip_ms=float(cfg.get("skip_ms", 20_000.0)), gradient=gradient, cache_dir=cache,
                             seed=int(cfg.get("seed", 0)), progress=progress, log=log)
     twin = twin_from_rest(fit, subject_id=cfg.get("subject_id"), metadata=cfg.get("metadata"),
                           config=dict(cfg), seeds={"fit": int(cfg.get("seed", 0))})

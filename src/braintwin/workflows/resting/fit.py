@@ -172,7 +172,7 @@ def _calibration(est, theta, x, n_test: int, path: Path, seed: int) -> dict | No
 
 
 def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prior: Prior | None = None,
-             n_sims: int = 200, n_ppc: int = 20, n_draws: int = 1000, dt: float = 0.05, skip_ms: float = 10_000.0,
+             n_sims: int = 200, n_ppc: int = 20, n_draws: int = 1000, dt: float = 0.05, skip_ms: float = 20_000.0,
              gradient=None, cache_dir=".braintwin-cache", seed: int = 0, progress: bool = True, log=print,
              **simulator_options) -> RestFit:
     """Fit the resting-state twin (MPR + BOLD) to one person's BOLD by neural posterior estimation.
