@@ -16,7 +16,7 @@ twin_app = typer.Typer(help="Build and inspect twin files.", no_args_is_help=Tru
 app.add_typer(twin_app, name="twin")
 
 BUILD_KEYS = {"seeg", "gain", "contacts", "connectome", "subject_id", "out", "dt", "tau0", "I1", "chains", "warmup", "samples", "seed", "metadata",
-              "recording", "window", "parcellation", "lut", "tractography", "n_times", "baseline"}
+              "recording", "window", "parcellation", "lut", "tractography", "n_times", "baseline", "workflow"}
 
 
 @twin_app.command("build")
