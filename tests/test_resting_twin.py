@@ -177,3 +177,31 @@ def test_update_keeps_both_visits_and_report_shows_trajectories(small_twin):
     figs = re.findall(r'<figure id="([^"]+)"', html)
     assert {"fig-rest-fc", "fig-rest-fcd", "fig-rest-visits"} <= set(figs)
     assert "across 2 visits" in html
+
+
+@pytest.mark.slow
+def test_cli_update_with_bold_adds_a_visit(small_twin, tmp_path, capsys):
+    d, truth, _, _, twin = small_twin
+    twin.save(tmp_path / "t.h5")
+    conn = SMALL.normalized("max").with_zero_diagonal()
+    y3 = resting.synthetic_person(conn, n_times=70, seed=13, **truth)
+    (tmp_path / "b.tsv").write_text("\t".join(conn.labels) + "\n" + "\n".join("\t".join(map(str, r)) for r in y3))
+    assert main(["twin", "update", str(tmp_path / "t.h5"), "--bold", str(tmp_path / "b.tsv")]) == 0
+    assert [v["visit"] for v in resting.visits(bt.Twin.load(tmp_path / "t.h5"))] == [1, 2, 3]
+    with pytest.raises(InputError, match="TR"):
+        twin.copy().update(y3, tr_ms=1000.0)
+
+
+def test_regional_gradient_term_sets_eta_per_region():
+    conn = SMALL.normalized("max").with_zero_diagonal()
+    g = np.arange(6.0)
+    sim = resting.RestSimulator(conn, tr_ms=720.0, n_times=63, skip_ms=2000.0, gradient=g)
+    base = {"G": np.array([0.3]), "eta": np.array([-4.8]), "nsig": np.array([0.01])}
+    _, _, flat = sim.simulate({**base, "eta_gradient": np.array([0.0])}, [5], return_timeseries=True)
+    _, _, plain = resting.RestSimulator(conn, tr_ms=720.0, n_times=63, skip_ms=2000.0).simulate(
+        base, [5], return_timeseries=True)
+    _, _, tilted = sim.simulate({**base, "eta_gradient": np.array([0.8])}, [5], return_timeseries=True)
+    np.testing.assert_array_equal(flat, plain)  # no tilt: the global eta
+    assert not np.allclose(tilted, plain)
+    with pytest.raises(InputError, match="no gradient"):
+        resting.RestSimulator(conn, tr_ms=720.0, n_times=63).check_prior(resting.default_prior(gradient=True))
