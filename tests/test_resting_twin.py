@@ -145,7 +145,7 @@ def small_twin(tmp_path_factory):
                            cache_dir=d, progress=False, log=lambda m: None)
     twin = resting.twin_from_rest(fit, subject_id="sub-01")
     y2 = resting.synthetic_person(conn, n_times=70, seed=12, **truth)
-    fit2 = twin.update(y2, n_ppc=4, log=lambda m: None)
+    fit2 = twin.update(y2, n_ppc=4, cache_dir=d, log=lambda m: None)
     return d, truth, fit, fit2, twin
 
 
@@ -186,10 +186,10 @@ def test_cli_update_with_bold_adds_a_visit(small_twin, tmp_path, capsys):
     conn = SMALL.normalized("max").with_zero_diagonal()
     y3 = resting.synthetic_person(conn, n_times=70, seed=13, **truth)
     (tmp_path / "b.tsv").write_text("\t".join(conn.labels) + "\n" + "\n".join("\t".join(map(str, r)) for r in y3))
-    assert main(["twin", "update", str(tmp_path / "t.h5"), "--bold", str(tmp_path / "b.tsv")]) == 0
+    assert main(["twin", "update", str(tmp_path / "t.h5"), "--bold", str(tmp_path / "b.tsv"), "--cache-dir", str(d)]) == 0
     assert [v["visit"] for v in resting.visits(bt.Twin.load(tmp_path / "t.h5"))] == [1, 2, 3]
     with pytest.raises(InputError, match="TR"):
-        twin.copy().update(y3, tr_ms=1000.0)
+        twin.copy().update(y3, tr_ms=1000.0, cache_dir=d)
 
 
 def test_regional_gradient_term_sets_eta_per_region():

@@ -124,6 +124,7 @@ def update_cmd(
     seeg: Optional[Path] = typer.Option(None, "--seeg", help="The new SEEG: log-power envelope NPY, CSV/TSV (time x contact), or raw EDF/BDF/BrainVision/FIF/BIDS."),
     bold: Optional[Path] = typer.Option(None, "--bold", help="Resting-state twin: the new parcellated BOLD (TSV/CSV, header = labels, or 4-D NIfTI)."),
     tsnpe: bool = typer.Option(False, "--tsnpe", help="Resting-state twin: refine the estimator for this recording (TSNPE) instead of the amortised one."),
+    cache_dir: Path = typer.Option(Path(".braintwin-cache"), "--cache-dir", help="Resting-state twin: the build's cache folder (campaign, estimator)."),
     gain: Optional[Path] = typer.Option(None, "--gain", help="Gain of a new implantation (default: the twin's)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the updated twin here instead."),
     chains: Optional[int] = typer.Option(None, "--chains", help="NUTS chains (default: as the twin's fit)."),
@@ -141,7 +142,7 @@ def update_cmd(
     if t.posterior is None:
         raise InputError("the twin has no posterior to update", source=str(twin), field="posterior")
     if bold is not None:
-        return _update_rest(t, twin, bold, out=out, tsnpe=tsnpe, seed=seed)
+        return _update_rest(t, twin, bold, out=out, tsnpe=tsnpe, seed=seed, cache_dir=cache_dir)
     if seeg is None:
         raise InputError("give the new recording: --seeg (epilepsy twin) or --bold (resting-state twin)", field="seeg")
     from .vep import _devices
@@ -174,13 +175,13 @@ def update_cmd(
         raise typer.Exit(1)
 
 
-def _update_rest(t, twin: Path, bold: Path, *, out, tsnpe: bool, seed) -> None:
+def _update_rest(t, twin: Path, bold: Path, *, out, tsnpe: bool, seed, cache_dir: Path) -> None:
     """A resting-state twin's new visit (the ``npe`` updater), written in place or to ``out``."""
     from ..observe import read_bold
     from ..workflows.resting import visits
 
     rec = read_bold(bold, tr_s=t.posterior.info.get("rest", {}).get("tr_ms", 0) / 1000.0 or None, labels=list(t.connectome.labels))
-    f = t.update(rec, tsnpe=tsnpe, seed=seed, log=lambda m: typer.echo(m, err=True))
+    f = t.update(rec, tsnpe=tsnpe, seed=seed, cache_dir=cache_dir, log=lambda m: typer.echo(m, err=True))
     t.record_input(bold)
     dest = out or twin
     t.save(dest)

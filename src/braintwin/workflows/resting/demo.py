@@ -71,7 +71,7 @@ def run_rest_demo(out, *, connectome: str = "tvb76", n_sims: int = 200, n_times:
     if second_visit:
         log("[5/6] second visit: a new recording of the same person, amortised posterior")
         y2 = synthetic_person(conn, n_times=n_times, tr_ms=tr_ms, seed=2000 + seed, drift=1.0, **truth)
-        f2 = twin.update(y2, n_ppc=n_ppc, log=log)
+        f2 = twin.update(y2, n_ppc=n_ppc, cache_dir=out / "cache", log=log)
         summary["visit_2"] = _summary(f2, truth)
     twin.save(out / "twin.h5")
     if report:

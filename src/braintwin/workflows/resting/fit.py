@@ -221,7 +221,8 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
     est, cal, paths, timings = rest_estimator(sim, prior, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
                                                   progress=progress, log=log)
     post, ppc, t = posterior_and_ppc(est, sim, y, n_draws=n_draws, n_ppc=n_ppc, seed=seed, calibration=cal, log=log)
-    post.info.update(estimator_path=paths["estimator"], campaign_path=paths["campaign"])
+    # file names only (folders can carry a person's name); an update looks them up in its cache_dir
+    post.info.update(estimator_file=Path(paths["estimator"]).name, campaign_file=Path(paths["campaign"]).name)
     timings.update(t)
     return RestFit(post, est, sim, ppc, y, tr, cal, timings)
 

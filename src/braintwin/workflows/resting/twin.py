@@ -91,18 +91,22 @@ def simulator_of(twin: Twin, n_times: int | None = None) -> RestSimulator:
                          model_params=s["model_params"], gradient=s.get("gradient"))
 
 
-def _estimator_for(twin: Twin, sim: RestSimulator, y, *, estimator, tsnpe: bool, rounds: int, n_per_round: int,
-                   seed: int, log):
+def _cached(info: dict, key: str, cache_dir) -> Path:
+    path = Path(cache_dir) / str(info.get(key, ""))
+    if not info.get(key) or not path.is_file():
+        raise InputError(f"the twin's {key.replace('_', ' ')} {info.get(key) or '(none)'} is not in {cache_dir}; "
+                         "pass cache_dir= (the build's cache folder) or estimator=", field="cache_dir")
+    return path
+
+
+def _estimator_for(twin: Twin, sim: RestSimulator, y, *, estimator, cache_dir, tsnpe: bool, rounds: int,
+                   n_per_round: int, seed: int, log):
     info = twin.posterior.info
     if estimator is None:
-        path = Path(str(info.get("estimator_path", "")))
-        if not path.is_file():
-            raise InputError(f"the twin's estimator file {path.name or '(none)'} is not here; pass estimator=",
-                             field="estimator")
-        estimator = read_estimator(path)
+        estimator = read_estimator(_cached(info, "estimator_file", cache_dir))
     if not tsnpe:
         return estimator
-    camp = read_campaign(info["campaign_path"])
+    camp = read_campaign(_cached(info, "campaign_file", cache_dir))
     theta, x, _ = camp.training_data()
     log(f"TSNPE: {rounds} rounds of {n_per_round} simulations from the truncated prior")
     return (NPE(estimator.prior, n_components=estimator.settings.get("n_components"))
@@ -112,7 +116,7 @@ def _estimator_for(twin: Twin, sim: RestSimulator, y, *, estimator, tsnpe: bool,
 
 @register_updater(UPDATER)
 def update_rest_twin(twin: Twin, new_data, *, tr_ms: float | None = None, mapping=None, estimator=None,
-                     tsnpe: bool = False, rounds: int = 1, n_per_round: int = 200, n_draws: int = 1000,
+                     cache_dir=".braintwin-cache", tsnpe: bool = False, rounds: int = 1, n_per_round: int = 200, n_draws: int = 1000,
                      n_ppc: int = 20, seed: int | None = None, log=print) -> RestFit:
     """A new visit: the posterior of a new BOLD recording, kept beside the earlier visits'.
 
@@ -121,11 +125,14 @@ def update_rest_twin(twin: Twin, new_data, *, tr_ms: float | None = None, mappin
     twin : Twin
         Made by :func:`twin_from_rest`.
     new_data : BoldSeries or array (n_times, n_regions)
-        The new recording (the same TR; its length must be the training length
-        unless ``tsnpe``, which simulates anew).
+        The new recording (the same TR, at least as long as the first visit's:
+        its first samples up to that length are used, as FC and FCD statistics
+        depend on the length).
     estimator : Estimator, optional
-        Default: the twin's (``posterior.info["estimator_path"]``): amortised, no
-        new simulation but the posterior predictive.
+        Default: the twin's (``posterior.info["estimator_file"]`` in ``cache_dir``):
+        amortised, no new simulation but the posterior predictive.
+    cache_dir : path
+        The folder the twin was built with (campaign and estimator files).
     tsnpe : bool
         Refine the estimator for this recording (Deistler et al. 2022).
 
@@ -146,14 +153,19 @@ def update_rest_twin(twin: Twin, new_data, *, tr_ms: float | None = None, mappin
     y, tr = as_bold(new_data, twin.connectome, tr_ms=tr, mapping=mapping)
     if abs(tr - twin.posterior.info["rest"]["tr_ms"]) > 1e-6:
         raise InputError(f"TR {tr:g} ms differs from the twin's {twin.posterior.info['rest']['tr_ms']:g} ms", field="tr")
-    sim = simulator_of(twin, n_times=len(y))
+    n_train = int(twin.posterior.info["rest"]["n_times"])
+    if len(y) < n_train:
+        raise InputError(f"the new recording has {len(y)} samples; the twin's estimator was trained on {n_train} "
+                         "(build a new twin for shorter recordings)", field="bold")
+    y = y[:n_train]  # features depend on the length: the estimator's length, from the start of the recording
+    sim = simulator_of(twin)
     k = len(visits(twin)) + 1
     seed = k if seed is None else int(seed)
-    est = _estimator_for(twin, sim, y, estimator=estimator, tsnpe=tsnpe, rounds=rounds, n_per_round=n_per_round,
+    est = _estimator_for(twin, sim, y, estimator=estimator, cache_dir=cache_dir, tsnpe=tsnpe, rounds=rounds, n_per_round=n_per_round,
                          seed=seed, log=log)
     cal = (twin.posterior.diagnostics or {}).get("calibration")
     post, ppc, timings = posterior_and_ppc(est, sim, y, n_draws=n_draws, n_ppc=n_ppc, seed=seed, calibration=cal, log=log)
-    post.info.update({k2: twin.posterior.info[k2] for k2 in ("estimator_path", "campaign_path") if k2 in twin.posterior.info})
+    post.info.update({k2: twin.posterior.info[k2] for k2 in ("estimator_file", "campaign_file") if k2 in twin.posterior.info})
     post.info["visit"] = k
     fit = RestFit(post, est, sim, ppc, y, tr, cal, {**timings, "total": time.perf_counter() - t0})
     twin.data["visits"][f"visit_{k}"] = _visit_record(fit, k)
