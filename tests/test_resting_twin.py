@@ -205,3 +205,13 @@ def test_regional_gradient_term_sets_eta_per_region():
     assert not np.allclose(tilted, plain)
     with pytest.raises(InputError, match="no gradient"):
         resting.RestSimulator(conn, tr_ms=720.0, n_times=63).check_prior(resting.default_prior(gradient=True))
+
+
+def test_example_toml_uses_known_keys():
+    import tomllib
+    from pathlib import Path
+
+    from braintwin.workflows.resting.build import REST_KEYS
+
+    cfg = tomllib.loads((Path(__file__).parents[1] / "examples" / "rest_twin.toml").read_text())
+    assert set(cfg) <= REST_KEYS and {"bold", "connectome"} <= set(cfg)

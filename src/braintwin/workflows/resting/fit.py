@@ -173,8 +173,8 @@ def _calibration(est, theta, x, n_test: int, path: Path, seed: int) -> dict | No
 
 def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prior: Prior | None = None,
              n_sims: int = 200, n_ppc: int = 20, n_draws: int = 1000, dt: float = 0.05, skip_ms: float = 20_000.0,
-             gradient=None, cache_dir=".braintwin-cache", seed: int = 0, progress: bool = True, log=print,
-             **simulator_options) -> RestFit:
+             gradient=None, cache_dir=".braintwin-cache", seed: int = 0, max_times: int | None = None,
+             progress: bool = True, log=print, **simulator_options) -> RestFit:
     """Fit the resting-state twin (MPR + BOLD) to one person's BOLD by neural posterior estimation.
 
     Parameters
@@ -198,6 +198,9 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
         Regional term: eta varies along this map (e.g. the first FC gradient).
     cache_dir : path
         Campaign, estimator and calibration cache (keyed by configuration).
+    max_times : int, optional
+        Use the first ``max_times`` samples only: every simulation is as long as
+        the recording compared (1,200 HCP volumes are 14 min of simulated time each).
 
     Returns
     -------
@@ -216,6 +219,7 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
     """
     conn = as_connectome(connectome).normalized("max").with_zero_diagonal()
     y, tr = as_bold(bold, conn, tr_ms=tr_ms, mapping=mapping)
+    y = y[: max_times or len(y)]
     sim = RestSimulator(conn, tr_ms=tr, n_times=len(y), dt=dt, skip_ms=skip_ms, gradient=gradient, **simulator_options)
     prior = prior or default_prior(gradient=gradient is not None)
     est, cal, paths, timings = rest_estimator(sim, prior, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
