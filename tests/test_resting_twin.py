@@ -215,3 +215,14 @@ def test_example_toml_uses_known_keys():
 
     cfg = tomllib.loads((Path(__file__).parents[1] / "examples" / "rest_twin.toml").read_text())
     assert set(cfg) <= REST_KEYS and {"bold", "connectome"} <= set(cfg)
+
+
+def test_config_prior_table_and_G_max():
+    from braintwin.workflows.resting.build import _prior
+
+    assert _prior({"G_max": 1.5}, False).dists["G"].high == pytest.approx(1.5)
+    p = _prior({"prior": {"G": {"dist": "uniform", "low": 0.0, "high": 0.4},
+                          "eta": {"dist": "uniform", "low": -6.0, "high": -4.0}}}, False)
+    assert list(p.names) == ["G", "eta"]
+    with pytest.raises(InputError, match="unknown parameter"):
+        _prior({"prior": {"etta": {"dist": "uniform", "low": 0.0, "high": 1.0}}}, False)

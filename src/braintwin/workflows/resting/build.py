@@ -15,7 +15,8 @@ import numpy as np
 from ...connectome import as_connectome
 from ...errors import InputError
 from ...observe import read_bold
-from .fit import RestFit, fit_rest
+from ...infer.sbi import Prior
+from .fit import RestFit, default_prior, fit_rest
 from .simulator import RestSimulator
 from .twin import twin_from_rest
 
@@ -23,7 +24,7 @@ __all__ = ["REST_KEYS", "build_rest_twin", "synthetic_person", "read_gradient"]
 
 #: Keys of a resting-state ``twin build`` configuration.
 REST_KEYS = {"workflow", "bold", "tr_s", "connectome", "mapping", "subject_id", "out", "n_sims", "n_ppc", "n_draws",
-             "dt", "skip_ms", "gradient", "cache_dir", "seed", "metadata", "report", "max_times"}
+             "dt", "skip_ms", "gradient", "cache_dir", "seed", "metadata", "report", "max_times", "G_max", "prior"}
 
 
 def synthetic_person(connectome, *, G: float = 0.15, eta: float = -4.8, nsig: float = 0.01, n_times: int = 200,
@@ -64,6 +65,16 @@ def read_gradient(path, labels) -> np.ndarray:
     return np.asarray(list(table.values()), float)[idx]
 
 
+def _prior(cfg: Mapping[str, Any], gradient: bool) -> Prior:
+    """``[prior]`` table (names as :class:`~braintwin.infer.sbi.Prior`), else the default with ``G_max``."""
+    if "prior" in cfg:
+        spec = cfg["prior"]
+        if not isinstance(spec, Mapping):
+            raise InputError("expected a table of parameter priors", field="prior")
+        return Prior(spec) if "eta_gradient" in spec else Prior(spec, model="MontbrioPazoRoxin")
+    return default_prior(gradient=gradient, G_max=float(cfg.get("G_max", 0.25)))
+
+
 def build_rest_twin(cfg: Mapping[str, Any], base: Path = Path("."), *, progress: bool = True, log=print):
     """Fit and build the resting-state twin described by a configuration mapping (a ``rest.toml``).
 
@@ -85,7 +96,7 @@ def build_rest_twin(cfg: Mapping[str, Any], base: Path = Path("."), *, progress:
     log(f"BOLD: {bold.data.shape[0]} samples x {bold.data.shape[1]} regions, TR {bold.tr_s:g} s (labels matched)")
     gradient = read_gradient(path("gradient"), conn.labels) if "gradient" in cfg else None
     cache = path("cache_dir") if "cache_dir" in cfg else str(base / ".braintwin-cache")
-    fit: RestFit = fit_rest(bold, conn, n_sims=int(cfg.get("n_sims", 200)), n_ppc=int(cfg.get("n_ppc", 20)),
+    fit: RestFit = fit_rest(bold, conn, prior=_prior(cfg, gradient is not None), n_sims=int(cfg.get("n_sims", 200)), n_ppc=int(cfg.get("n_ppc", 20)),
                             n_draws=int(cfg.get("n_draws", 1000)), dt=float(cfg.get("dt", 0.05)),
                             skip_ms=float(cfg.get("skip_ms", 20_000.0)), gradient=gradient, cache_dir=cache,
                             seed=int(cfg.get("seed", 0)), max_times=cfg.get("max_times"), progress=progress, log=log)
