@@ -43,12 +43,16 @@ def _build_rest(config: Path, cfg: dict) -> None:
     twin, fit = build_rest_twin(cfg, config.parent, log=echo)
     out = Path(cfg.get("out", "twin.h5"))
     twin.save(out)
-    s = fit.summary()
-    params = "; ".join(f"{k} {v[1]:.3g} [{v[0]:.3g}, {v[2]:.3g}]" for k, v in s["parameters_q05_q50_q95"].items())
-    echo(f"wrote {out}: twin {twin.subject_id}; {params}; FC r {s['fc_r_twin']:.2f} "
-         f"[{s['fc_r_low']:.2f}, {s['fc_r_high']:.2f}] vs SC-FC {s['sc_fc_r']:.2f}; FCD KS {s['fcd_ks_median']:.2f}")
+    echo(f"wrote {out}: twin {twin.subject_id}; {_rest_line(fit.summary())}")
     if cfg.get("report"):
         echo(f"report: {write_report(twin, Path(cfg['report']))}")
+
+
+def _rest_line(s: dict) -> str:
+    """Posterior medians [90% interval], FC r [interval] vs the SC-FC baseline, FCD KS: one line."""
+    params = "; ".join(f"{k} {v[1]:.3g} [{v[0]:.3g}, {v[2]:.3g}]" for k, v in s["parameters_q05_q50_q95"].items())
+    return (f"{params}; FC r {s['fc_r_twin']:.2f} [{s['fc_r_low']:.2f}, {s['fc_r_high']:.2f}] vs SC-FC "
+            f"{s['sc_fc_r']:.2f}; FCD KS {s['fcd_ks_median']:.2f}")
 
 
 def _build_vep(config: Path, cfg: dict) -> None:
@@ -185,9 +189,7 @@ def _update_rest(t, twin: Path, bold: Path, *, out, tsnpe: bool, seed, cache_dir
     t.record_input(bold)
     dest = out or twin
     t.save(dest)
-    s = f.summary()
-    params = "; ".join(f"{k} {v[1]:.3g} [{v[0]:.3g}, {v[2]:.3g}]" for k, v in s["parameters_q05_q50_q95"].items())
-    typer.echo(f"wrote {dest}: visit {len(visits(t))}; {params}; FC r {s['fc_r_twin']:.2f}", err=True)
+    typer.echo(f"wrote {dest}: visit {len(visits(t))}; {_rest_line(f.summary())}", err=True)
 
 
 @twin_app.command("info")
