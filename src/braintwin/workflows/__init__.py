@@ -28,7 +28,10 @@ package is imported; ``braintwin/__init__.py`` imports each workflow):
 - **model facts** (which variable shows the event, rest state, values that
   silence a region, prediction defaults) are class attributes of the model
   (:class:`braintwin.models.Model`), not tables in the workflow;
-- **features**: ``@bt.features.register(...)`` for the workflow's feature sets.
+- **features**: ``@bt.features.register(...)`` for the workflow's feature sets;
+- **report sections**: ``@bt.report.register_section(id, after=...)`` on
+  ``fn(twin, figs, level) -> (title, body_html) | None`` (``None``: the twin has
+  nothing for it); the resting-state twin's are in ``resting/report.py``.
 """
 
 from __future__ import annotations
