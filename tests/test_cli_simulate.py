@@ -116,7 +116,7 @@ def test_python_m_braintwin_bad_option_no_traceback():
 
 def test_demo_runs_end_to_end(tmp_path):
     out = tmp_path / "demo"
-    assert main(["demo-rest", "--out", str(out), "--n-sims", "4"]) == 0
+    assert main(["demo-rest", "--workflow", "sweep", "--out", str(out), "--n-sims", "4"]) == 0
     for name in ("connectome.png", "simulation.h5", "timeseries.png", "batch_G_sweep.png", "summary.json"):
         assert (out / name).stat().st_size > 0, name
     summary = json.loads((out / "summary.json").read_text())

@@ -16,9 +16,11 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Optional
 
 import typer
 
+from ..errors import InputError
 from . import app
 
 
@@ -26,9 +28,22 @@ from . import app
 def demo_rest_cmd(
     out: Path = typer.Option(Path("demo_out"), "--out", "-o", help="Folder for the demo's outputs."),
     connectome: str = typer.Option("tvb76", "--connectome", "-c", help="Connectome file or built-in name."),
-    n_sims: int = typer.Option(32, "--n-sims", help="Simulations in the G sweep."),
+    n_sims: Optional[int] = typer.Option(None, "--n-sims", help="Simulations: the twin's campaign (200) or the G sweep (32)."),
+    workflow: str = typer.Option("twin", "--workflow", "-w", help="twin: a synthetic person's resting-state twin by NPE "
+                                 "(campaign, training, posterior, predictive FC/FCD, 2nd visit, report; ~10 min on 2 cores); "
+                                 "sweep: one MPR simulation and a G sweep (1 min)."),
+    n_times: int = typer.Option(100, "--n-times", help="twin: BOLD volumes of the synthetic person (TR 720 ms)."),
 ):
-    """Resting-state demo: connectome, an MPR simulation and a G sweep, written to OUT."""
+    """Resting-state demo on tvb76: the resting-state twin of a synthetic person (default), or a G sweep."""
+    if workflow not in ("twin", "sweep"):
+        raise InputError(f"unknown workflow {workflow!r}; choose twin or sweep", field="workflow")
+    if workflow == "twin":
+        from ..workflows.resting.demo import run_rest_demo
+
+        run_rest_demo(out, connectome=connectome, n_sims=n_sims or 200, n_times=n_times,
+                      log=lambda m: typer.echo(m, err=True))
+        return
+    n_sims = n_sims or 32
     import numpy as np
     from matplotlib.figure import Figure
     from rich.console import Console

@@ -16,17 +16,49 @@ twin_app = typer.Typer(help="Build and inspect twin files.", no_args_is_help=Tru
 app.add_typer(twin_app, name="twin")
 
 BUILD_KEYS = {"seeg", "gain", "contacts", "connectome", "subject_id", "out", "dt", "tau0", "I1", "chains", "warmup", "samples", "seed", "metadata",
-              "recording", "window", "parcellation", "lut", "tractography", "n_times", "baseline"}
+              "recording", "window", "parcellation", "lut", "tractography", "n_times", "baseline", "workflow"}
 
 
 @twin_app.command("build")
-def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or contacts, connectome, inference settings, out.")):
-    """Build an epilepsy twin from a person's SEEG (data + connectome + Bayesian VEP fit -> twin file)."""
-    from .vep import _devices
-
+def build_cmd(config: Path = typer.Argument(..., help="TOML: the person's files (seeg = ... for epilepsy, bold = ... for "
+                                                      "resting state), connectome, inference settings, out.")):
+    """Build a twin from a person's files: epilepsy (SEEG, Bayesian VEP) or resting state (BOLD, MPR by NPE)."""
+    from ..workflows.resting.build import REST_KEYS
     from .simulate import load_config
 
-    cfg = load_config(config, BUILD_KEYS)
+    cfg = load_config(config, BUILD_KEYS | REST_KEYS)
+    kind = cfg.get("workflow") or ("rest" if "bold" in cfg else "vep")
+    if kind not in _BUILDERS:
+        raise InputError(f"unknown workflow {kind!r}; choose {', '.join(_BUILDERS)}", source=str(config), field="workflow")
+    load_config(config, REST_KEYS if kind == "rest" else BUILD_KEYS)  # the chosen workflow's keys only
+    _BUILDERS[kind](config, cfg)
+
+
+def _build_rest(config: Path, cfg: dict) -> None:
+    """The resting-state twin: connectome + parcellated BOLD -> MPR posterior by NPE -> twin (+ report)."""
+    from ..report import write_report
+    from ..workflows.resting.build import build_rest_twin
+
+    echo = lambda m: typer.echo(m, err=True)  # noqa: E731
+    twin, fit = build_rest_twin(cfg, config.parent, log=echo)
+    out = Path(cfg.get("out", "twin.h5"))
+    twin.save(out)
+    echo(f"wrote {out}: twin {twin.subject_id}; {_rest_line(fit.summary())}")
+    if cfg.get("report"):
+        echo(f"report: {write_report(twin, Path(cfg['report']))}")
+
+
+def _rest_line(s: dict) -> str:
+    """Posterior medians [90% interval], FC r [interval] vs the SC-FC baseline, FCD KS: one line."""
+    params = "; ".join(f"{k} {v[1]:.3g} [{v[0]:.3g}, {v[2]:.3g}]" for k, v in s["parameters_q05_q50_q95"].items())
+    return (f"{params}; FC r {s['fc_r_twin']:.2f} [{s['fc_r_low']:.2f}, {s['fc_r_high']:.2f}] vs SC-FC "
+            f"{s['sc_fc_r']:.2f}; FCD KS {s['fcd_ks_median']:.2f}")
+
+
+def _build_vep(config: Path, cfg: dict) -> None:
+    """The epilepsy twin (data + connectome + Bayesian VEP fit -> twin file)."""
+    from .vep import _devices
+
     for key in ("seeg", "connectome"):
         if key not in cfg and not (key == "connectome" and "tractography" in cfg):
             raise InputError(f"missing required key {key!r}", source=str(config), field=key)
@@ -87,10 +119,16 @@ def build_cmd(config: Path = typer.Argument(..., help="TOML: seeg, gain or conta
                f"diagnostics {'ok' if f.ok else 'FAILED (see report)'}", err=True)
 
 
+_BUILDERS = {"vep": _build_vep, "rest": _build_rest}
+
+
 @twin_app.command("update")
 def update_cmd(
     twin: Path = typer.Argument(..., help="Twin file (updated in place unless --out is given)."),
-    seeg: Path = typer.Option(..., "--seeg", help="The new SEEG: log-power envelope NPY, CSV/TSV (time x contact), or raw EDF/BDF/BrainVision/FIF/BIDS."),
+    seeg: Optional[Path] = typer.Option(None, "--seeg", help="The new SEEG: log-power envelope NPY, CSV/TSV (time x contact), or raw EDF/BDF/BrainVision/FIF/BIDS."),
+    bold: Optional[Path] = typer.Option(None, "--bold", help="Resting-state twin: the new parcellated BOLD (TSV/CSV, header = labels, or 4-D NIfTI)."),
+    tsnpe: bool = typer.Option(False, "--tsnpe", help="Resting-state twin: refine the estimator for this recording (TSNPE) instead of the amortised one."),
+    cache_dir: Path = typer.Option(Path(".braintwin-cache"), "--cache-dir", help="Resting-state twin: the build's cache folder (campaign, estimator)."),
     gain: Optional[Path] = typer.Option(None, "--gain", help="Gain of a new implantation (default: the twin's)."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the updated twin here instead."),
     chains: Optional[int] = typer.Option(None, "--chains", help="NUTS chains (default: as the twin's fit)."),
@@ -107,6 +145,10 @@ def update_cmd(
     t = Twin.load(twin)
     if t.posterior is None:
         raise InputError("the twin has no posterior to update", source=str(twin), field="posterior")
+    if bold is not None:
+        return _update_rest(t, twin, bold, out=out, tsnpe=tsnpe, seed=seed, cache_dir=cache_dir)
+    if seeg is None:
+        raise InputError("give the new recording: --seeg (epilepsy twin) or --bold (resting-state twin)", field="seeg")
     from .vep import _devices
 
     _devices(int(chains or t.posterior.n_chains))
@@ -135,6 +177,19 @@ def update_cmd(
                f"(max R-hat {d.max_rhat('x0'):.3f}, {d.divergences} divergences); {f.timings['total']:.0f} s", err=True)
     if not d.ok:  # as `braintwin vep fit`: the twin is written (and its history says so), the exit status flags it
         raise typer.Exit(1)
+
+
+def _update_rest(t, twin: Path, bold: Path, *, out, tsnpe: bool, seed, cache_dir: Path) -> None:
+    """A resting-state twin's new visit (the ``npe`` updater), written in place or to ``out``."""
+    from ..observe import read_bold
+    from ..workflows.resting import visits
+
+    rec = read_bold(bold, tr_s=t.posterior.info.get("rest", {}).get("tr_ms", 0) / 1000.0 or None, labels=list(t.connectome.labels))
+    f = t.update(rec, tsnpe=tsnpe, seed=seed, cache_dir=cache_dir, log=lambda m: typer.echo(m, err=True))
+    t.record_input(bold)
+    dest = out or twin
+    t.save(dest)
+    typer.echo(f"wrote {dest}: visit {len(visits(t))}; {_rest_line(f.summary())}", err=True)
 
 
 @twin_app.command("info")

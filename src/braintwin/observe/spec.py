@@ -119,3 +119,14 @@ def get_observer(spec: str | Monitor, connectome=None) -> Monitor:
         except InputError as e:
             raise InputError(e.problem, source=f"{spec} ({e.source})" if e.source else str(spec), field=e.field) from None
     return mon
+
+
+def _register_with_engine() -> None:
+    """Make ``bt.simulate(..., monitors=["bold:tr=720"])`` accept observer specs (the CLI's spelling)."""
+    from ..simulate.monitors import register_monitor_kind
+
+    for kind in OBSERVERS:
+        register_monitor_kind(kind, get_observer)
+
+
+_register_with_engine()

@@ -38,7 +38,7 @@ from ..errors import InputError
 from ..whatif.labels import region_labels
 from .figures import figure_png, fit_figure, glass_brain_figure, marginals_figure
 
-__all__ = ["write_report", "render_report", "SECTIONS", "DISCLAIMER"]
+__all__ = ["write_report", "render_report", "register_section", "sections", "SECTIONS", "DISCLAIMER"]
 
 SECTIONS = ("disclaimer", "subject", "connectome", "data-fit", "posterior", "ez-map", "diagnostics", "whatif")
 
@@ -47,6 +47,51 @@ DISCLAIMER = (
     "results must not be used on their own to make clinical decisions. The predictions below come from a computer "
     "model of this person's brain; they carry the uncertainty shown and the limitations of the model."
 )
+
+#: Sections that workflows add: ``id -> (anchor, fn)``; ``fn(twin, figs, level)`` returns ``(title, body_html)``
+#: or ``None`` (the twin has nothing for it: the section is left out); placed after the ``anchor`` section.
+_EXTRA_SECTIONS: dict[str, tuple[str, Any]] = {}
+
+
+def register_section(sid: str, *, after: str = "diagnostics"):
+    """Add a report section (decorator), e.g. a workflow's own results.
+
+    The function receives the twin, a figure helper ``figs`` (``figs.html(fig, fig_id,
+    alt, caption_html)`` embeds a matplotlib figure) and the interval level, and
+    returns ``(title, body_html)`` or ``None`` when the twin has nothing to show.
+
+    Example
+    -------
+    >>> @register_section("my-results", after="posterior")            # doctest: +SKIP
+    ... def _mine(twin, figs, level):
+    ...     return ("My results", "<p>...</p>") if "mine" in twin.data else None
+    """
+    if after not in SECTIONS and after not in _EXTRA_SECTIONS:
+        raise InputError(f"unknown report section {after!r}; known: {', '.join(sections())}", field="after")
+
+    def deco(fn):
+        _EXTRA_SECTIONS[str(sid)] = (after, fn)
+        return fn
+
+    return deco
+
+
+def sections() -> list[str]:
+    """Ids of every report section, built-in and registered, in order."""
+    out = list(SECTIONS)
+    for sid, (after, _) in _EXTRA_SECTIONS.items():
+        out.insert(out.index(after) + 1 if after in out else len(out), sid)
+    return out
+
+
+def _extra_sections(twin, figs, level: float) -> dict[str, str]:
+    out = {}
+    for sid, (_, fn) in _EXTRA_SECTIONS.items():
+        got = fn(twin, figs, level)
+        if got is not None:
+            out[sid] = _section(sid, got[0], got[1])
+    return out
+
 
 _SHOWN_METADATA = ("age_years", "sex", "diagnosis_code", "site", "atlas", "handedness")
 _RHAT_MAX = 1.01
@@ -464,16 +509,18 @@ def render_report(
     probs = _label_table(twin)
     sid = getattr(twin, "subject_id", None) or "unnamed twin"
     title = title or f"Virtual brain twin report: {sid}"
-    body = [
-        f'<section id="disclaimer"><p class="disclaimer">{_esc(DISCLAIMER)}</p></section>',
-        _subject_section(twin),
-        _connectome_section(twin, figs),
-        _fit_section(twin, fit, figs, level),
-        _posterior_section(twin, figs, probs),
-        _ez_section(twin, figs, probs),
-        _diagnostics_section(twin),
-        _whatif_section(twin, comparison, predictions, search, figs),
-    ]
+    parts = {
+        "disclaimer": f'<section id="disclaimer"><p class="disclaimer">{_esc(DISCLAIMER)}</p></section>',
+        "subject": _subject_section(twin),
+        "connectome": _connectome_section(twin, figs),
+        "data-fit": _fit_section(twin, fit, figs, level),
+        "posterior": _posterior_section(twin, figs, probs),
+        "ez-map": _ez_section(twin, figs, probs),
+        "diagnostics": _diagnostics_section(twin),
+        **_extra_sections(twin, figs, level),
+        "whatif": _whatif_section(twin, comparison, predictions, search, figs),
+    }
+    body = [parts[sid] for sid in sections() if sid in parts]
     foot = (f'<footer><p>{_esc(DISCLAIMER)}</p><p>Made with braintwin. All figures are embedded in this file; it needs no '
             "network connection and runs no scripts.</p></footer>")
     return (

@@ -92,7 +92,7 @@ class Simulation:
         if self.nsig is not None and self.method == "rk4":
             raise InputError("rk4 is deterministic; use heun or euler with noise", field="method")
         self.noisy = tuple(int(k) for k in np.nonzero(np.any(self.nsig > 0, axis=1))[0]) if self.nsig is not None else ()
-        self.monitor_specs = [get_monitor(m) for m in monitors]
+        self.monitor_specs = [get_monitor(m, self.connectome) for m in monitors]
         if not self.monitor_specs:
             raise InputError("at least one monitor is needed", field="monitors")
         for m in self.monitor_specs:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "TimeSeries", "get_monitor"]
+__all__ = ["Monitor", "Raw", "SubSample", "TemporalAverage", "TimeSeries", "get_monitor", "register_monitor_kind"]
 
 
 @dataclass
@@ -151,15 +151,34 @@ class TemporalAverage(Monitor):
     name = "tavg"
 
 
-def get_monitor(spec) -> Monitor:
-    """A monitor from an instance, or a string like ``"tavg:1.0"``, ``"subsample:0.5"``, ``"raw"``."""
+#: Monitor kinds defined by later stages (the observation models register ``bold``, ``eeg``, ...):
+#: ``kind -> factory(spec, connectome) -> Monitor``, so ``monitors=["bold:tr=720"]`` reads like the CLI.
+_MONITOR_KINDS: dict = {}
+
+
+def register_monitor_kind(kind: str, factory) -> None:
+    """Let :func:`get_monitor` build ``"KIND:..."`` specs with ``factory(spec, connectome)`` (used by ``observe``)."""
+    _MONITOR_KINDS[kind.strip().lower()] = factory
+
+
+def get_monitor(spec, connectome=None) -> Monitor:
+    """A monitor from an instance, or a string like ``"tavg:1.0"``, ``"subsample:0.5"``, ``"raw"``.
+
+    Observer specs registered by the observation stage (``"bold:tr=720"``,
+    ``"eeg:period=2"``, see :func:`braintwin.observe.get_observer`) are accepted
+    too; ``connectome`` lets sensor monitors resolve their gain now.
+    """
     if isinstance(spec, Monitor):
         return spec
     kind, _, arg = str(spec).partition(":")
+    if kind.strip().lower() in _MONITOR_KINDS:
+        return _MONITOR_KINDS[kind.strip().lower()](spec, connectome)
     kinds = {"raw": Raw, "subsample": SubSample, "tavg": TemporalAverage, "temporalaverage": TemporalAverage}
     cls = kinds.get(kind.strip().lower())
     if cls is None:
-        raise InputError(f"unknown monitor {spec!r}; use raw, subsample:PERIOD or tavg:PERIOD (ms)", field="monitors")
+        known = ", ".join(sorted(_MONITOR_KINDS)) or "none"
+        raise InputError(f"unknown monitor {spec!r}; use raw, subsample:PERIOD, tavg:PERIOD (ms) or an observer "
+                         f"({known}: e.g. bold:tr=720)", field="monitors")
     if cls is Raw:
         return Raw()
     try:

@@ -7,6 +7,8 @@ stage imports a workflow.  Each lives in a sub-package here:
 - :mod:`braintwin.workflows.vep` -- the Virtual Epileptic Patient (epilepsy):
   synthetic patients, the Bayesian VEP model and fit, EZ/PZ labels, the twin
   workflow, the seizure what-if (also importable as ``braintwin.vep``).
+- :mod:`braintwin.workflows.resting` -- the resting-state twin (MPR + BOLD by
+  NPE, FC/FCD posterior predictive, visits; also ``braintwin.resting``).
 
 Where a new workflow plugs in (all registries are filled when the workflow's
 package is imported; ``braintwin/__init__.py`` imports each workflow):
@@ -26,11 +28,14 @@ package is imported; ``braintwin/__init__.py`` imports each workflow):
 - **model facts** (which variable shows the event, rest state, values that
   silence a region, prediction defaults) are class attributes of the model
   (:class:`braintwin.models.Model`), not tables in the workflow;
-- **features**: ``@bt.features.register(...)`` for the workflow's feature sets.
+- **features**: ``@bt.features.register(...)`` for the workflow's feature sets;
+- **report sections**: ``@bt.report.register_section(id, after=...)`` on
+  ``fn(twin, figs, level) -> (title, body_html) | None`` (``None``: the twin has
+  nothing for it); the resting-state twin's are in ``resting/report.py``.
 """
 
 from __future__ import annotations
 
-from . import vep
+from . import resting, vep
 
-__all__ = ["vep"]
+__all__ = ["vep", "resting"]

@@ -1,0 +1,254 @@
+"""Fitting the resting-state twin: a campaign, an NPE estimator cached per connectome + settings, the posterior.
+
+``fit_rest(bold, connectome)``: MPR + BOLD, prior over G, eta and the noise level
+(optionally a regional eta gradient), trained by neural posterior estimation on
+a campaign (:mod:`braintwin.infer.sbi`), then the posterior predictive FC and FCD
+(:mod:`.ppc`).  The campaign and the trained estimator are cached under a key
+made of the campaign configuration (connectome checksum, model, BOLD settings,
+prior, seed, number of simulations), so the next person with the same
+connectome and acquisition reuses them: the estimator is amortised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..._io import atomic_path
+from ...connectome import as_connectome
+from ...connectome.parcellation import match_labels
+from ...errors import InputError
+from ...infer.sbi import NPE, Prior, calibrate, read_estimator, run_campaign, write_estimator
+from ...infer.sbi.campaign import campaign_config
+from .ppc import rest_ppc
+from .simulator import RestSimulator
+
+__all__ = ["RestFit", "fit_rest", "default_prior", "as_bold", "rest_estimator", "UPDATER"]
+
+#: Name of the resting-state twin's updater (:func:`braintwin.twin.register_updater`), stored in its posterior.
+UPDATER = "npe"
+
+
+def default_prior(*, gradient: bool = False, G_max: float = 0.25) -> Prior:
+    """Prior of the resting-state fit: G, eta, nsig (and eta_gradient with a regional term).
+
+    ``G ~ U(0, G_max)`` (dimensionless, weights normalised to max 1; the lower
+    branch of MPR on tvb76 reaches to about 0.25, where FC follows SC),
+    ``eta ~ U(-6, -4)`` (mean excitability, dimensionless), ``nsig ~ LogNormal(log
+    0.01, 0.5)`` (noise intensity), ``eta_gradient ~ U(-1, 1)`` (change of eta per
+    standard deviation of the gradient).
+    """
+    spec: dict[str, Any] = {"G": {"dist": "uniform", "low": 0.0, "high": float(G_max)},
+                            "eta": {"dist": "uniform", "low": -6.0, "high": -4.0},
+                            "nsig": {"dist": "lognormal", "loc": float(np.log(0.01)), "scale": 0.5}}
+    if gradient:
+        spec["eta_gradient"] = {"dist": "uniform", "low": -1.0, "high": 1.0}
+        return Prior(spec)  # eta_gradient is the workflow's name, checked by RestSimulator.check_prior
+    return Prior(spec, model="MontbrioPazoRoxin")
+
+
+def as_bold(bold, connectome, *, tr_ms: float | None = None, mapping=None) -> tuple[np.ndarray, float]:
+    """BOLD ``(n_times, n_regions)`` in the connectome's region order, and its TR in ms.
+
+    ``bold`` is a :class:`~braintwin.observe.BoldSeries` (labels matched to the
+    connectome's, every mismatch listed; ``mapping`` renames) or an array already
+    in the connectome's order (then ``tr_ms`` is required).  Constant or
+    non-finite regions are refused.
+    """
+    if hasattr(bold, "data") and hasattr(bold, "labels"):
+        idx = match_labels(list(bold.labels), list(connectome.labels), mapping=mapping,
+                           source=str(getattr(bold, "source", "")), field="labels")
+        data, tr = np.asarray(bold.data, float)[:, idx], (tr_ms or 1000.0 * float(bold.tr_s))
+    else:
+        data, tr = np.asarray(bold, dtype=np.float64), tr_ms
+    if tr is None or not float(tr) > 0:
+        raise InputError("give the repetition time tr_ms (> 0)", field="tr")
+    if data.ndim != 2 or data.shape[1] != connectome.n_regions:
+        raise InputError(f"BOLD must be (n_times, {connectome.n_regions}), got {data.shape}", field="bold")
+    bad = [connectome.labels[j] for j in np.flatnonzero(~np.all(np.isfinite(data), axis=0))]
+    if bad:
+        raise InputError(f"non-finite values in region(s) {', '.join(bad[:8])}", field="bold")
+    const = [connectome.labels[j] for j in np.flatnonzero(np.ptp(data, axis=0) == 0)]
+    if const:
+        raise InputError(f"constant BOLD in region(s) {', '.join(const[:8])}: no correlation is defined", field="bold")
+    return data, float(tr)
+
+
+@dataclass
+class RestFit:
+    """The resting-state fit: posterior, estimator, simulator and posterior predictive check.
+
+    Attributes
+    ----------
+    posterior : Posterior
+        ``method="npe"``; ``info`` holds the settings an update needs.
+    estimator : Estimator
+    simulator : RestSimulator
+    ppc : dict
+        From :func:`~braintwin.workflows.resting.ppc.rest_ppc`: empirical and twin FC/FCD,
+        FC correlation with its interval, FCD KS distance, SC-FC baseline.
+    bold : array (n_times, n_regions)
+    tr_ms : float
+    calibration : dict or None
+    timings : dict
+        Seconds per stage.
+    """
+
+    posterior: Any
+    estimator: Any
+    simulator: RestSimulator
+    ppc: dict
+    bold: np.ndarray
+    tr_ms: float
+    calibration: dict | None = None
+    timings: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Posterior medians and 90% intervals, FC r (interval), FCD KS, SC-FC baseline."""
+        s = self.posterior.samples
+        params = {k: [float(np.quantile(v, p)) for p in (0.05, 0.5, 0.95)] for k, v in s.items() if np.ndim(v) == 1}
+        keys = ("fc_r_twin", "fc_r_low", "fc_r_high", "fcd_ks_median", "sc_fc_r")
+        return {"parameters_q05_q50_q95": params, **{k: float(self.ppc[k]) for k in keys}, "timings_s": self.timings}
+
+
+def _cache_paths(sim: RestSimulator, prior: Prior, n_sims: int, seed: int, cache_dir) -> tuple[Path, Path, Path]:
+    cfg = campaign_config(sim, prior, seed)
+    cfg.pop("versions", None)
+    key = hashlib.sha256(json.dumps([cfg, int(n_sims)], sort_keys=True, default=str).encode()).hexdigest()[:16]
+    d = Path(cache_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    return d / f"rest-{key}.campaign.h5", d / f"rest-{key}.npe", d / f"rest-{key}.calibration.json"
+
+
+def rest_estimator(sim: RestSimulator, prior: Prior, *, n_sims: int, cache_dir, seed: int = 0, n_test: int | None = None,
+                   chunk_size: int = 16, n_components: int = 10, progress: bool = True, log=print):
+    """Campaign + trained estimator + calibration, each reused from ``cache_dir`` when already made.
+
+    Returns ``(estimator, calibration dict, {"campaign": path, "estimator": path}, timings)``.  The last
+    ``n_test`` usable simulations (default a fifth, at most 100) are held out of
+    training for the calibration (SBC, TARP, z-score/shrinkage).
+    """
+    camp_path, est_path, cal_path = _cache_paths(sim, prior, n_sims, seed, cache_dir)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    log(f"campaign: {n_sims} simulations -> {camp_path.name}" + (" (cached)" if camp_path.exists() else ""))
+    camp = run_campaign(sim, prior, n_sims, camp_path, chunk_size=chunk_size, seed=seed, progress=progress)
+    timings["campaign"] = time.perf_counter() - t0
+    theta, x, counts = camp.training_data()
+    n_test = min(100, len(theta) // 5) if n_test is None else int(n_test)
+    if len(theta) - n_test < 20:
+        raise InputError(f"only {len(theta)} usable simulations ({counts}); raise n_sims", field="n_sims")
+    t0 = time.perf_counter()
+    if est_path.exists():
+        est = read_estimator(est_path)
+        log(f"training: estimator reused from {est_path.name}")
+    else:
+        log(f"training: NPE on {len(theta) - n_test} simulations ({n_test} held out)")
+        est = (NPE(prior, n_components=min(n_components, len(theta) - n_test - 1))
+               .append_simulations(theta[: len(theta) - n_test], x[: len(theta) - n_test],
+                                   feature_names=camp.feature_names, config=camp.config)
+               .train(seed=seed))
+        write_estimator(est, est_path)
+    timings["training"] = time.perf_counter() - t0
+    cal = _calibration(est, theta, x, n_test, cal_path, seed)
+    return est, cal, {"campaign": str(camp_path), "estimator": str(est_path)}, timings
+
+
+def _calibration(est, theta, x, n_test: int, path: Path, seed: int) -> dict | None:
+    if path.exists():
+        return json.loads(path.read_text())
+    if n_test < 10:
+        return None
+    cal = json.loads(json.dumps(calibrate(est, theta[-n_test:], x[-n_test:], n_draws=100, seed=seed), default=float))
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(cal))
+    return cal
+
+
+def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prior: Prior | None = None,
+             n_sims: int = 200, n_ppc: int = 20, n_draws: int = 1000, dt: float = 0.05, skip_ms: float = 20_000.0,
+             gradient=None, cache_dir=".braintwin-cache", seed: int = 0, max_times: int | None = None,
+             progress: bool = True, log=print, **simulator_options) -> RestFit:
+    """Fit the resting-state twin (MPR + BOLD) to one person's BOLD by neural posterior estimation.
+
+    Parameters
+    ----------
+    bold : BoldSeries or array (n_times, n_regions)
+        Parcellated BOLD (:func:`braintwin.observe.read_bold`); an array must be in
+        the connectome's region order.
+    connectome : Connectome or str
+        Normalised to max 1, zero diagonal, here.
+    tr_ms : float, optional
+        Repetition time (ms); default from ``bold``.
+    prior : Prior, optional
+        Default :func:`default_prior` (with ``eta_gradient`` when ``gradient`` is given).
+    n_sims : int
+        Campaign size (simulations from the prior).
+    n_ppc : int
+        Posterior predictive simulations for the twin's FC and FCD.
+    dt, skip_ms : float
+        Integration step and transient (ms), see :class:`RestSimulator`.
+    gradient : array (n_regions,), optional
+        Regional term: eta varies along this map (e.g. the first FC gradient).
+    cache_dir : path
+        Campaign, estimator and calibration cache (keyed by configuration).
+    max_times : int, optional
+        Use the first ``max_times`` samples only: every simulation is as long as
+        the recording compared (1,200 HCP volumes are 14 min of simulated time each).
+
+    Returns
+    -------
+    RestFit
+
+    References
+    ----------
+    Montbrio E, Pazo D, Roxin A (2015) Phys Rev X 5:021028.  Greenberg D et al. (2019)
+    ICML (NPE).  Hashemi M et al. (2024) Simulation-based inference on virtual brain
+    models of disorders. Mach Learn Sci Technol 5:035019.
+
+    Example
+    -------
+    >>> fit = bt.resting.fit_rest(bt.observe.read_bold("rest.tsv", tr_s=0.72), "tvb76")  # doctest: +SKIP
+    >>> fit.summary()["fc_r_twin"]  # doctest: +SKIP
+    """
+    conn = as_connectome(connectome).normalized("max").with_zero_diagonal()
+    y, tr = as_bold(bold, conn, tr_ms=tr_ms, mapping=mapping)
+    y = y[: max_times or len(y)]
+    sim = RestSimulator(conn, tr_ms=tr, n_times=len(y), dt=dt, skip_ms=skip_ms, gradient=gradient, **simulator_options)
+    prior = prior or default_prior(gradient=gradient is not None)
+    est, cal, paths, timings = rest_estimator(sim, prior, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
+                                                  progress=progress, log=log)
+    post, ppc, t = posterior_and_ppc(est, sim, y, n_draws=n_draws, n_ppc=n_ppc, seed=seed, calibration=cal, log=log)
+    # file names only (folders can carry a person's name); an update looks them up in its cache_dir
+    post.info.update(estimator_file=Path(paths["estimator"]).name, campaign_file=Path(paths["campaign"]).name)
+    timings.update(t)
+    return RestFit(post, est, sim, ppc, y, tr, cal, timings)
+
+
+def posterior_and_ppc(est, sim: RestSimulator, y: np.ndarray, *, n_draws: int, n_ppc: int, seed: int,
+                      calibration=None, log=print):
+    """The posterior of one recording and its posterior predictive check; ``(posterior, ppc, timings)``."""
+    t0 = time.perf_counter()
+    x_obs = sim.features_of(y)
+    post = est.posterior(x_obs, n=n_draws, seed=seed, feature_names=sim.feature_names,
+                         diagnostics={"calibration": calibration} if calibration else None)
+    post.info.update(updater=UPDATER, rest=rest_settings(sim))
+    t1 = time.perf_counter()
+    log(f"posterior: {n_draws} draws; posterior predictive: {n_ppc} simulations")
+    ppc = rest_ppc(sim, post, y, n_sims=n_ppc, seed=seed)
+    return post, ppc, {"posterior": t1 - t0, "ppc": time.perf_counter() - t1}
+
+
+def rest_settings(sim: RestSimulator) -> dict:
+    """What rebuilds the simulator from a twin (stored in ``posterior.info["rest"]``)."""
+    n = sim.net
+    return {"tr_ms": sim.tr_ms, "n_times": sim.n_times, "dt": n.dt, "skip_ms": n.skip_ms, "speed": n.speed,
+            "fcd_window": sim.fcd_window, "fcd_step": sim.fcd_step, "noise_weights": n.noise_weights.tolist(),
+            "model_params": {k: float(v) for k, v in n.model.values.items() if np.ndim(v) == 0},
+            "gradient": None if sim.gradient is None else sim.gradient.tolist()}
