@@ -365,6 +365,33 @@ class NetworkSimulator:
         status = np.where(diverged, DIVERGED, OK).astype(np.uint8)
         return (x, status, signal.astype(np.float32)) if return_timeseries else (x, status)
 
+    def features_of(self, signal) -> np.ndarray:
+        """Features of a recorded signal as the campaign computes them from a simulated one.
+
+        Parameters
+        ----------
+        signal : array (n_times, n_channels) or (n, n_times, n_channels)
+            What the simulator's observation produces (e.g. an SEEG log-power
+            envelope for :func:`vep_simulator`), after the transient.
+
+        Returns
+        -------
+        ndarray (n_features,) or (n, n_features)
+            In the order of :attr:`feature_names` (filled by this call).
+
+        Example
+        -------
+        >>> x_obs = sim.features_of(patient.observation)        # doctest: +SKIP
+        """
+        y = np.asarray(signal, dtype=np.float64)
+        if y.ndim not in (2, 3):
+            raise InputError(f"expected (n_times, n_channels) or (n, n_times, n_channels), got {y.shape}", field="signal")
+        rows = y[None] if y.ndim == 2 else y
+        period = float(getattr(self._monitor_obj(), "period", 1.0) or 1.0)
+        labels = self.seeg_labels or [f"c{i}" for i in range(rows.shape[2])]
+        x = self._features(rows, np.arange(rows.shape[1]) * period, labels, np.zeros(len(rows), bool))
+        return x[0] if y.ndim == 2 else x
+
     def _observe(self, signal: np.ndarray, seeds: np.ndarray, labels):
         """The recorded signal: SEEG log power when a gain is set, plus measurement noise."""
         if self.seeg_gain is not None:
