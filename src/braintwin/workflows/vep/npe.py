@@ -204,7 +204,8 @@ def _train(sim, prior, n_sims: int, n_test: int, path: Path, *, seed: int, progr
     t2 = time.perf_counter()
     cal = calibrate(est, theta[cut:], x[cut:], n_draws=n_cal_draws, seed=seed, tarp_tolerance=tarp_tolerance)
     est.training.update(calibration=cal, campaign_counts={k: int(v) for k, v in counts.items()},
-                        seconds={"simulate": t_sim, "train": t_train, "calibrate": time.perf_counter() - t2})
+                        seconds={"campaign": t_sim, **{k: float(v) for k, v in sim.seconds.items()}, "train": t_train,
+                                 "calibrate": time.perf_counter() - t2})
     return est
 
 
