@@ -60,7 +60,7 @@ import warnings
 
 import numpy as np
 
-from _common import add_vep_patient_args, emit, vep_patient
+from _common import add_vep_patient_args, emit, pooled_label_accuracy, vep_patient
 
 NUTS_QUOTED = {"source": "vep_fit.py docstring (10 patients, 4 chains x 200/200)", "ez_precision": 1.0,
                "ez_recall": 0.95, "pz_precision": 1.0, "pz_recall": 1.0, "median_seconds_per_patient": 227.0}
@@ -77,13 +77,7 @@ def _patients(args):
 
 def _pooled(fits) -> dict:
     acc = [f.accuracy() for f in fits]
-    tp = {k: sum(a[f"{k}_tp"] for a in acc) for k in ("ez", "pz")}
-    pred = {k: sum(a[f"{k}_predicted"] for a in acc) for k in ("ez", "pz")}
-    true = {k: sum(a[f"{k}_true"] for a in acc) for k in ("ez", "pz")}
-    return {"ez_precision": round(tp["ez"] / pred["ez"], 3) if pred["ez"] else None,
-            "ez_recall": round(tp["ez"] / true["ez"], 3) if true["ez"] else None,
-            "pz_precision": round(tp["pz"] / pred["pz"], 3) if pred["pz"] else None,
-            "pz_recall": round(tp["pz"] / true["pz"], 3) if true["pz"] else None,
+    return {**pooled_label_accuracy(acc),
             "all_labels_correct_patients": sum(a["correct"] == len(f.regions) for a, f in zip(acc, fits))}
 
 
