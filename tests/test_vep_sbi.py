@@ -102,6 +102,7 @@ def test_twin_from_an_npe_fit(first_fit, patient, tmp_path):
     np.testing.assert_allclose(back.posterior["x0"], f.x0_samples)
 
 
+@pytest.mark.slow  # ~30 s on a loaded 2-core machine (figures, XLA compilation of the predictive check)
 def test_cli_vep_fit_npe_writes_a_twin(first_fit, patient, tmp_path):
     """The CLI on files, with the fixture's estimator (the CLI's own campaign path is fit_npe's, tested above)."""
     import braintwin.cli.vep  # noqa: F401  (registers the sub-app)
