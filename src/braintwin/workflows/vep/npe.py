@@ -14,7 +14,8 @@ connectome, contact set (gain), model constants, feature options and prior:
 3. both are cached in ``cache_dir`` under a key made of the simulator's
    configuration (it holds the SHA-256 of the connectome and the gain), the
    prior, the number of simulations and the flow settings; the next call with
-   the same key loads the estimator and runs no campaign.
+   the same key loads the estimator and runs no campaign (the campaign file's
+   key leaves out the flow settings, so training another flow reuses it).
 
 The posterior of the observation's features is then labelled exactly as a NUTS
 fit (:func:`braintwin.vep.labels.label_regions`: posterior draws simulated in
@@ -188,7 +189,10 @@ def _train(sim, prior, n_sims: int, n_test: int, path: Path, *, seed: int, progr
     from ...infer.sbi import NPE, calibrate, run_campaign
 
     t0 = time.perf_counter()
-    camp = run_campaign(sim, prior, int(n_sims) + int(n_test), path.with_suffix(".h5"), chunk_size=100, seed=seed,
+    # the campaign's own key leaves out the flow settings: retraining another flow reuses the simulations
+    camp_key = estimator_key(sim.config(), prior, int(n_sims) + int(n_test), {"seed": seed})
+    camp = run_campaign(sim, prior, int(n_sims) + int(n_test), path.parent / f"vep_campaign_{camp_key[:16]}.h5",
+                        chunk_size=100, seed=seed,
                         progress=progress)
     t_sim = time.perf_counter() - t0
     theta, x, counts = camp.training_data()
