@@ -62,6 +62,14 @@ the sbi_calibration benchmark and other engineers' test runs alongside):
   so no region gets PZ as its most probable label, and typically one of the two EZ
   is found.  NUTS on the same patients (quoted): EZ precision 1.0, recall 0.95, PZ
   recall 1.0, ~227 s per patient.
+* ``--n-components 128`` (same campaign, reused): ``seconds`` 551 (train 360 s, early
+  stop at 37 epochs; calibrate 109 s; posteriors 72 s), ~730 s with the campaign;
+  EZ precision 0.476, recall 0.5, PZ recall 0.0; SBC min KS p 3e-5, TARP 0.19.  More
+  inputs do not help: the validation loss stops improving sooner.  What is left to try
+  (not done for lack of time): more simulations concentrated where patients are (a
+  sequential round, ``NPE.truncated_sequential``, per patient), an embedding trained
+  with the flow instead of PCA, and per-contact features restricted to the envelope
+  (maximum, area, onset), which carry the location and the order of recruitment.
 
 Run: ``python benchmarks/sbi_vep.py [--patients 10] [--n-sims 10000] [--n-test 200]
 [--out bench_out/sbi_vep]``.  An estimator already in ``--out`` is reused (delete
