@@ -80,7 +80,7 @@ def default_prior(region_labels: Sequence[str], *, x0: Mapping | None = None, K:
     Example
     -------
     >>> default_prior(["a", "b"]).labels
-    ('x0[a]', 'x0[b]', 'K')
+    ['x0[a]', 'x0[b]', 'K']
     """
     from ...infer.sbi import Prior
 
