@@ -115,3 +115,14 @@ def vep_patient(args, seed: int, **kwargs):
         except InputError:
             continue
     raise RuntimeError(f"no patient with >= 3 recruited regions for seeds {seed}..{seed + 999}")
+
+
+def pooled_label_accuracy(accs) -> dict:
+    """EZ/PZ precision and recall pooled over patients, from ``LabelTable.compare`` dicts."""
+    tp = {k: sum(a[f"{k}_tp"] for a in accs) for k in ("ez", "pz")}
+    pred = {k: sum(a[f"{k}_predicted"] for a in accs) for k in ("ez", "pz")}
+    true = {k: sum(a[f"{k}_true"] for a in accs) for k in ("ez", "pz")}
+    return {"ez_precision": round(tp["ez"] / pred["ez"], 3) if pred["ez"] else None,
+            "ez_recall": round(tp["ez"] / true["ez"], 3) if true["ez"] else None,
+            "pz_precision": round(tp["pz"] / pred["pz"], 3) if pred["pz"] else None,
+            "pz_recall": round(tp["pz"] / true["pz"], 3) if true["pz"] else None}

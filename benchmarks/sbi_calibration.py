@@ -31,6 +31,12 @@ Simulation settings (and why a user would accept them):
 Measured here (shared machine, load ~7 on 2 cores): 20 simulations of 44 s took
 ~130 s, i.e. ~7 simulated seconds per wall second; unloaded, expect ~3x that.
 
+Measured on 2026-12-04 (load average 9-16 on the 2 shared cores, the sbi_vep benchmark and
+other engineers' tests alongside): 400 of the 900 simulations in 48 min (~8 per minute), so
+the default size needs ~110 min on such a machine; the run was left resuming into its
+``--out`` folder.  The settings were not changed: the 30-minute budget assumes the
+2 cores to itself (~3x this rate).
+
 Run: ``python benchmarks/sbi_calibration.py [--n-sims 700] [--n-test 200] [--quick]
 [--out bench_out/sbi_calibration]``.  ``--quick`` (a smoke run for shared machines)
 simulates 16 s after a 4 s transient, trains at most 50 epochs and draws 100

@@ -112,7 +112,7 @@ import sys
 import time
 import warnings
 
-from _common import add_vep_patient_args, vep_patient  # benchmarks/ is sys.path[0] when run as a script
+from _common import add_vep_patient_args, pooled_label_accuracy, vep_patient  # benchmarks/ is sys.path[0] when run as a script
 
 
 def main(argv=None) -> int:
@@ -199,15 +199,9 @@ def main(argv=None) -> int:
         "targets": {"seconds": 300, "divergences": 0, "max_rhat_x0": 1.01, "labels_correct": n_regions},
     }
     if args.patients > 1:
-        tp = {k: sum(r["acc"][f"{k}_tp"] for r in results) for k in ("ez", "pz")}
-        pred = {k: sum(r["acc"][f"{k}_predicted"] for r in results) for k in ("ez", "pz")}
-        true = {k: sum(r["acc"][f"{k}_true"] for r in results) for k in ("ez", "pz")}
         out.update({
             "patients": args.patients,
-            "ez_precision": round(tp["ez"] / pred["ez"], 3) if pred["ez"] else None,
-            "ez_recall": round(tp["ez"] / true["ez"], 3),
-            "pz_precision": round(tp["pz"] / pred["pz"], 3) if pred["pz"] else None,
-            "pz_recall": round(tp["pz"] / true["pz"], 3),
+            **pooled_label_accuracy([r["acc"] for r in results]),
             "all_labels_correct_patients": sum(r["correct"] == n_regions for r in results),
             "median_seconds": round(float(np.median([r["seconds"] for r in results])), 2),
             "total_divergences": int(sum(r["divergences"] for r in results)),

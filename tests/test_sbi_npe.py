@@ -167,6 +167,16 @@ def test_estimator_round_trip(estimator, tmp_path):
     assert np.array_equal(back.sample([0.5, 0.2, 0.1], 20, seed=0), theta)
 
 
+def test_estimator_round_trip_keeps_the_column_order(estimator, tmp_path):
+    """Parameters not in sorted order (here z, b): the file's sorted JSON must not permute the columns."""
+    import dataclasses
+
+    renamed = dataclasses.replace(estimator, prior=Prior({"z": Normal(0.0, 1.0), "b": LogNormal(0.0, 0.5)}))
+    back = read_estimator(write_estimator(renamed, tmp_path / "zb.npe"))
+    assert back.prior.labels == ["z", "b"]
+    assert np.array_equal(back.sample([0.5, 0.2, 0.1], 20, seed=0), renamed.sample([0.5, 0.2, 0.1], 20, seed=0))
+
+
 def test_log_prob_outside_support_is_minus_inf(estimator):
     assert estimator.log_prob([[0.0, -1.0]], [0.5, 0.2, 0.1])[0] == -np.inf
 

@@ -3,7 +3,8 @@
 * ``braintwin vep demo``: a synthetic patient end to end (simulation, SEEG,
   NUTS, labels, figures of the EZ/PZ map and the posterior, diagnostics);
 * ``braintwin vep fit --seeg FILE (--gain FILE | --contacts FILE) --connectome SOURCE``:
-  the same inference on a user's data.
+  the same inference on a user's data (``--method npe``: the amortised VEP, an
+  estimator trained once per connectome and contact set and cached).
 
 Chains run in parallel on the CPU cores: the command sets JAX's host device
 count (``numpyro.set_host_device_count``) before JAX starts.
@@ -95,7 +96,8 @@ def _report(f, con) -> None:
     con.print(d.summary())
     con.print(str(f.labels))
     if not d.ok:
-        con.print("[bold red]diagnostics FAILED[/]: " + "; ".join(d.problems))
+        what = "calibration" if getattr(f, "posterior", None) is not None else "diagnostics"
+        con.print(f"[bold red]{what} FAILED[/]: " + "; ".join(d.problems))
 
 
 @vep_app.command("demo")
@@ -180,8 +182,16 @@ def fit_cmd(
     window: List[str] = typer.Option([], "--window", help="Seizure window, e.g. annotation=seizure_onset,offset=20,baseline=5."),
     parcellation: Optional[Path] = typer.Option(None, "--parcellation", help="With --contacts: gain over this label image's voxels (NIfTI)."),
     lut: Optional[Path] = typer.Option(None, "--lut", help="Lookup table naming the parcellation's regions."),
+    method: str = typer.Option("nuts", "--method", help="'nuts' (Bayesian VEP, gradient-based) or 'npe' (amortised VEP: "
+                               "neural posterior estimation on the vep_sbi features; trains once per connectome and contact set)."),
+    n_sims: int = typer.Option(10_000, "--n-sims", help="With --method npe: simulations of the training campaign (when no estimator is cached)."),
+    estimator: Optional[Path] = typer.Option(None, "--estimator", help="With --method npe: a trained estimator file (refused if made for another connectome or contact set)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="With --method npe: estimator cache (default ~/.cache/braintwin/vep_npe)."),
+    max_epochs: int = typer.Option(200, "--max-epochs", help="With --method npe: most training epochs (early stopping decides)."),
 ):
-    """Infer x0 and the EZ/PZ map from a patient's SEEG."""
+    """Infer x0 and the EZ/PZ map from a patient's SEEG; writes the fit's files and twin.h5."""
+    if method not in ("nuts", "npe"):
+        raise InputError(f"--method must be nuts or npe, got {method!r}", source="braintwin vep fit", field="method")
     _devices(chains)
     import numpy as np
     from rich.console import Console
@@ -227,7 +237,16 @@ def fit_cmd(
 
     y = envelope_from_recording(rec, baseline=baseline, n_times=n_times, fs_hz=fs) if raw else resample_envelope(y, n_times)
     con.print(f"SEEG {rec.source}: {y.shape[1]} contacts, {y.shape[0]} samples; connectome {conn.n_regions} regions")
-    f = vep.fit(y, G, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=progress)
+    if method == "npe":
+        f = vep.fit_npe(y, G, conn, dt=dt, tau0=tau0, estimator=estimator, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
+                        progress=progress, contact_labels=list(labels), train_kwargs={"max_epochs": max_epochs})
+    else:
+        f = vep.fit(y, G, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed,
+                    progress=progress)
     _report(f, con)
-    _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels)}, con)
+    _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels), "method": method}, con)
+    from ..workflows.vep.workflow import twin_from_fit
+
+    twin = twin_from_fit(f, conn, tau0=tau0, contact_labels=list(labels), seeds={method: seed})
+    con.print("twin:", twin.save(out / "twin.h5"))
     return 0 if f.ok else 1

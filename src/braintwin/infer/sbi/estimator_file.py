@@ -50,6 +50,14 @@ def write_estimator(estimator: Estimator, path) -> Path:
     return path
 
 
+def _in_column_order(prior: dict, order) -> dict:
+    """The prior's parameters in the flow's column order (the metadata is written with sorted keys)."""
+    params = prior.get("params", {})
+    if not order or set(order) != set(params):
+        return prior
+    return {**prior, "params": {n: params[n] for n in order}}
+
+
 def read_estimator(path) -> Estimator:
     """Read an estimator written by :func:`write_estimator`.
 
@@ -77,7 +85,7 @@ def read_estimator(path) -> Estimator:
             meta = json.loads(zf.read("metadata.json"))
             if meta.get("format") != FORMAT:
                 raise InputError("not a braintwin NPE estimator", source=str(path))
-            prior = Prior.from_dict(meta["prior"])
+            prior = Prior.from_dict(_in_column_order(meta["prior"], meta.get("parameter_order")))
             std = {k: np.asarray(v, dtype=np.float64) for k, v in meta["standardisation"].items()}
             proj = (np.load(io.BytesIO(zf.read("projection.npy")), allow_pickle=False)
                     if meta["settings"].get("n_components") else None)

@@ -323,6 +323,7 @@ class Estimator:
                 "standardisation": {k: np.asarray(getattr(self, k)).tolist()
                                     for k in ("x_mean", "x_std", "u_mean", "u_std")},
                 "truncated_for": None if self.truncated_for is None else np.asarray(self.truncated_for).tolist(),
+                "parameter_order": list(self.prior.names),  # JSON objects are written sorted: keep the columns' order
                 "versions": _versions()}
 
 

@@ -21,6 +21,7 @@ import functools
 import hashlib
 import importlib.util
 import os
+import time as _time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -233,6 +234,7 @@ class NetworkSimulator:
         self.seeg_amp, self.seeg_offset, self.obs_noise = float(seeg_amp), float(seeg_offset), float(obs_noise)
         self.fs_hz = None if fs_hz is None else float(fs_hz)
         self.feature_names: list[str] = []
+        self.seconds: dict[str, float] = {}  # wall seconds simulating and computing features (see simulate)
         self._monitor_obj()  # a bad monitor spec or lead field fails now
 
     def _monitor_obj(self):
@@ -352,8 +354,10 @@ class NetworkSimulator:
         """
         seeds = np.asarray(seeds, dtype=np.int64)
         params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
+        t0 = _time.perf_counter()
         series, diverged = self._run(dict(params), seeds)
         time, data, proto = self._stack(series, diverged)
+        t1 = _time.perf_counter()
         keep = time >= self.skip_ms
         if self.output is None and data.shape[2] > 1:
             raise InputError(f"the monitor records {proto.outputs}; choose one with output=", field="output")
@@ -362,8 +366,38 @@ class NetworkSimulator:
         k_out = 0 if self.output is None else list(proto.outputs).index(self.output)
         signal, labels = self._observe(data[:, keep, k_out, :], seeds, proto.labels)
         x = self._features(signal, time[keep], labels, diverged)
+        # wall seconds per stage in this process (a benchmark's split of a campaign's time)
+        self.seconds = {"simulate": self.seconds.get("simulate", 0.0) + (t1 - t0),
+                        "features": self.seconds.get("features", 0.0) + (_time.perf_counter() - t1)}
         status = np.where(diverged, DIVERGED, OK).astype(np.uint8)
         return (x, status, signal.astype(np.float32)) if return_timeseries else (x, status)
+
+    def features_of(self, signal) -> np.ndarray:
+        """Features of a recorded signal as the campaign computes them from a simulated one.
+
+        Parameters
+        ----------
+        signal : array (n_times, n_channels) or (n, n_times, n_channels)
+            What the simulator's observation produces (e.g. an SEEG log-power
+            envelope for :func:`vep_simulator`), after the transient.
+
+        Returns
+        -------
+        ndarray (n_features,) or (n, n_features)
+            In the order of :attr:`feature_names` (filled by this call).
+
+        Example
+        -------
+        >>> x_obs = sim.features_of(patient.observation)        # doctest: +SKIP
+        """
+        y = np.asarray(signal, dtype=np.float64)
+        if y.ndim not in (2, 3):
+            raise InputError(f"expected (n_times, n_channels) or (n, n_times, n_channels), got {y.shape}", field="signal")
+        rows = y[None] if y.ndim == 2 else y
+        period = float(getattr(self._monitor_obj(), "period", 1.0) or 1.0)
+        labels = self.seeg_labels or [f"c{i}" for i in range(rows.shape[2])]
+        x = self._features(rows, np.arange(rows.shape[1]) * period, labels, np.zeros(len(rows), bool))
+        return x[0] if y.ndim == 2 else x
 
     def _observe(self, signal: np.ndarray, seeds: np.ndarray, labels):
         """The recorded signal: SEEG log power when a gain is set, plus measurement noise."""

@@ -11,6 +11,8 @@ healthy, each label with its posterior probability.
 - :func:`fit` / :func:`fit_patient`: NUTS on the Bayesian VEP
   (:mod:`braintwin.vep.model`) -> :class:`VEPFit` (``x0_samples``, ``labels``,
   ``diagnostics``, ``plot()``);
+- :func:`fit_npe`: the amortised VEP (neural posterior estimation on the
+  ``vep_sbi`` features; one cached estimator per connectome and contact set);
 - :mod:`braintwin.vep.io`: the user's SEEG (NPY, CSV/TSV, EDF), gain or contacts.
 
 Example::
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 from . import surgery  # noqa: F401  (registers the "seizure" what-if outcome)
 from .fit import VEPFit, fit, fit_patient, initial_guess
+from .npe import fit_npe
 from .labels import PZ_THRESHOLD, LabelTable, ez_hypothesis, label_probabilities, label_regions, twin_labels
 from .io import read_contacts_file, read_gain, read_seeg
 from .model import VEPPriors, VEPProblem, critical_x0, make_forward, seeg_envelope, vep_model
@@ -50,6 +53,7 @@ __all__ = [
     "patient_gain",
     "fit",
     "fit_patient",
+    "fit_npe",
     "VEPFit",
     "LabelTable",
     "label_regions",

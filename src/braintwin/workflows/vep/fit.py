@@ -149,6 +149,11 @@ class VEPFit:
     nuts : NUTSResult
     problems : list of VEPProblem
         Every recording of the fit, oldest first (``problem`` is the last).
+    posterior : Posterior, optional
+        The amortised fit's ``Posterior(method="npe")`` (:func:`braintwin.vep.fit_npe`);
+        None for NUTS (the twin builds it from ``samples``).
+    estimator_info : dict, optional
+        The amortised fit's estimator: cache key, path, whether it was trained by this call.
     """
 
     problem: VEPProblem
@@ -160,6 +165,8 @@ class VEPFit:
     nuts: Any = None
     truth: Any = None
     problems: list = field(default_factory=list)
+    posterior: Any = None
+    estimator_info: dict = field(default_factory=dict)
 
     @property
     def x0_samples(self) -> np.ndarray:
@@ -217,9 +224,11 @@ class VEPFit:
         self._plot_ppc(fig.add_subplot(gs[1, :2]))
         self._plot_probs(fig.add_subplot(gs[1, 2]))
         d = self.diagnostics
+        check = (f"{'calibration OK' if d.ok else 'CALIBRATION FAILED'} (NPE)" if self.posterior is not None else
+                 f"{'diagnostics OK' if d.ok else 'DIAGNOSTICS FAILED'} (max R-hat {d.max_rhat():.3f}, {d.divergences} div.)")
         fig.suptitle(
             f"Bayesian VEP: EZ {', '.join(self.labels.ez) or '-'} | PZ {', '.join(self.labels.pz) or '-'} | "
-            f"{'diagnostics OK' if d.ok else 'DIAGNOSTICS FAILED'} (max R-hat {d.max_rhat():.3f}, {d.divergences} div.)",
+            f"{check}",
             fontsize=10, color="k" if d.ok else "r",
         )
         return fig

@@ -80,13 +80,15 @@ def twin_from_fit(fit, connectome, *, subject_id: str | None = None, tau0: float
         observation=observation, data=data, posterior=post, metadata=metadata or {},
         config=config or {}, seeds=seeds or {},
     )
-    twin.add_update("built from a Bayesian VEP fit (NUTS)", config={"timings": {k: float(v) for k, v in fit.timings.items()}})
+    method = "NPE" if getattr(fit, "posterior", None) is not None else "NUTS"
+    twin.add_update(f"built from a Bayesian VEP fit ({method})", config={"timings": {k: float(v) for k, v in fit.timings.items()}})
     return twin
 
 
 def _posterior(fit, connectome, *, n_recordings: int, extra: Mapping[str, Any] | None = None) -> Posterior:
     """The twin's posterior (x0, K) of a fit, with what an update needs to re-fit it."""
-    post = Posterior.from_nuts(fit, params=[p for p in PERSON_PARAMS if p in fit.samples], labels={"x0": list(connectome.labels)})
+    post = fit.posterior if getattr(fit, "posterior", None) is not None else Posterior.from_nuts(
+        fit, params=[p for p in PERSON_PARAMS if p in fit.samples], labels={"x0": list(connectome.labels)})
     info = dict(post.info)
     nuts = getattr(fit, "nuts", None)
     if nuts is not None and getattr(nuts, "settings", None):
