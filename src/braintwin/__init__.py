@@ -31,6 +31,7 @@ from . import whatif
 from . import report
 from . import workflows
 from . import vep  # = braintwin.workflows.vep
+from .workflows import ageing, alzheimers, ms  # bt.ms, bt.ageing, bt.alzheimers
 from .simulate import (  # the function shadows the subpackage's name on purpose: bt.simulate(...)
     Simulation,
     read_simulation,
@@ -58,6 +59,9 @@ __all__ = [
     "report",
     "workflows",
     "vep",
+    "ms",
+    "ageing",
+    "alzheimers",
     "simulate",
     "simulate_batch",
     "Simulation",

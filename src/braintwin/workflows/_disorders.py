@@ -1,0 +1,271 @@
+"""What the disorder workflows (multiple sclerosis, ageing, Alzheimer's) share.
+
+- :func:`fit_sbi`: a campaign (:func:`braintwin.infer.sbi.run_campaign`), NPE
+  training and the posterior of one observation, with progress lines;
+- :func:`predict_per_draw`: a what-if over posterior draws whose parameters
+  change the whole simulation (conduction ``speed``), one batch per draw, pooled
+  into one :class:`~braintwin.whatif.Prediction`;
+- :func:`region_spectra`: region-averaged Welch spectra of an outcome's runs;
+- :func:`read_region_table`: a per-region value table (TSV/CSV of label and
+  value) matched to a connectome's labels.
+
+Nothing here is a new stage: it composes ``infer.sbi``, ``whatif`` and ``features``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["say", "fit_sbi", "predict_per_draw", "pool_predictions", "region_spectra", "read_region_table"]
+
+
+def say(progress, message: str) -> None:
+    """Print one progress line to stderr when ``progress`` is True (or call it when it is callable)."""
+    if callable(progress):
+        progress(message)
+    elif progress:
+        print(f"[braintwin] {message}", file=sys.stderr, flush=True)
+
+
+def fit_sbi(simulator, prior, x_obs, *, n_sims: int, seed: int = 0, n_draws: int = 1000, campaign_path=None,
+            chunk_size: int = 50, npe_options: Mapping[str, Any] | None = None, max_epochs: int = 300,
+            progress=True, info: Mapping[str, Any] | None = None):
+    """Simulate ``n_sims`` prior draws, train NPE on the usable rows and return the posterior of ``x_obs``.
+
+    Parameters
+    ----------
+    simulator : NetworkSimulator or FunctionSimulator
+    prior : braintwin.infer.sbi.Prior
+    x_obs : array (n_features,)
+        The person's features, computed like the simulator's.
+    n_sims : int
+        Campaign size (diverged rows are flagged and left out of training).
+    campaign_path : path, optional
+        The campaign's HDF5 file (a temporary one when omitted); an existing file resumes.
+    npe_options : dict, optional
+        Keywords of :class:`~braintwin.infer.sbi.NPE` (``flow``, ``n_components``...).
+    info : dict, optional
+        Stored in ``Posterior.info`` (e.g. ``{"workflow": "ms"}``).
+
+    Returns
+    -------
+    (Posterior, Estimator, counts)
+        ``counts``: the campaign's row counts (ok, diverged, failed, non-finite).
+
+    Example
+    -------
+    >>> post, est, counts = fit_sbi(sim, prior, x_obs, n_sims=300)   # doctest: +SKIP
+    """
+    from ..infer.sbi import NPE, run_campaign
+
+    if int(n_sims) < 20:
+        raise InputError(f"n_sims must be >= 20 to train an estimator, got {n_sims}", field="n_sims")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(campaign_path) if campaign_path is not None else Path(tmp) / "campaign.h5"
+        say(progress, f"simulating {n_sims} draws from the prior ({', '.join(prior.names)})")
+        camp = run_campaign(simulator, prior, int(n_sims), path, chunk_size=int(chunk_size), seed=seed,
+                            progress=bool(progress) and not callable(progress))
+        theta, x, counts = camp.training_data()
+        names = list(camp.feature_names)
+    if len(theta) < 20:
+        raise InputError(f"only {len(theta)} usable simulations of {n_sims} ({counts}); widen or move the prior",
+                         field="prior")
+    say(progress, f"training the posterior estimator on {len(theta)} simulations ({counts})")
+    est = NPE(prior, **dict(npe_options or {})).append_simulations(theta, x, feature_names=names).train(
+        seed=seed, max_epochs=max_epochs)
+    x_obs = np.asarray(x_obs, float)
+    if x_obs.shape != (len(names),) or not np.all(np.isfinite(x_obs)):
+        raise InputError(f"the observed features must be {len(names)} finite values, got shape {x_obs.shape}",
+                         field="x_obs")
+    post = est.posterior(x_obs, n=int(n_draws), seed=seed)
+    post.info.update(dict(info or {}))
+    say(progress, "posterior: " + ", ".join(f"{k} {np.mean(v):.4g} (90% {np.quantile(v, 0.05):.4g}-"
+                                            f"{np.quantile(v, 0.95):.4g})" for k, v in post.samples.items()))
+    return post, est, counts
+
+
+def _pool(values: list, counts: list[int]) -> Any:
+    """Join per-prediction pieces: arrays with one row per valid draw are concatenated, others averaged.
+
+    ``counts``: the valid draws of each prediction.  Equal pieces (a frequency
+    axis) are kept once; matrices such as mean FC are averaged, weighted by ``counts``.
+    """
+    first = values[0]
+    if isinstance(first, tuple):
+        return tuple(_pool([v[i] for v in values], counts) for i in range(len(first)))
+    if isinstance(first, dict):
+        return {k: _pool([v[k] for v in values], counts) for k in first}
+    a = [np.asarray(v) for v in values]
+    if all(x.ndim >= 1 and x.shape[0] == c for x, c in zip(a, counts)) and all(x.shape[1:] == a[0].shape[1:] for x in a):
+        return np.concatenate(a, axis=0)
+    if all(x.shape == a[0].shape and np.array_equal(x, a[0], equal_nan=True) for x in a):
+        return first
+    return np.average(np.stack(a), axis=0, weights=np.asarray(counts, float))
+
+
+def predict_per_draw(twin, intervention, *, outcome: str, draws: Mapping[str, np.ndarray],
+                     per_run: tuple[str, ...] = ("speed",), seed: int = 0, progress=False, **options):
+    """A what-if over given draws where some parameters (``per_run``) change the whole simulation.
+
+    :func:`braintwin.whatif.predict` varies model and coupling parameters within
+    one batch; a conduction ``speed`` changes every delay, so each draw runs as
+    its own batch (same seed per draw for baseline and intervention) and the
+    per-draw outcomes are pooled into one :class:`~braintwin.whatif.Prediction`.
+
+    Parameters
+    ----------
+    twin : twin-like
+        As for :func:`~braintwin.whatif.predict`.
+    intervention : Intervention or str
+    outcome : str
+        A registered outcome.
+    draws : dict of str to array (n,)
+        Per-draw values: ``per_run`` names go to the simulation settings, the
+        others are model/coupling parameters (``params=``).
+    **options
+        Simulation settings and outcome options, as for ``predict``.
+
+    Returns
+    -------
+    Prediction
+
+    Example
+    -------
+    >>> predict_per_draw(twin, bt.whatif.lesion("all", speed_factor=0.7), outcome="alpha",
+    ...                  draws={"G": g, "speed": s})                       # doctest: +SKIP
+    """
+    from ..whatif import predict
+
+    draws = {k: np.asarray(v, float) for k, v in draws.items()}
+    n = {len(v) for v in draws.values()}
+    if len(n) != 1:
+        raise InputError("every draw array needs the same length", field="draws")
+    preds, n_total = [], n.pop()
+    for i in range(n_total):
+        params = {k: v[i: i + 1] for k, v in draws.items() if k not in per_run}
+        run_opts = {k: float(v[i]) for k, v in draws.items() if k in per_run}
+        preds.append(predict(twin, intervention, n_samples=None, seed=seed + i, outcome=outcome,
+                             params=params or None, **run_opts, **options))
+        say(progress, f"  what-if draw {i + 1}/{n_total}: {preds[-1].intervention.describe()}")
+    return pool_predictions(preds, settings={k: [float(x) for x in v] for k, v in draws.items() if k in per_run})
+
+
+def pool_predictions(preds: list, settings: Mapping[str, Any] | None = None):
+    """One :class:`~braintwin.whatif.Prediction` from several of the same outcome and intervention (draws pooled)."""
+    p0 = preds[0]
+    ok = [p for p in preds if p.n_valid]
+    if not ok:
+        return dataclasses.replace(p0, valid=np.concatenate([p.valid for p in preds]), n_draws=sum(p.n_draws for p in preds))
+    counts = [p.n_valid for p in ok]
+    return dataclasses.replace(
+        p0, valid=np.concatenate([p.valid for p in preds]), n_draws=sum(p.n_draws for p in preds),
+        baseline=_pool([p.baseline for p in ok], counts), treated=_pool([p.treated for p in ok], counts),
+        extra=_pool([p.extra for p in ok], counts), settings={**p0.settings, **dict(settings or {})})
+
+
+def region_spectra(runs, *, nperseg_ms: float = 4000.0):
+    """Region-averaged Welch spectra of both runs of an outcome: ``(freqs, base (n, F), treated (n, F))``.
+
+    Regions removed by the intervention are left out; the segment is
+    ``nperseg_ms`` long (4 s: 0.25 Hz resolution) or the whole window if shorter.
+    """
+    from ..features import psd
+
+    xb, xt = runs.traces()
+    period = float(np.median(np.diff(runs.times))) if len(runs.times) > 1 else 1.0
+    keep = runs.treated.kept
+    nper = min(xb.shape[1], max(16, int(round(nperseg_ms / period))))
+    f, pb = psd(np.nan_to_num(xb[:, :, keep]), dt_ms=period, nperseg=nper)
+    _, pt = psd(np.nan_to_num(xt[:, :, keep]), dt_ms=period, nperseg=nper)
+    return f, pb.mean(axis=-1), pt.mean(axis=-1)
+
+
+def read_region_table(path, labels, *, what: str = "value", missing: float | None = 0.0,
+                      mapping: Mapping[str, str] | None = None) -> np.ndarray:
+    """Read a per-region table (TSV or CSV: region label, value) into one value per connectome region.
+
+    Parameters
+    ----------
+    path : path
+        Two columns: a region label and a number; a header row is optional;
+        ``#`` starts a comment.  Tab, comma or whitespace separated.
+    labels : sequence of str
+        The connectome's region labels, in order.
+    what : str
+        What the value is (for messages), e.g. ``"amyloid SUVR"``.
+    missing : float or None
+        Value of regions the table does not list (None: every region must be listed).
+    mapping : dict, optional
+        Table label -> connectome label, for tables from another naming scheme.
+
+    Returns
+    -------
+    ndarray (n_regions,)
+
+    Raises
+    ------
+    InputError
+        Unknown labels (listed, with close matches), duplicates, non-numeric or
+        non-finite values, regions missing when ``missing`` is None.
+
+    Example
+    -------
+    >>> burden = read_region_table("amyloid.tsv", conn.labels, what="amyloid SUVR")   # doctest: +SKIP
+    """
+    import difflib
+    import re
+
+    src = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not a text table", source=src) from None
+    labels = [str(lab) for lab in labels]
+    index = {lab: i for i, lab in enumerate(labels)}
+    mapping = dict(mapping or {})
+    values, unknown = {}, []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in re.split(r"[\t,;]|\s+", line) if p.strip()]
+        if len(parts) < 2:
+            raise InputError(f"line {lineno}: expected a region label and a value, got {line!r}", source=src)
+        label, raw = mapping.get(parts[0], parts[0]), parts[-1]
+        try:
+            v = float(raw)
+        except ValueError:
+            if not values and not unknown:  # a header row
+                continue
+            raise InputError(f"line {lineno}: {what} {raw!r} is not a number", source=src, field=parts[0]) from None
+        if not np.isfinite(v):
+            raise InputError(f"line {lineno}: {what} of {parts[0]} is not finite", source=src, field=parts[0])
+        if label not in index:
+            unknown.append(parts[0])
+            continue
+        if label in values:
+            raise InputError(f"line {lineno}: region {label} is listed twice", source=src, field=label)
+        values[label] = v
+    if unknown:
+        hints = [f"{u} (did you mean {', '.join(difflib.get_close_matches(u, labels, n=2))}?)"
+                 if difflib.get_close_matches(u, labels, n=2) else u for u in unknown[:8]]
+        more = f" and {len(unknown) - 8} more" if len(unknown) > 8 else ""
+        raise InputError(f"{len(unknown)} region(s) not in the connectome: {', '.join(hints)}{more}; "
+                         "give a mapping file or fix the labels", source=src, field="labels")
+    absent = [lab for lab in labels if lab not in values]
+    if absent and missing is None:
+        raise InputError(f"{len(absent)} connectome region(s) missing from the table: {', '.join(absent[:8])}"
+                         + (" ..." if len(absent) > 8 else ""), source=src, field="labels")
+    if not values:
+        raise InputError(f"no {what} values in the table", source=src)
+    return np.array([values.get(lab, missing if missing is not None else np.nan) for lab in labels], float)
+

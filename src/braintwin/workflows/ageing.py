@@ -1,0 +1,249 @@
+"""Healthy ageing: G and the interhemispheric weight scaling from FC/FCD, and decline what-ifs.
+
+Lavanga et al. (2023)'s virtual ageing brain explains age-related changes of
+functional connectivity dynamics by the loss of interhemispheric structural
+connectivity, partly compensated by the global coupling.  The twin here infers
+``G`` and ``ih`` (the factor on every interhemispheric weight, 1 = the
+connectome as given) from FC and FCD statistics (``fc``, ``fcd_stats``).
+
+Model: the Hopf normal form of Deco et al. (2017)
+(:class:`~braintwin.models.SupHopf`, ``a = -0.02``, 0.05 Hz, difference
+coupling), the standard cheap model of resting BOLD-band dynamics (a 10-minute,
+76-region run takes about 0.2 s).  Its parameters are per *second*: the
+simulation runs in seconds (``dt = 0.1`` s, samples every 2 s = TR, no
+conduction delays, which are milliseconds and irrelevant at 0.05 Hz); FC and FCD
+are computed on samples, so the time unit enters nowhere else.
+
+What-ifs under the posterior (each draw with its own ``ih``, one batch per draw):
+ten more years of interhemispheric decline, at :data:`DECLINE_PER_DECADE` per
+decade (an assumption, see below), and a drug that restores coupling (``G`` x
+1.25 on top of the decline).  Outcomes: ``"fcd_scfc"`` (registered here: FCD
+variance, SC-FC coupling, interhemispheric FC) and the generic ``"fc"``.
+
+References
+----------
+Lavanga M, Stumme J, Yalcinkaya BH, et al. (2023) The virtual aging brain:
+causal inference supports interhemispheric dedifferentiation in healthy aging.
+NeuroImage 283:120403.
+Deco G, Kringelbach ML, Jirsa VK, Ritter P (2017) The dynamics of resting
+fluctuations in the brain: metastability and its dynamical cortical core.
+Sci Rep 7:3095.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..errors import InputError
+from ..whatif import Outcome, register_outcome
+from ..whatif.outcomes import interval
+from ._disorders import fit_sbi, pool_predictions, predict_per_draw, say
+
+__all__ = ["model", "simulator", "prior", "scaled_connectome", "synthetic_person", "fit", "what_ifs",
+           "FcdScfcOutcome", "DECLINE_PER_DECADE", "SIMULATION"]
+
+#: Interhemispheric weight lost per decade (fraction).  ASSUMPTION, not a fitted
+#: value: the corpus callosum loses volume and fibre integrity with age at
+#: roughly this order (a few to ten percent per decade after 50); Lavanga et al.
+#: (2023) infer a decline of interhemispheric coupling with age but give no
+#: per-decade figure.  Pass ``rate_per_decade=`` to :func:`what_ifs` to change it.
+DECLINE_PER_DECADE = 0.10
+
+#: Simulation settings; time in seconds (see the module's notes).
+SIMULATION = {"dt": 0.1, "duration": 660.0, "noise": 2e-4, "method": "heun", "delays": False}
+_SKIP = 60.0
+_TR = 2.0
+_FEATURE_OPTIONS = {"fcd_window": 20, "fcd_step": 2}
+
+
+def model():
+    """The Hopf node of Deco et al. (2017): ``a = -0.02`` 1/s, ``omega = 2 pi 0.05`` rad/s."""
+    from ..models import SupHopf
+
+    return SupHopf(a=-0.02, omega=2 * np.pi * 0.05)
+
+
+def scaled_connectome(connectome, ih: float):
+    """The connectome with every interhemispheric weight multiplied by ``ih`` (:func:`braintwin.whatif.scale_interhemispheric`)."""
+    from ..whatif import Scenario, scale_interhemispheric
+
+    return scale_interhemispheric(float(ih)).apply(Scenario(connectome)).connectome
+
+
+class _AgeingSimulation:
+    """``fn(params, seeds)`` of a FunctionSimulator: one network run per row with its own ``ih`` (picklable)."""
+
+    def __init__(self, connectome, features: Sequence[str]):
+        self.connectome, self.features = connectome, list(features)
+
+    def network(self, ih: float):
+        from ..infer.sbi import NetworkSimulator
+
+        conn = self.connectome if ih == 1.0 else scaled_connectome(self.connectome, ih)
+        return NetworkSimulator(conn, model(), self.features, monitor=f"tavg:{_TR:g}", duration=SIMULATION["duration"],
+                                skip_ms=_SKIP, dt=SIMULATION["dt"], noise=SIMULATION["noise"], delays=False,
+                                initial=np.zeros((2, conn.n_regions)), feature_options=_FEATURE_OPTIONS, n_threads=1)
+
+    def __call__(self, params, seeds):
+        n = len(seeds)
+        ih = np.asarray(params.get("ih", np.ones(n)), float)
+        rest = {k: np.asarray(v, float) for k, v in params.items() if k != "ih"}
+        rows, status = [], []
+        for i in range(n):
+            x, s = self.network(float(ih[i])).simulate({k: v[i: i + 1] for k, v in rest.items()}, seeds[i: i + 1])
+            rows.append(x[0])
+            status.append(s[0])
+        return np.array(rows), np.array(status, np.uint8)
+
+
+def simulator(connectome, *, features: Sequence[str] = ("fc", "fcd_stats")):
+    """The ageing campaign simulator: Hopf network with scaled interhemispheric weights -> FC and FCD statistics.
+
+    Example
+    -------
+    >>> sim = simulator(bt.Connectome.builtin("tvb76").normalized("max").with_zero_diagonal())   # doctest: +SKIP
+    """
+    from ..infer.sbi import FunctionSimulator
+
+    fn = _AgeingSimulation(connectome, features)
+    proto = fn.network(1.0)
+    proto.simulate({"G": np.array([0.0])}, np.array([0]))  # one short run (0.2 s) gives the feature names
+    return FunctionSimulator(fn, proto.feature_names, {"workflow": "ageing", **proto.config()})
+
+
+def prior(G: tuple[float, float] = (0.01, 0.12), ih: tuple[float, float] = (0.3, 1.2)):
+    """Uniform prior over ``G`` (1/s) and the interhemispheric factor ``ih`` (dimensionless)."""
+    from ..infer.sbi import Prior, Uniform
+
+    return Prior({"G": Uniform(*G), "ih": Uniform(*ih)})
+
+
+def synthetic_person(connectome, *, G: float = 0.06, ih: float = 0.6, seed: int = 7):
+    """Features (``fc``, ``fcd_stats``) of a synthetic person with known ``G`` and ``ih``; ``(x_obs, names)``."""
+    net = _AgeingSimulation(connectome, ("fc", "fcd_stats")).network(float(ih))
+    x, status = net.simulate({"G": np.array([G])}, np.array([seed]))
+    if status[0] != 0:
+        raise InputError(f"the synthetic person's simulation diverged (G={G}, ih={ih})", field="truth")
+    return x[0], list(net.feature_names)
+
+
+def fit(connectome, x_obs, *, n_sims: int = 300, seed: int = 0, subject_id: str = "ageing", progress=True,
+        campaign_path=None):
+    """An ageing twin: the posterior over ``G`` and ``ih`` given the person's FC/FCD features.
+
+    Example
+    -------
+    >>> twin = fit(conn, x_obs, n_sims=300)     # doctest: +SKIP
+    """
+    from ..twin import Twin
+
+    post, _, counts = fit_sbi(simulator(connectome), prior(), x_obs, n_sims=n_sims, seed=seed, progress=progress,
+                              campaign_path=campaign_path, npe_options={"n_components": 10},
+                              info={"workflow": "ageing", "campaign_counts": counts})
+    return Twin(subject_id, connectome, model(), "Difference", posterior=post,
+                simulation={**SIMULATION, "initial": np.zeros((2, connectome.n_regions))})
+
+
+def what_ifs(twin, *, n_samples: int = 12, years: float = 10.0, rate_per_decade: float = DECLINE_PER_DECADE,
+             drug_G_factor: float = 1.25, outcomes: Sequence[str] = ("fcd_scfc", "fc"), seed: int = 0,
+             progress=False) -> dict:
+    """Ten more years of interhemispheric decline, and a coupling-restoring drug, on posterior draws.
+
+    The decline multiplies interhemispheric weights by
+    ``(1 - rate_per_decade) ** (years / 10)``; the drug adds ``G`` x
+    ``drug_G_factor`` to the same decline.  Each draw runs on the connectome
+    scaled by its own ``ih``.
+
+    Returns ``{(what-if name, outcome): Prediction}``.
+    """
+    from ..whatif import Scenario, scale_coupling, scale_interhemispheric
+
+    if not 0 <= rate_per_decade < 1:
+        raise InputError(f"rate_per_decade must be in [0, 1), got {rate_per_decade}", field="rate_per_decade")
+    factor = (1.0 - rate_per_decade) ** (float(years) / 10.0)
+    decline = scale_interhemispheric(factor)
+    scen = {f"{years:g} more years": decline, "coupling drug": decline + scale_coupling(drug_G_factor)}
+    draws = twin.posterior.draw(int(n_samples), seed=seed)
+    opts = {k: twin.simulation[k] for k in ("dt", "noise", "method", "delays", "duration", "initial")}
+    out = {}
+    for name, op in scen.items():
+        for oc in outcomes:
+            say(progress, f"what-if: {name} ({op.describe()}), outcome {oc}, {n_samples} posterior draws")
+            preds = []
+            for i in range(len(draws["G"])):
+                sc = Scenario(scaled_connectome(twin.connectome, float(draws["ih"][i])), twin.model, twin.coupling)
+                preds.append(predict_per_draw(sc, op, outcome=oc, draws={"G": draws["G"][i: i + 1]}, per_run=(),
+                                              seed=seed + i, transient=_SKIP, sample_period=_TR, **opts))
+            out[(name, oc)] = pool_predictions(preds)
+    return out
+
+
+@register_outcome("fcd_scfc", "FCD variance, SC-FC coupling (Pearson r) and interhemispheric FC, per draw",
+                  options={"transient": "time ignored at the start (0)", "fcd_window": "FCD window, samples (20)",
+                           "fcd_step": "FCD step, samples (2)"},
+                  defaults={"transient": 0.0, "fcd_window": 20, "fcd_step": 2})
+class FcdScfcOutcome(Outcome):
+    """Dynamics and structure-function coupling of resting activity, baseline vs intervention.
+
+    ``fcd_var``: variance of the FCD matrix's upper triangle (windows not
+    overlapping), the "fluidity" that Lavanga et al. (2023) track with age;
+    ``scfc``: Pearson r between the SC weights and FC (upper triangles, the
+    baseline connectome's weights); ``inter_fc``: mean FC between hemispheres.
+    """
+
+    smaller_is_better = False
+    caption = ("Left: FCD variance (how much the connectivity pattern wanders over time) in each version, "
+               "baseline against intervention. Right: structure-function coupling.")
+
+    def measure(self, runs):
+        from ..features import fc, fcd, fcd_triu
+
+        xb, xt = runs.traces()
+        w, s = int(runs.options["fcd_window"]), int(runs.options["fcd_step"])
+        if xb.shape[1] < 2 * w:
+            raise InputError(f"{xb.shape[1]} samples are too few for FCD windows of {w}", field="fcd_window")
+        conn = runs.base.connectome
+        iu = np.triu_indices(conn.n_regions, 1)
+        hemi = np.asarray(conn.hemispheres, bool)
+        inter = (hemi[:, None] != hemi[None, :])[iu]
+        sc = np.asarray(conn.weights)[iu]
+
+        def stats(x):
+            f = fc(x)[:, iu[0], iu[1]]
+            var = np.array([np.nanvar(fcd_triu(fcd(xi, w, s), window=w, step=s)) for xi in x])
+            r = np.array([np.corrcoef(sc, fi)[0, 1] for fi in f])
+            return {"fcd_var": var, "scfc": r, "inter_fc": np.nanmean(f[:, inter], axis=1)}
+
+        b, t = stats(xb), stats(xt)
+        for k in list(t):
+            t[k + "_change"] = t[k] - b[k]
+        return b, t, {}
+
+    def metrics(self, p):
+        out = {}
+        for name, d in (("baseline", p.baseline), ("intervention", p.treated)):
+            out[name] = {k: float(np.nanmean(d[k])) for k in ("fcd_var", "scfc", "inter_fc")}
+            out[name].update({k + "_interval": interval(d[k], p.level) for k in ("fcd_var", "scfc", "inter_fc")})
+        for k in ("fcd_var", "scfc", "inter_fc"):
+            out[k + "_change"] = float(np.nanmean(p.treated[k + "_change"]))
+            out[k + "_change_interval"] = interval(p.treated[k + "_change"], p.level)
+        return out
+
+    def primary(self, p, m):
+        return m["fcd_var_change"], m["fcd_var_change_interval"], "change of FCD variance"
+
+    def summary(self, p, m):
+        b, t = m["baseline"], m["intervention"]
+        lines = []
+        for k, what in (("fcd_var", "FCD variance"), ("scfc", "SC-FC coupling (r)"), ("inter_fc", "interhemispheric FC")):
+            lo, hi = m[k + "_change_interval"]
+            lines.append(f"{what}: {b[k]:.4f} -> {t[k]:.4f} (change {m[k + '_change']:+.4f}; 90% between {lo:+.4f} and {hi:+.4f}).")
+        return lines
+
+    def plot(self, p, fig, ax1, ax2):
+        for ax, k, what in ((ax1, "fcd_var", "FCD variance"), (ax2, "scfc", "SC-FC coupling (r)")):
+            ax.boxplot([p.baseline[k], p.treated[k]])
+            ax.set_xticks([1, 2], ["baseline", "intervention"])
+            ax.set_ylabel(what)
