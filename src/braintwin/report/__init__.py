@@ -12,6 +12,6 @@ the subject's pseudonymous ID.  See :mod:`braintwin.report.html`.
 
 from __future__ import annotations
 
-from .html import DISCLAIMER, SECTIONS, render_report, write_report
+from .html import DISCLAIMER, SECTIONS, register_section, render_report, write_report
 
-__all__ = ["write_report", "render_report", "SECTIONS", "DISCLAIMER"]
+__all__ = ["write_report", "render_report", "register_section", "SECTIONS", "DISCLAIMER"]

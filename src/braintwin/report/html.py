@@ -38,7 +38,7 @@ from ..errors import InputError
 from ..whatif.labels import region_labels
 from .figures import figure_png, fit_figure, glass_brain_figure, marginals_figure
 
-__all__ = ["write_report", "render_report", "SECTIONS", "DISCLAIMER"]
+__all__ = ["write_report", "render_report", "register_section", "SECTIONS", "DISCLAIMER"]
 
 SECTIONS = ("disclaimer", "subject", "connectome", "data-fit", "posterior", "ez-map", "diagnostics", "whatif")
 
@@ -312,6 +312,40 @@ def _posterior_section(twin, figs: _Figures, probs) -> str:
     return _section("posterior", "Estimated parameters", figs.html(fig, "fig-posterior", "posterior distributions of the parameters", cap))
 
 
+#: Workflow sections: ``posterior.info["workflow"]`` -> (title, fn(twin, level) -> HTML body); filled by workflows.
+_WORKFLOW_SECTIONS: dict[str, tuple[str, Any]] = {}
+
+
+def register_section(workflow: str, title: str, *, overwrite: bool = False):
+    """Register a workflow's report section (decorator on ``fn(twin, level) -> str`` of HTML).
+
+    The section is shown, after the estimated parameters, for twins whose
+    ``posterior.info["workflow"]`` is ``workflow``; the body should state in plain
+    words what was inferred and with what uncertainty.
+
+    Example
+    -------
+    >>> @register_section("ms", "Multiple sclerosis: conduction speed")      # doctest: +SKIP
+    ... def _ms_section(twin, level): return "<p>...</p>"
+    """
+    def deco(fn):
+        if workflow in _WORKFLOW_SECTIONS and not overwrite:
+            raise ValueError(f"a report section for workflow {workflow!r} is already registered")
+        _WORKFLOW_SECTIONS[workflow] = (title, fn)
+        return fn
+
+    return deco
+
+
+def _workflow_section(twin, level: float) -> str:
+    info = getattr(getattr(twin, "posterior", None), "info", None) or {}
+    entry = _WORKFLOW_SECTIONS.get(info.get("workflow")) if isinstance(info, Mapping) else None
+    if entry is None:
+        return ""
+    title, fn = entry
+    return _section("workflow", title, fn(twin, level))
+
+
 def _ez_section(twin, figs: _Figures, probs) -> str:
     if probs is None:
         return _section("ez-map", "Likely seizure onset and spread", _na(
@@ -470,6 +504,7 @@ def render_report(
         _connectome_section(twin, figs),
         _fit_section(twin, fit, figs, level),
         _posterior_section(twin, figs, probs),
+        _workflow_section(twin, level),
         _ez_section(twin, figs, probs),
         _diagnostics_section(twin),
         _whatif_section(twin, comparison, predictions, search, figs),

@@ -25,7 +25,8 @@ import numpy as np
 
 from ..errors import InputError
 
-__all__ = ["say", "fit_sbi", "predict_per_draw", "pool_predictions", "region_spectra", "read_region_table"]
+__all__ = ["say", "fit_sbi", "predict_per_draw", "pool_predictions", "region_spectra", "read_region_table",
+           "posterior_words"]
 
 
 def say(progress, message: str) -> None:
@@ -87,7 +88,8 @@ def fit_sbi(simulator, prior, x_obs, *, n_sims: int, seed: int = 0, n_draws: int
         raise InputError(f"the observed features must be {len(names)} finite values, got shape {x_obs.shape}",
                          field="x_obs")
     post = est.posterior(x_obs, n=int(n_draws), seed=seed)
-    post.info.update(dict(info or {}))
+    post.info.update({**dict(info or {}), "campaign_counts": {k: int(v) for k, v in dict(counts).items()},
+                      "n_sims": int(n_sims)})
     say(progress, "posterior: " + ", ".join(f"{k} {np.mean(v):.4g} (90% {np.quantile(v, 0.05):.4g}-"
                                             f"{np.quantile(v, 0.95):.4g})" for k, v in post.samples.items()))
     return post, est, counts
@@ -269,3 +271,27 @@ def read_region_table(path, labels, *, what: str = "value", missing: float | Non
         raise InputError(f"no {what} values in the table", source=src)
     return np.array([values.get(lab, missing if missing is not None else np.nan) for lab in labels], float)
 
+
+
+def posterior_words(twin, what: Mapping[str, str], level: float = 0.9) -> str:
+    """HTML paragraph: each inferred parameter's median and ``level`` interval, in plain words.
+
+    ``what``: parameter name -> words with unit (e.g. ``{"speed": "conduction speed (m/s)"}``);
+    prior bounds are added when the posterior's info has them.
+    """
+    import html
+
+    post = twin.posterior
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    items = []
+    for name, words in what.items():
+        v = np.asarray(post.samples[name], float)
+        if v.ndim != 1:
+            continue
+        items.append(f"<li>{html.escape(words)} (<code>{html.escape(name)}</code>): {np.median(v):.4g}, "
+                     f"{int(100 * level)}% between {np.quantile(v, lo_q):.4g} and {np.quantile(v, hi_q):.4g}</li>")
+    n_sims = f" trained on {post.info['n_sims']} simulations" if "n_sims" in post.info else ""
+    return (f"<p>Inferred by simulation-based inference (a neural posterior estimator{n_sims}); "
+            f"{len(np.asarray(next(iter(post.samples.values()))))} posterior draws:</p><ul>{''.join(items)}</ul>"
+            "<p>The ranges are what the recording leaves uncertain within the model; they do not cover errors of the "
+            "model itself. This is a research tool, not a clinical measurement.</p>")

@@ -39,7 +39,8 @@ import numpy as np
 from ..errors import InputError
 from ..whatif import Outcome, register_outcome
 from ..whatif.outcomes import interval
-from ._disorders import fit_sbi, pool_predictions, predict_per_draw, say
+from ..report import register_section
+from ._disorders import fit_sbi, pool_predictions, predict_per_draw, say, posterior_words
 
 __all__ = ["model", "simulator", "prior", "scaled_connectome", "synthetic_person", "fit", "what_ifs",
            "FcdScfcOutcome", "DECLINE_PER_DECADE", "SIMULATION"]
@@ -139,9 +140,9 @@ def fit(connectome, x_obs, *, n_sims: int = 300, seed: int = 0, subject_id: str 
     """
     from ..twin import Twin
 
-    post, _, counts = fit_sbi(simulator(connectome), prior(), x_obs, n_sims=n_sims, seed=seed, progress=progress,
+    post, _, _ = fit_sbi(simulator(connectome), prior(), x_obs, n_sims=n_sims, seed=seed, progress=progress,
                               campaign_path=campaign_path, npe_options={"n_components": 10},
-                              info={"workflow": "ageing", "campaign_counts": counts})
+                              info={"workflow": "ageing"})
     return Twin(subject_id, connectome, model(), "Difference", posterior=post,
                 simulation={**SIMULATION, "initial": np.zeros((2, connectome.n_regions))})
 
@@ -247,3 +248,13 @@ class FcdScfcOutcome(Outcome):
             ax.boxplot([p.baseline[k], p.treated[k]])
             ax.set_xticks([1, 2], ["baseline", "intervention"])
             ax.set_ylabel(what)
+
+
+@register_section("ageing", "Healthy ageing: coupling between the hemispheres")
+def _report_section(twin, level: float) -> str:
+    """Plain words for the report: the inferred G and interhemispheric scaling, and the decline assumption."""
+    return (posterior_words(twin, {"ih": "strength of the tracts between the hemispheres (1 = the connectome as given)",
+                                   "G": "global coupling between regions"}, level)
+            + f"<p>Read from resting-state functional connectivity and its dynamics (Lavanga et al. 2023). The "
+              f"ten-year what-if assumes the tracts between the hemispheres lose {DECLINE_PER_DECADE:.0%} of their "
+              "strength per decade; this rate is an assumption, not a measurement of this person.</p>")

@@ -39,7 +39,8 @@ import numpy as np
 from ..errors import InputError
 from ..whatif import Intervention, Outcome, register_outcome
 from ..whatif.outcomes import interval
-from ._disorders import fit_sbi, read_region_table, region_spectra, say
+from ..report import register_section
+from ._disorders import fit_sbi, read_region_table, region_spectra, say, posterior_words
 
 __all__ = ["B0", "model", "read_burden", "normalise_burden", "inhibitory_rate", "simulator", "prior",
            "synthetic_person", "fit", "what_ifs", "EIDeficit", "SlowingOutcome", "SIMULATION"]
@@ -168,13 +169,13 @@ def fit(connectome, burden, x_obs, *, n_sims: int = 300, seed: int = 0, monitor:
     from ..twin import Twin
 
     sim = simulator(connectome, burden, monitor=monitor, duration=duration)
-    post, _, counts = fit_sbi(sim, prior(), x_obs, n_sims=n_sims, seed=seed, progress=progress,
+    post, _, _ = fit_sbi(sim, prior(), x_obs, n_sims=n_sims, seed=seed, progress=progress,
                               campaign_path=campaign_path, npe_options={"n_components": 10})
     beta = normalise_burden(burden)
     samples = {**post.samples, "b": inhibitory_rate(post.samples["ei_gain"], beta)}
     post = Posterior(samples, method=post.method, diagnostics=post.diagnostics,
                      info={**post.info, "workflow": "alzheimers", "burden": np.asarray(burden, float).tolist(),
-                           "beta": beta.tolist(), "campaign_counts": counts, "monitor": monitor})
+                           "beta": beta.tolist(), "monitor": monitor})
     sim_settings = {**SIMULATION, "duration": float(duration or SIMULATION["duration"])}
     return Twin(subject_id, connectome, model(), posterior=post, simulation=sim_settings)
 
@@ -289,3 +290,14 @@ class SlowingOutcome(Outcome):
         ax2.set_xticks([1, 2], ["baseline", "intervention"])
         ax2.set_yscale("log")
         ax2.set_ylabel("theta/alpha power ratio")
+
+
+@register_section("alzheimers", "Alzheimer's disease: burden and excitation/inhibition")
+def _report_section(twin, level: float) -> str:
+    """Plain words for the report: the inferred E/I sensitivity to the burden, and what the what-ifs mean."""
+    return (posterior_words(twin, {"ei_gain": "how strongly the regional burden slows inhibition (0: not at all)",
+                                   "G": "global coupling between regions"}, level)
+            + "<p>Each region's inhibition is slowed in proportion to its PET burden (Stefanovski et al. 2019); the "
+              "sensitivity was read from the EEG spectrum. The what-ifs raise the burden's effect or restore part of "
+              "the inhibition (a drug acting on E/I balance) and report the theta/alpha ratio: higher means a slower "
+              "EEG.</p>")

@@ -46,7 +46,8 @@ import numpy as np
 from ..errors import InputError
 from ..whatif import Outcome, register_outcome
 from ..whatif.outcomes import interval
-from ._disorders import fit_sbi, predict_per_draw, region_spectra, say
+from ..report import register_section
+from ._disorders import fit_sbi, predict_per_draw, region_spectra, say, posterior_words
 
 __all__ = ["model", "simulator", "prior", "synthetic_person", "fit", "what_ifs", "AlphaOutcome", "SIMULATION"]
 
@@ -138,9 +139,8 @@ def fit(connectome, x_obs, *, n_sims: int = 300, seed: int = 0, monitor: str = "
 
     sim = simulator(connectome, monitor=monitor)
     pr = prior_ or prior()
-    post, _, counts = fit_sbi(sim, pr, x_obs, n_sims=n_sims, seed=seed, progress=progress, campaign_path=campaign_path,
-                              npe_options={"n_components": 10}, info={"workflow": "ms", "monitor": monitor,
-                                                                       "campaign_counts": counts})
+    post, _, _ = fit_sbi(sim, pr, x_obs, n_sims=n_sims, seed=seed, progress=progress, campaign_path=campaign_path,
+                              npe_options={"n_components": 10}, info={"workflow": "ms", "monitor": monitor})
     return Twin(subject_id, connectome, model(), "Linear", posterior=post,
                 simulation={**SIMULATION, "initial": _initial(connectome.n_regions)})
 
@@ -180,7 +180,7 @@ def what_ifs(twin, *, n_samples: int = 12, lesion_edges: Any = "all", lesion_wei
     return out
 
 
-@register_outcome("alpha", "alpha rhythm: peak frequency (Hz) of the region-averaged spectrum and relative alpha power",
+@register_outcome("alpha", "alpha rhythm: peak frequency and centre of gravity (Hz) of the region-averaged spectrum, relative alpha power",
                   options={"transient": "ms ignored at the start (0)", "fmin": "lowest peak frequency, Hz (6)",
                            "fmax": "highest peak frequency, Hz (14)", "band": "alpha band, Hz ((8, 13))"},
                   defaults={"transient": 0.0, "fmin": 6.0, "fmax": 14.0, "band": (8.0, 13.0)})
@@ -201,22 +201,28 @@ class AlphaOutcome(Outcome):
 
         def stats(s):
             bp = band_power(f, s[..., None], bands)
+            sel = (f >= float(o["fmin"])) & (f <= float(o["fmax"]))
             return {"peak": peak_frequency(f, s[..., None], float(o["fmin"]), float(o["fmax"]))[..., 0],
+                    # centre of gravity (Klimesch 1999): not limited to the Welch frequency resolution
+                    "cog": (s[..., sel] @ f[sel]) / s[..., sel].sum(axis=-1),
                     "alpha_power": bp["alpha"][..., 0] / bp["total"][..., 0]}
 
         b, t = stats(sb), stats(st)
-        t["shift"] = t["peak"] - b["peak"]
+        t["shift"], t["cog_shift"] = t["peak"] - b["peak"], t["cog"] - b["cog"]
         t["power_ratio"] = t["alpha_power"] / b["alpha_power"]
-        b["shift"], b["power_ratio"] = np.zeros_like(b["peak"]), np.ones_like(b["peak"])
+        b["shift"], b["cog_shift"], b["power_ratio"] = np.zeros_like(b["peak"]), np.zeros_like(b["peak"]), np.ones_like(b["peak"])
         return b, t, {"spectra": (f, sb, st)}
 
     def metrics(self, p):
         out = {name: {"alpha_peak_hz": float(np.nanmean(d["peak"])), "alpha_peak_interval": interval(d["peak"], p.level),
+                      "alpha_cog_hz": float(np.nanmean(d["cog"])), "alpha_cog_interval": interval(d["cog"], p.level),
                       "alpha_power": float(np.nanmean(d["alpha_power"])),
                       "alpha_power_interval": interval(d["alpha_power"], p.level)}
                for name, d in (("baseline", p.baseline), ("intervention", p.treated))}
         out["alpha_peak_shift_hz"] = float(np.nanmean(p.treated["shift"]))
         out["alpha_peak_shift_interval"] = interval(p.treated["shift"], p.level)
+        out["alpha_cog_shift_hz"] = float(np.nanmean(p.treated["cog_shift"]))
+        out["alpha_cog_shift_interval"] = interval(p.treated["cog_shift"], p.level)
         out["alpha_power_ratio"] = float(np.nanmean(p.treated["power_ratio"]))
         out["alpha_power_ratio_interval"] = interval(p.treated["power_ratio"], p.level)
         return out
@@ -229,7 +235,8 @@ class AlphaOutcome(Outcome):
         b, t = m["baseline"], m["intervention"]
         rl, rh = m["alpha_power_ratio_interval"]
         return [f"The alpha peak moves from {b['alpha_peak_hz']:.2f} Hz to {t['alpha_peak_hz']:.2f} Hz "
-                f"(shift {m['alpha_peak_shift_hz']:+.2f} Hz; 90% between {lo:+.2f} and {hi:+.2f}).",
+                f"(shift {m['alpha_peak_shift_hz']:+.2f} Hz; 90% between {lo:+.2f} and {hi:+.2f}); its centre of gravity by "
+                f"{m['alpha_cog_shift_hz']:+.2f} Hz.",
                 f"Relative alpha power changes x{m['alpha_power_ratio']:.2f} (90% between x{rl:.2f} and x{rh:.2f})."]
 
     def baseline_row(self, p, m):
@@ -249,3 +256,14 @@ class AlphaOutcome(Outcome):
         ax2.axvline(0, color="k", lw=0.8)
         ax2.set_xlabel("alpha peak shift (Hz)")
         ax2.set_ylabel("versions of the person")
+
+
+@register_section("ms", "Multiple sclerosis: conduction speed")
+def _report_section(twin, level: float) -> str:
+    """Plain words for the report: the inferred speed and G, and what the lesion what-ifs mean."""
+    return (posterior_words(twin, {"speed": "global conduction speed along the tracts, m/s",
+                                   "G": "global coupling between regions, 1/ms"}, level)
+            + "<p>The speed was read from the EEG/MEG spectra: in this model slower conduction lowers the alpha "
+              "rhythm's frequency. A lower speed than in healthy people is consistent with demyelination "
+              "(Sorrentino et al. 2022); it is not a diagnosis. The what-ifs below slow and weaken the tracts further "
+              "(lesion growth) or speed them up (remyelination) in every plausible version of the twin.</p>")
