@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InputError
 
 __all__ = ["say", "fit_sbi", "predict_per_draw", "pool_predictions", "region_spectra", "read_region_table",
-           "posterior_words"]
+           "posterior_words", "connectome_of", "write_outputs"]
 
 
 def say(progress, message: str) -> None:
@@ -295,3 +295,44 @@ def posterior_words(twin, what: Mapping[str, str], level: float = 0.9) -> str:
             f"{len(np.asarray(next(iter(post.samples.values()))))} posterior draws:</p><ul>{''.join(items)}</ul>"
             "<p>The ranges are what the recording leaves uncertain within the model; they do not cover errors of the "
             "model itself. This is a research tool, not a clinical measurement.</p>")
+
+
+def connectome_of(spec) -> Any:
+    """The workflow's connectome: a built-in name or file (Connectome layer), max-normalised, no self-loops."""
+    from ..connectome import as_connectome
+
+    return as_connectome(spec).normalized("max").with_zero_diagonal()
+
+
+def write_outputs(twin, predictions: Mapping, out, *, truth: Mapping[str, float] | None = None, progress=True,
+                  level: float = 0.9) -> dict:
+    """Write ``twin.h5``, ``report.html`` and ``summary.json`` (posterior, truth, what-if metrics) into ``out``.
+
+    Returns the summary (JSON-ready).
+    """
+    import json
+
+    from .._io import atomic_path
+    from ..report import write_report
+    from ..twin import write_twin
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    post = twin.posterior
+    lo, hi = (1 - level) / 2, 1 - (1 - level) / 2
+    summary = {"workflow": post.info.get("workflow"), "subject_id": twin.subject_id,
+               "posterior": {k: {"median": float(np.median(v)), "interval": [float(np.quantile(v, lo)), float(np.quantile(v, hi))]}
+                             for k, v in post.samples.items() if np.ndim(v) == 1},
+               "truth": dict(truth or {}), "campaign_counts": post.info.get("campaign_counts"),
+               "whatif": {f"{name} / {oc}": p.metrics() for (name, oc), p in predictions.items()}}
+    if truth:
+        summary["truth_in_interval"] = {k: bool(summary["posterior"][k]["interval"][0] <= v <= summary["posterior"][k]["interval"][1])
+                                        for k, v in truth.items() if k in summary["posterior"]}
+    say(progress, f"writing {out / 'twin.h5'}, {out / 'report.html'}, {out / 'summary.json'}")
+    write_twin(out / "twin.h5", twin)
+    write_report(twin, out / "report.html", predictions=list(predictions.values()), level=level)
+    with atomic_path(out / "summary.json") as tmp:
+        Path(tmp).write_text(json.dumps(summary, indent=2, default=lambda o: np.asarray(o).tolist()))
+    for p in predictions.values():
+        say(progress, p.summary().replace("\n", " "))
+    return summary

@@ -258,3 +258,40 @@ def _report_section(twin, level: float) -> str:
             + f"<p>Read from resting-state functional connectivity and its dynamics (Lavanga et al. 2023). The "
               f"ten-year what-if assumes the tracts between the hemispheres lose {DECLINE_PER_DECADE:.0%} of their "
               "strength per decade; this rate is an assumption, not a measurement of this person.</p>")
+
+
+#: Settings of :func:`run` (the TOML example ``examples/ageing.toml`` has the same keys).
+DEFAULTS = {"subject_id": "ageing-demo", "connectome": "tvb76", "n_sims": 300, "seed": 0,
+            "synthetic": {"G": 0.06, "ih": 0.6, "seed": 7},
+            "whatif": {"n_samples": 12, "years": 10.0, "rate_per_decade": DECLINE_PER_DECADE, "drug_G_factor": 1.25}}
+
+
+def run(config=None, out="ageing_out", *, x_obs=None, progress=True) -> dict:
+    """The ageing workflow end to end: connectome -> FC/FCD features -> twin (SBI) -> what-ifs -> report.
+
+    ``config``: keys of :data:`DEFAULTS`; without ``x_obs`` the person is
+    synthetic (``config["synthetic"]``: known ``G`` and ``ih``).  Returns the
+    summary written to ``out/summary.json``.
+
+    Example
+    -------
+    >>> summary = run({"n_sims": 200}, "ageing_out")     # doctest: +SKIP
+    """
+    from ._disorders import connectome_of, write_outputs
+
+    cfg = {**DEFAULTS, **dict(config or {})}
+    say(progress, f"1/4 connectome {cfg['connectome']}")
+    conn = connectome_of(cfg["connectome"])
+    truth = None
+    if x_obs is None:
+        syn = {**DEFAULTS["synthetic"], **dict(cfg.get("synthetic") or {})}
+        say(progress, f"2/4 synthetic person: G={syn['G']}, interhemispheric factor {syn['ih']}, 10 min at TR 2 s")
+        x_obs, _ = synthetic_person(conn, G=float(syn["G"]), ih=float(syn["ih"]), seed=int(syn["seed"]))
+        truth = {"G": float(syn["G"]), "ih": float(syn["ih"])}
+    say(progress, f"3/4 twin: posterior over G and ih from {len(x_obs)} FC/FCD features")
+    twin = fit(conn, x_obs, n_sims=int(cfg["n_sims"]), seed=int(cfg["seed"]), subject_id=str(cfg["subject_id"]),
+               progress=progress)
+    say(progress, "4/4 what-ifs under the posterior: ten more years of decline, a coupling drug")
+    preds = what_ifs(twin, **{**DEFAULTS["whatif"], **dict(cfg.get("whatif") or {})}, seed=int(cfg["seed"]),
+                     progress=progress)
+    return write_outputs(twin, preds, out, truth=truth, progress=progress)

@@ -301,3 +301,67 @@ def _report_section(twin, level: float) -> str:
               "sensitivity was read from the EEG spectrum. The what-ifs raise the burden's effect or restore part of "
               "the inhibition (a drug acting on E/I balance) and report the theta/alpha ratio: higher means a slower "
               "EEG.</p>")
+
+
+#: Settings of :func:`run` (the TOML example ``examples/alzheimers.toml`` has the same keys).
+DEFAULTS = {"subject_id": "ad-demo", "connectome": "tvb76", "monitor": "eeg:period=4", "burden": None, "n_sims": 300,
+            "seed": 0, "synthetic": {"G": 2.0, "ei_gain": 0.3, "seed": 7},
+            "whatif": {"n_samples": 16, "burden_factor": 1.5, "drug_restores": 0.5}}
+
+#: Label fragments of tvb76 regions given a high burden in the demo (temporal, hippocampal, cingulate, parietal).
+_DEMO_HIGH = ("HC", "PHC", "AMYG", "TC", "CC", "PC")
+
+
+def demo_burden(connectome) -> np.ndarray:
+    """An amyloid-like demo burden: SUVR 2.0 in temporal, hippocampal, cingulate and parietal regions, 1.2 elsewhere."""
+    return np.array([2.0 if any(t in lab.upper() for t in _DEMO_HIGH) else 1.2 for lab in connectome.labels])
+
+
+def write_burden(path, labels, values) -> None:
+    """Write a burden table (TSV: ``region`` and ``value`` columns), atomically."""
+    from pathlib import Path
+
+    from .._io import atomic_path
+
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text("region\tvalue\n" + "".join(f"{l}\t{v:.6g}\n" for l, v in zip(labels, values)))
+
+
+def run(config=None, out="alzheimers_out", *, x_obs=None, progress=True) -> dict:
+    """The Alzheimer's workflow end to end: burden table -> EEG features -> twin (SBI) -> what-ifs -> report.
+
+    ``config``: keys of :data:`DEFAULTS`; ``burden`` is a TSV path (None: the
+    demo burden, written to ``out/burden.tsv`` and read back); without
+    ``x_obs`` the person is synthetic (``config["synthetic"]``).
+
+    Example
+    -------
+    >>> summary = run({"n_sims": 200}, "ad_out")     # doctest: +SKIP
+    """
+    from pathlib import Path
+
+    from ._disorders import connectome_of, write_outputs
+
+    cfg = {**DEFAULTS, **dict(config or {})}
+    say(progress, f"1/5 connectome {cfg['connectome']}")
+    conn = connectome_of(cfg["connectome"])
+    path = cfg.get("burden")
+    if path is None:
+        path = Path(out) / "burden.tsv"
+        write_burden(path, conn.labels, demo_burden(conn))
+    burden = read_burden(path, conn.labels)
+    say(progress, f"2/5 burden {path}: {int((burden > 0).sum())} regions, max {burden.max():.3g}")
+    truth = None
+    if x_obs is None:
+        syn = {**DEFAULTS["synthetic"], **dict(cfg.get("synthetic") or {})}
+        say(progress, f"3/5 synthetic person: G={syn['G']}, ei_gain={syn['ei_gain']}, EEG through {cfg['monitor']}")
+        x_obs, _ = synthetic_person(conn, burden, G=float(syn["G"]), ei_gain=float(syn["ei_gain"]),
+                                    seed=int(syn["seed"]), monitor=cfg["monitor"])
+        truth = {"G": float(syn["G"]), "ei_gain": float(syn["ei_gain"])}
+    say(progress, f"4/5 twin: posterior over G and ei_gain from {len(x_obs)} spectral features")
+    twin = fit(conn, burden, x_obs, n_sims=int(cfg["n_sims"]), seed=int(cfg["seed"]), monitor=cfg["monitor"],
+               subject_id=str(cfg["subject_id"]), progress=progress)
+    say(progress, "5/5 what-ifs under the posterior: higher burden, an E/I-restoring drug")
+    preds = what_ifs(twin, **{**DEFAULTS["whatif"], **dict(cfg.get("whatif") or {})}, seed=int(cfg["seed"]),
+                     progress=progress)
+    return write_outputs(twin, preds, out, truth=truth, progress=progress)

@@ -267,3 +267,53 @@ def _report_section(twin, level: float) -> str:
               "rhythm's frequency. A lower speed than in healthy people is consistent with demyelination "
               "(Sorrentino et al. 2022); it is not a diagnosis. The what-ifs below slow and weaken the tracts further "
               "(lesion growth) or speed them up (remyelination) in every plausible version of the twin.</p>")
+
+
+#: Settings of :func:`run` (the TOML example ``examples/ms.toml`` has the same keys).
+DEFAULTS = {"subject_id": "ms-demo", "connectome": "tvb76", "monitor": "eeg:period=4", "n_sims": 300, "seed": 0,
+            "synthetic": {"G": 0.0016, "speed": 5.0, "seed": 7},
+            "whatif": {"n_samples": 12, "lesion_edges": "all", "lesion_weight": 0.8, "lesion_speed": 0.7,
+                       "remyelination_speed": 1.25}}
+
+
+def run(config: Mapping[str, Any] | None = None, out="ms_out", *, x_obs=None, progress=True) -> dict:
+    """The MS workflow end to end: connectome -> EEG/MEG features -> twin (SBI) -> what-ifs -> report.
+
+    Parameters
+    ----------
+    config : dict
+        Keys of :data:`DEFAULTS` (missing ones take those values).  Without
+        ``x_obs`` the person is synthetic (``config["synthetic"]``: known ``G``,
+        ``speed``), so the summary says whether the truth lies in the intervals.
+    out : path
+        Folder for ``twin.h5``, ``report.html`` and ``summary.json``.
+    x_obs : array, optional
+        The person's features (as :func:`simulator` computes them).
+
+    Returns
+    -------
+    dict : the summary written to ``summary.json``.
+
+    Example
+    -------
+    >>> summary = run({"n_sims": 200}, "ms_out")     # doctest: +SKIP
+    """
+    from ._disorders import connectome_of, write_outputs
+
+    cfg = {**DEFAULTS, **dict(config or {})}
+    say(progress, f"1/4 connectome {cfg['connectome']}")
+    conn = connectome_of(cfg["connectome"])
+    truth = None
+    if x_obs is None:
+        syn = {**DEFAULTS["synthetic"], **dict(cfg.get("synthetic") or {})}
+        say(progress, f"2/4 synthetic person: G={syn['G']}, speed={syn['speed']} m/s, observed through {cfg['monitor']}")
+        x_obs, _ = synthetic_person(conn, G=float(syn["G"]), speed=float(syn["speed"]), seed=int(syn["seed"]),
+                                    monitor=cfg["monitor"])
+        truth = {"G": float(syn["G"]), "speed": float(syn["speed"])}
+    say(progress, f"3/4 twin: posterior over G and speed from {len(x_obs)} spectral features")
+    twin = fit(conn, x_obs, n_sims=int(cfg["n_sims"]), seed=int(cfg["seed"]), monitor=cfg["monitor"],
+               subject_id=str(cfg["subject_id"]), progress=progress)
+    say(progress, "4/4 what-ifs under the posterior: lesion growth, remyelination")
+    preds = what_ifs(twin, **{**DEFAULTS["whatif"], **dict(cfg.get("whatif") or {})}, seed=int(cfg["seed"]),
+                     progress=progress)
+    return write_outputs(twin, preds, out, truth=truth, progress=progress)
