@@ -196,10 +196,11 @@ def test_examples_are_valid_configs():
 # --------------------------------------------------------------------------- tiny end-to-end inference
 def _moves_toward(post, prior, truth: dict):
     """Posterior median closer to the truth than the prior's centre, for every parameter."""
-    lo, hi = prior.bounds()
-    for i, (name, t) in enumerate(truth.items()):
-        centre = 0.5 * (lo[prior.names.index(name)] + hi[prior.names.index(name)])
-        assert abs(np.median(post.samples[name]) - t) < abs(centre - t), name
+    lo, hi = prior.bounds
+    for name, t in truth.items():
+        i = prior.names.index(name)
+        centre, med = 0.5 * (lo[i] + hi[i]), float(np.median(post.samples[name]))
+        assert abs(med - t) < abs(centre - t), (name, med, t, centre)
 
 
 @pytest.mark.slow
