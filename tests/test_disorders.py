@@ -29,10 +29,10 @@ def small():
 def test_ms_slower_conduction_lowers_alpha_and_remyelination_raises_it(small):
     n = small.n_regions
     k = small.weights.sum(axis=1).mean()
-    post = Posterior({"G": np.array([0.02, 0.025]) / k, "speed": np.array([5.0, 6.0])}, info={"workflow": "ms"})
+    post = Posterior({"G": np.array([0.02, 0.025]) / k, "speed": np.array([7.0, 9.0])}, info={"workflow": "ms"})
     twin = bt.Twin("t", small, ms.model(), "Linear", posterior=post,
                    simulation={**ms.SIMULATION, "initial": ms._initial(n)})
-    preds = ms.what_ifs(twin, n_samples=2, lesion_speed=0.5, lesion_weight=1.0, remyelination_speed=1.5,
+    preds = ms.what_ifs(twin, n_samples=2, lesion_speed=0.6, lesion_weight=0.9, remyelination_speed=1.5,
                         outcomes=("alpha",), duration=8000.0)
     slow, fast = preds[("lesion growth", "alpha")], preds[("remyelination", "alpha")]
     assert slow.n_valid == fast.n_valid == 2
@@ -41,7 +41,7 @@ def test_ms_slower_conduction_lowers_alpha_and_remyelination_raises_it(small):
     assert np.all(fast.treated["cog_shift"] > 0)
     m = slow.metrics()
     assert m["alpha_peak_shift_hz"] <= 0 and m["baseline"]["alpha_peak_hz"] > 7.0
-    assert slow.settings["speed"] == [5.0, 6.0]
+    assert slow.settings["speed"] == [7.0, 9.0]
 
 
 def test_ageing_interhemispheric_decline_lowers_interhemispheric_fc(small):
@@ -206,9 +206,9 @@ def _moves_toward(post, prior, truth: dict):
 @pytest.mark.slow
 def test_ms_inference_moves_toward_the_true_speed():
     conn = _disorders.connectome_of("tvb76")
-    x, _ = ms.synthetic_person(conn, G=0.0016, speed=5.0)
+    x, _ = ms.synthetic_person(conn, G=0.0016, speed=7.0)
     twin = ms.fit(conn, x, n_sims=200, progress=False)
-    _moves_toward(twin.posterior, ms.prior(), {"speed": 5.0})
+    _moves_toward(twin.posterior, ms.prior(), {"speed": 7.0})
 
 
 @pytest.mark.slow

@@ -15,7 +15,10 @@ Why this model: its collective frequency is set by the delays analytically,
 (Yeung & Strogatz 1999; Petkoski & Jirsa 2019), so slower conduction (longer
 ``tau``, ``Omega tau < pi/2``) lowers the alpha peak, the MS finding; it is
 cheap (a 10 s, 76-region run takes about 0.1 s) and has no other slow rhythm
-that could mimic the delay effect.  Jansen-Rit's rhythm is set mostly by its
+that could mimic the delay effect.  Limits: weaker tracts *raise* the frequency
+toward the nodes' own (less delayed feedback), so a lesion's net effect depends
+on its weight and speed factors; below about 4 m/s the regions stop
+phase-locking and the delay effect is lost.  Jansen-Rit's rhythm is set mostly by its
 synaptic time constants and moves little with delays.
 
 What-ifs under the posterior (each posterior draw runs with its own speed,
@@ -101,18 +104,20 @@ def simulator(connectome, *, monitor: str = "eeg:period=4", features: Sequence[s
                             feature_options={"nperseg": 500, "psd_fmin": 2.0, "psd_fmax": 40.0, "band_relative": True})
 
 
-def prior(G: tuple[float, float] = (0.0005, 0.003), speed: tuple[float, float] = (3.0, 15.0)):
+def prior(G: tuple[float, float] = (0.0005, 0.003), speed: tuple[float, float] = (5.0, 20.0)):
     """Uniform prior over ``G`` (1/ms) and the global conduction ``speed`` (mm/ms = m/s).
 
-    Healthy myelinated tracts conduct at about 5-20 m/s; the lower bound leaves
-    room for demyelination.
+    Healthy myelinated tracts conduct at about 5-20 m/s.  The model's delay
+    effect needs phase-locked regions: below about 4 m/s (tvb76, ``G`` in this
+    range) the network desynchronises and the peak returns to the nodes' own
+    10.5 Hz, so severe demyelination is outside what this twin represents.
     """
     from ..infer.sbi import Prior, Uniform
 
     return Prior({"G": Uniform(*G), "speed": Uniform(*speed)})
 
 
-def synthetic_person(connectome, *, G: float = 0.0016, speed: float = 5.0, seed: int = 7, monitor: str = "eeg:period=4"):
+def synthetic_person(connectome, *, G: float = 0.0016, speed: float = 7.0, seed: int = 7, monitor: str = "eeg:period=4"):
     """Features of a synthetic person with known ``G`` and ``speed`` (for demos and recovery checks).
 
     Returns ``(x_obs, feature_names)``.
@@ -145,8 +150,8 @@ def fit(connectome, x_obs, *, n_sims: int = 300, seed: int = 0, monitor: str = "
                 simulation={**SIMULATION, "initial": _initial(connectome.n_regions)})
 
 
-def what_ifs(twin, *, n_samples: int = 12, lesion_edges: Any = "all", lesion_weight: float = 0.8,
-             lesion_speed: float = 0.7, remyelination_speed: float = 1.25, outcomes: Sequence[str] = ("alpha", "fc"),
+def what_ifs(twin, *, n_samples: int = 10, lesion_edges: Any = "all", lesion_weight: float = 0.9,
+             lesion_speed: float = 0.8, remyelination_speed: float = 1.25, outcomes: Sequence[str] = ("alpha", "fc"),
              seed: int = 0, progress=False, duration: float | None = None) -> dict:
     """Lesion growth and remyelination on ``n_samples`` posterior draws (each with its own speed).
 
@@ -271,8 +276,8 @@ def _report_section(twin, level: float) -> str:
 
 #: Settings of :func:`run` (the TOML example ``examples/ms.toml`` has the same keys).
 DEFAULTS = {"subject_id": "ms-demo", "connectome": "tvb76", "monitor": "eeg:period=4", "n_sims": 300, "seed": 0,
-            "synthetic": {"G": 0.0016, "speed": 5.0, "seed": 7},
-            "whatif": {"n_samples": 12, "lesion_edges": "all", "lesion_weight": 0.8, "lesion_speed": 0.7,
+            "synthetic": {"G": 0.0016, "speed": 7.0, "seed": 7},
+            "whatif": {"n_samples": 10, "lesion_edges": "all", "lesion_weight": 0.9, "lesion_speed": 0.8,
                        "remyelination_speed": 1.25}}
 
 
