@@ -26,7 +26,7 @@ import numpy as np
 from ..errors import InputError
 
 __all__ = ["say", "fit_sbi", "predict_per_draw", "pool_predictions", "region_spectra", "read_region_table",
-           "posterior_words", "connectome_of", "write_outputs"]
+           "posterior_words", "connectome_of", "write_outputs", "run_workflow", "plot_spectra"]
 
 
 def say(progress, message: str) -> None:
@@ -336,3 +336,54 @@ def write_outputs(twin, predictions: Mapping, out, *, truth: Mapping[str, float]
     for p in predictions.values():
         say(progress, p.summary().replace("\n", " "))
     return summary
+
+
+def run_workflow(config: Mapping[str, Any], defaults: Mapping[str, Any], out, *, synthetic, fit, what_ifs,
+                 x_obs=None, prepare=None, progress=True) -> dict:
+    """The steps every disorder workflow runs: connectome -> observation -> twin -> what-ifs -> outputs.
+
+    Parameters
+    ----------
+    config, defaults : dict
+        The run's settings over the workflow's defaults (``connectome``,
+        ``n_sims``, ``seed``, ``synthetic``, ``whatif``...).
+    synthetic : callable ``(conn, syn, cfg, **extra) -> x_obs``
+        Features of the synthetic person ``syn`` (used when ``x_obs`` is None;
+        its values but ``seed`` are the truth).
+    fit : callable ``(conn, x_obs, cfg, **extra) -> Twin``
+    what_ifs : callable ``(twin, seed=, progress=, **whatif) -> {(name, outcome): Prediction}``
+    prepare : callable ``(conn, cfg, out) -> dict``, optional
+        Extra inputs (e.g. the burden table), passed to ``synthetic`` and ``fit``.
+
+    Returns
+    -------
+    dict : the summary written by :func:`write_outputs`.
+    """
+    cfg = {**defaults, **dict(config or {})}
+    say(progress, f"connectome {cfg['connectome']}")
+    conn = connectome_of(cfg["connectome"])
+    extra = prepare(conn, cfg, out) if prepare is not None else {}
+    truth = None
+    if x_obs is None:
+        syn = {**defaults["synthetic"], **dict(cfg.get("synthetic") or {})}
+        truth = {k: float(v) for k, v in syn.items() if k != "seed"}
+        say(progress, "synthetic person: " + ", ".join(f"{k}={v:g}" for k, v in truth.items()))
+        x_obs = synthetic(conn, syn, cfg, **extra)
+    say(progress, f"twin: simulation-based inference from {len(x_obs)} features")
+    twin = fit(conn, np.asarray(x_obs, float), cfg, **extra)
+    say(progress, "what-ifs under the posterior")
+    preds = what_ifs(twin, **{**defaults["whatif"], **dict(cfg.get("whatif") or {})}, seed=int(cfg["seed"]),
+                     progress=progress)
+    return write_outputs(twin, preds, out, truth=truth, progress=progress)
+
+
+def plot_spectra(ax, f, sb, st, *, fmax: float, color: str = "tab:blue") -> None:
+    """Region-averaged spectra of baseline and intervention (mean line, 90% band over draws) up to ``fmax`` Hz."""
+    sel = f <= fmax
+    for s, c, lab in ((sb, "0.5", "baseline"), (st, color, "with intervention")):
+        ax.semilogy(f[sel], np.nanmean(s, axis=0)[sel], color=c, label=lab)
+        ax.fill_between(f[sel], np.nanquantile(s, 0.05, axis=0)[sel], np.nanquantile(s, 0.95, axis=0)[sel],
+                        color=c, alpha=0.2)
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("power (region average)")
+    ax.legend(fontsize=8)

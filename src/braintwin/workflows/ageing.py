@@ -40,7 +40,7 @@ from ..errors import InputError
 from ..whatif import Outcome, register_outcome
 from ..whatif.outcomes import interval
 from ..report import register_section
-from ._disorders import fit_sbi, pool_predictions, predict_per_draw, say, posterior_words
+from ._disorders import fit_sbi, pool_predictions, posterior_words, predict_per_draw, run_workflow, say
 
 __all__ = ["model", "simulator", "prior", "scaled_connectome", "synthetic_person", "fit", "what_ifs",
            "FcdScfcOutcome", "DECLINE_PER_DECADE", "SIMULATION"]
@@ -277,21 +277,10 @@ def run(config=None, out="ageing_out", *, x_obs=None, progress=True) -> dict:
     -------
     >>> summary = run({"n_sims": 200}, "ageing_out")     # doctest: +SKIP
     """
-    from ._disorders import connectome_of, write_outputs
-
-    cfg = {**DEFAULTS, **dict(config or {})}
-    say(progress, f"1/4 connectome {cfg['connectome']}")
-    conn = connectome_of(cfg["connectome"])
-    truth = None
-    if x_obs is None:
-        syn = {**DEFAULTS["synthetic"], **dict(cfg.get("synthetic") or {})}
-        say(progress, f"2/4 synthetic person: G={syn['G']}, interhemispheric factor {syn['ih']}, 10 min at TR 2 s")
-        x_obs, _ = synthetic_person(conn, G=float(syn["G"]), ih=float(syn["ih"]), seed=int(syn["seed"]))
-        truth = {"G": float(syn["G"]), "ih": float(syn["ih"])}
-    say(progress, f"3/4 twin: posterior over G and ih from {len(x_obs)} FC/FCD features")
-    twin = fit(conn, x_obs, n_sims=int(cfg["n_sims"]), seed=int(cfg["seed"]), subject_id=str(cfg["subject_id"]),
-               progress=progress)
-    say(progress, "4/4 what-ifs under the posterior: ten more years of decline, a coupling drug")
-    preds = what_ifs(twin, **{**DEFAULTS["whatif"], **dict(cfg.get("whatif") or {})}, seed=int(cfg["seed"]),
-                     progress=progress)
-    return write_outputs(twin, preds, out, truth=truth, progress=progress)
+    return run_workflow(
+        config, DEFAULTS, out, x_obs=x_obs, progress=progress,
+        synthetic=lambda conn, syn, cfg: synthetic_person(conn, G=float(syn["G"]), ih=float(syn["ih"]),
+                                                          seed=int(syn["seed"]))[0],
+        fit=lambda conn, x, cfg: fit(conn, x, n_sims=int(cfg["n_sims"]), seed=int(cfg["seed"]),
+                                     subject_id=str(cfg["subject_id"]), progress=progress),
+        what_ifs=what_ifs)

@@ -40,7 +40,7 @@ from ..errors import InputError
 from ..whatif import Intervention, Outcome, register_outcome
 from ..whatif.outcomes import interval
 from ..report import register_section
-from ._disorders import fit_sbi, read_region_table, region_spectra, say, posterior_words
+from ._disorders import fit_sbi, plot_spectra, posterior_words, read_region_table, region_spectra, run_workflow, say
 
 __all__ = ["B0", "model", "read_burden", "normalise_burden", "inhibitory_rate", "simulator", "prior",
            "synthetic_person", "fit", "what_ifs", "EIDeficit", "SlowingOutcome", "SIMULATION"]
@@ -277,15 +277,7 @@ class SlowingOutcome(Outcome):
                 f"{b['peak_hz']:.1f} Hz to {t['peak_hz']:.1f} Hz."]
 
     def plot(self, p, fig, ax1, ax2):
-        f, sb, st = p.extra["spectra"]
-        sel = f <= 30
-        for s, c, lab in ((sb, "0.5", "baseline"), (st, "tab:red", "with intervention")):
-            ax1.semilogy(f[sel], np.nanmean(s, axis=0)[sel], color=c, label=lab)
-            ax1.fill_between(f[sel], np.nanquantile(s, 0.05, axis=0)[sel], np.nanquantile(s, 0.95, axis=0)[sel],
-                             color=c, alpha=0.2)
-        ax1.set_xlabel("frequency (Hz)")
-        ax1.set_ylabel("power (region average)")
-        ax1.legend(fontsize=8)
+        plot_spectra(ax1, *p.extra["spectra"], fmax=30.0, color="tab:red")
         ax2.boxplot([p.baseline["theta_alpha"], p.treated["theta_alpha"]])
         ax2.set_xticks([1, 2], ["baseline", "intervention"])
         ax2.set_yscale("log")
@@ -338,30 +330,24 @@ def run(config=None, out="alzheimers_out", *, x_obs=None, progress=True) -> dict
     -------
     >>> summary = run({"n_sims": 200}, "ad_out")     # doctest: +SKIP
     """
+    return run_workflow(
+        config, DEFAULTS, out, x_obs=x_obs, progress=progress, prepare=_prepare_burden,
+        synthetic=lambda conn, syn, cfg, burden: synthetic_person(conn, burden, G=float(syn["G"]),
+                                                                  ei_gain=float(syn["ei_gain"]), seed=int(syn["seed"]),
+                                                                  monitor=cfg["monitor"])[0],
+        fit=lambda conn, x, cfg, burden: fit(conn, burden, x, n_sims=int(cfg["n_sims"]), seed=int(cfg["seed"]),
+                                             monitor=cfg["monitor"], subject_id=str(cfg["subject_id"]), progress=progress),
+        what_ifs=what_ifs)
+
+
+def _prepare_burden(conn, cfg, out) -> dict:
+    """The burden of ``cfg["burden"]`` (a table), or the demo burden written to ``out/burden.tsv`` and read back."""
     from pathlib import Path
 
-    from ._disorders import connectome_of, write_outputs
-
-    cfg = {**DEFAULTS, **dict(config or {})}
-    say(progress, f"1/5 connectome {cfg['connectome']}")
-    conn = connectome_of(cfg["connectome"])
     path = cfg.get("burden")
     if path is None:
         path = Path(out) / "burden.tsv"
         write_burden(path, conn.labels, demo_burden(conn))
     burden = read_burden(path, conn.labels)
-    say(progress, f"2/5 burden {path}: {int((burden > 0).sum())} regions, max {burden.max():.3g}")
-    truth = None
-    if x_obs is None:
-        syn = {**DEFAULTS["synthetic"], **dict(cfg.get("synthetic") or {})}
-        say(progress, f"3/5 synthetic person: G={syn['G']}, ei_gain={syn['ei_gain']}, EEG through {cfg['monitor']}")
-        x_obs, _ = synthetic_person(conn, burden, G=float(syn["G"]), ei_gain=float(syn["ei_gain"]),
-                                    seed=int(syn["seed"]), monitor=cfg["monitor"])
-        truth = {"G": float(syn["G"]), "ei_gain": float(syn["ei_gain"])}
-    say(progress, f"4/5 twin: posterior over G and ei_gain from {len(x_obs)} spectral features")
-    twin = fit(conn, burden, x_obs, n_sims=int(cfg["n_sims"]), seed=int(cfg["seed"]), monitor=cfg["monitor"],
-               subject_id=str(cfg["subject_id"]), progress=progress)
-    say(progress, "5/5 what-ifs under the posterior: higher burden, an E/I-restoring drug")
-    preds = what_ifs(twin, **{**DEFAULTS["whatif"], **dict(cfg.get("whatif") or {})}, seed=int(cfg["seed"]),
-                     progress=progress)
-    return write_outputs(twin, preds, out, truth=truth, progress=progress)
+    say(True, f"burden {path}: {int((burden > 0).sum())} regions, max {burden.max():.3g}")
+    return {"burden": burden}

@@ -50,7 +50,7 @@ from ..errors import InputError
 from ..whatif import Outcome, register_outcome
 from ..whatif.outcomes import interval
 from ..report import register_section
-from ._disorders import fit_sbi, predict_per_draw, region_spectra, say, posterior_words
+from ._disorders import fit_sbi, plot_spectra, posterior_words, predict_per_draw, region_spectra, run_workflow, say
 
 __all__ = ["model", "simulator", "prior", "synthetic_person", "fit", "what_ifs", "AlphaOutcome", "SIMULATION"]
 
@@ -248,15 +248,7 @@ class AlphaOutcome(Outcome):
         return {"value": 0.0, "interval": (0.0, 0.0), "alpha_peak_hz": m["baseline"]["alpha_peak_hz"]}
 
     def plot(self, p, fig, ax1, ax2):
-        f, sb, st = p.extra["spectra"]
-        sel = f <= 40
-        for s, c, lab in ((sb, "0.5", "baseline"), (st, "tab:blue", "with intervention")):
-            ax1.semilogy(f[sel], np.nanmean(s, axis=0)[sel], color=c, label=lab)
-            ax1.fill_between(f[sel], np.nanquantile(s, 0.05, axis=0)[sel], np.nanquantile(s, 0.95, axis=0)[sel],
-                             color=c, alpha=0.2)
-        ax1.set_xlabel("frequency (Hz)")
-        ax1.set_ylabel("power (region average)")
-        ax1.legend(fontsize=8)
+        plot_spectra(ax1, *p.extra["spectra"], fmax=40.0)
         ax2.hist(p.treated["shift"], bins=15, color="tab:blue")
         ax2.axvline(0, color="k", lw=0.8)
         ax2.set_xlabel("alpha peak shift (Hz)")
@@ -303,22 +295,10 @@ def run(config: Mapping[str, Any] | None = None, out="ms_out", *, x_obs=None, pr
     -------
     >>> summary = run({"n_sims": 200}, "ms_out")     # doctest: +SKIP
     """
-    from ._disorders import connectome_of, write_outputs
-
-    cfg = {**DEFAULTS, **dict(config or {})}
-    say(progress, f"1/4 connectome {cfg['connectome']}")
-    conn = connectome_of(cfg["connectome"])
-    truth = None
-    if x_obs is None:
-        syn = {**DEFAULTS["synthetic"], **dict(cfg.get("synthetic") or {})}
-        say(progress, f"2/4 synthetic person: G={syn['G']}, speed={syn['speed']} m/s, observed through {cfg['monitor']}")
-        x_obs, _ = synthetic_person(conn, G=float(syn["G"]), speed=float(syn["speed"]), seed=int(syn["seed"]),
-                                    monitor=cfg["monitor"])
-        truth = {"G": float(syn["G"]), "speed": float(syn["speed"])}
-    say(progress, f"3/4 twin: posterior over G and speed from {len(x_obs)} spectral features")
-    twin = fit(conn, x_obs, n_sims=int(cfg["n_sims"]), seed=int(cfg["seed"]), monitor=cfg["monitor"],
-               subject_id=str(cfg["subject_id"]), progress=progress)
-    say(progress, "4/4 what-ifs under the posterior: lesion growth, remyelination")
-    preds = what_ifs(twin, **{**DEFAULTS["whatif"], **dict(cfg.get("whatif") or {})}, seed=int(cfg["seed"]),
-                     progress=progress)
-    return write_outputs(twin, preds, out, truth=truth, progress=progress)
+    return run_workflow(
+        config, DEFAULTS, out, x_obs=x_obs, progress=progress,
+        synthetic=lambda conn, syn, cfg: synthetic_person(conn, G=float(syn["G"]), speed=float(syn["speed"]),
+                                                          seed=int(syn["seed"]), monitor=cfg["monitor"])[0],
+        fit=lambda conn, x, cfg: fit(conn, x, n_sims=int(cfg["n_sims"]), seed=int(cfg["seed"]), monitor=cfg["monitor"],
+                                     subject_id=str(cfg["subject_id"]), progress=progress),
+        what_ifs=what_ifs)
