@@ -225,3 +225,14 @@ def test_alzheimers_inference_moves_toward_the_true_ei_gain():
     x, _ = alzheimers.synthetic_person(conn, burden, G=2.0, ei_gain=0.4, duration=4000.0)
     twin = alzheimers.fit(conn, burden, x, n_sims=200, progress=False, duration=4000.0)
     _moves_toward(twin.posterior, alzheimers.prior(), {"ei_gain": 0.4})
+
+
+def test_cli_burden_table_with_unknown_region_is_one_line(tmp_path, capsys):
+    from braintwin.cli import main
+
+    (tmp_path / "amyloid.tsv").write_text("region\tvalue\nrA1\t1.4\nrHCX\t2.1\n")
+    p = tmp_path / "ad.toml"
+    p.write_text(f'workflow = "alzheimers"\nburden = "{tmp_path / "amyloid.tsv"}"\nn_sims = 100\n')
+    assert main(["disorder", "run", str(p), "--out", str(tmp_path / "out")]) == 2
+    err = [l for l in capsys.readouterr().err.splitlines() if not l.startswith("[braintwin]")]  # progress lines aside
+    assert len(err) == 1 and err[0].startswith("braintwin: error:") and "rHCX (did you mean rHC" in err[0]
