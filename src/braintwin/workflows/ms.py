@@ -130,9 +130,11 @@ def synthetic_person(connectome, *, G: float = 0.0016, speed: float = 7.0, seed:
 
 
 def fit(connectome, x_obs, *, n_sims: int = 300, seed: int = 0, monitor: str = "eeg:period=4", subject_id: str = "ms",
-        prior_=None, progress=True, campaign_path=None):
+        custom_prior=None, progress=True, campaign_path=None):
     """An MS twin: the posterior over ``G`` and ``speed`` given the person's spectral features.
 
+    ``custom_prior`` replaces :func:`prior` (same names, ``G`` and ``speed``);
+    ``campaign_path`` keeps the campaign's HDF5 file (and resumes it).
     Returns a :class:`braintwin.Twin` (``posterior.info["workflow"] = "ms"``).
 
     Example
@@ -143,7 +145,7 @@ def fit(connectome, x_obs, *, n_sims: int = 300, seed: int = 0, monitor: str = "
     from ..twin import Twin
 
     sim = simulator(connectome, monitor=monitor)
-    pr = prior_ or prior()
+    pr = custom_prior or prior()
     post, _, _ = fit_sbi(sim, pr, x_obs, n_sims=n_sims, seed=seed, progress=progress, campaign_path=campaign_path,
                               npe_options={"n_components": 10}, info={"workflow": "ms", "monitor": monitor})
     return Twin(subject_id, connectome, model(), "Linear", posterior=post,
