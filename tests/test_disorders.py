@@ -236,3 +236,16 @@ def test_cli_burden_table_with_unknown_region_is_one_line(tmp_path, capsys):
     assert main(["disorder", "run", str(p), "--out", str(tmp_path / "out")]) == 2
     err = [l for l in capsys.readouterr().err.splitlines() if not l.startswith("[braintwin]")]  # progress lines aside
     assert len(err) == 1 and err[0].startswith("braintwin: error:") and "rHCX (did you mean rHC" in err[0]
+
+
+def test_fc_summaries_known_values():
+    conn = bt.Connectome.builtin("tvb76").subset(["rA1", "rA2", "lA1", "lA2"])  # 2 + 2 regions
+    hemi = np.asarray(conn.hemispheres, bool)
+    iu = np.triu_indices(4, 1)
+    inter = (hemi[:, None] != hemi[None, :])[iu]
+    f = np.where(inter, 0.1, 0.5)[None, :]
+    s = ageing.fc_summaries(f, conn)[0]
+    np.testing.assert_allclose(s[:2], [0.5, 0.1])
+    np.testing.assert_allclose(s[3], np.std(f))
+    w = np.asarray(conn.weights)[iu]
+    np.testing.assert_allclose(s[2], np.corrcoef(w, f[0])[0, 1])
