@@ -191,6 +191,31 @@ def region_spectra(runs, *, nperseg_ms: float = 4000.0):
     return f, pb.mean(axis=-1), pt.mean(axis=-1)
 
 
+def _table_rows(text: str, src: str, what: str):
+    """``(line number, label, value)`` of a label/value table; a first row that is not numeric is a header."""
+    import re
+
+    seen = False
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in re.split(r"[\t,;]|\s+", line) if p.strip()]
+        if len(parts) < 2:
+            raise InputError(f"line {lineno}: expected a region label and a value, got {line!r}", source=src)
+        try:
+            v = float(parts[-1])
+        except ValueError:
+            if not seen:  # a header row
+                seen = True
+                continue
+            raise InputError(f"line {lineno}: {what} {parts[-1]!r} is not a number", source=src, field=parts[0]) from None
+        seen = True
+        if not np.isfinite(v):
+            raise InputError(f"line {lineno}: {what} of {parts[0]} is not finite", source=src, field=parts[0])
+        yield lineno, parts[0], v
+
+
 def read_region_table(path, labels, *, what: str = "value", missing: float | None = 0.0,
                       mapping: Mapping[str, str] | None = None) -> np.ndarray:
     """Read a per-region table (TSV or CSV: region label, value) into one value per connectome region.
@@ -224,7 +249,6 @@ def read_region_table(path, labels, *, what: str = "value", missing: float | Non
     >>> burden = read_region_table("amyloid.tsv", conn.labels, what="amyloid SUVR")   # doctest: +SKIP
     """
     import difflib
-    import re
 
     src = str(path)
     try:
@@ -232,31 +256,16 @@ def read_region_table(path, labels, *, what: str = "value", missing: float | Non
     except UnicodeDecodeError:
         raise InputError("not a text table", source=src) from None
     labels = [str(lab) for lab in labels]
-    index = {lab: i for i, lab in enumerate(labels)}
-    mapping = dict(mapping or {})
+    index, mapping = set(labels), dict(mapping or {})
     values, unknown = {}, []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        parts = [p.strip() for p in re.split(r"[\t,;]|\s+", line) if p.strip()]
-        if len(parts) < 2:
-            raise InputError(f"line {lineno}: expected a region label and a value, got {line!r}", source=src)
-        label, raw = mapping.get(parts[0], parts[0]), parts[-1]
-        try:
-            v = float(raw)
-        except ValueError:
-            if not values and not unknown:  # a header row
-                continue
-            raise InputError(f"line {lineno}: {what} {raw!r} is not a number", source=src, field=parts[0]) from None
-        if not np.isfinite(v):
-            raise InputError(f"line {lineno}: {what} of {parts[0]} is not finite", source=src, field=parts[0])
+    for lineno, raw_label, v in _table_rows(text, src, what):
+        label = mapping.get(raw_label, raw_label)
         if label not in index:
-            unknown.append(parts[0])
-            continue
-        if label in values:
+            unknown.append(raw_label)
+        elif label in values:
             raise InputError(f"line {lineno}: region {label} is listed twice", source=src, field=label)
-        values[label] = v
+        else:
+            values[label] = v
     if unknown:
         hints = [f"{u} (did you mean {', '.join(difflib.get_close_matches(u, labels, n=2))}?)"
                  if difflib.get_close_matches(u, labels, n=2) else u for u in unknown[:8]]
@@ -270,7 +279,6 @@ def read_region_table(path, labels, *, what: str = "value", missing: float | Non
     if not values:
         raise InputError(f"no {what} values in the table", source=src)
     return np.array([values.get(lab, missing if missing is not None else np.nan) for lab in labels], float)
-
 
 
 def posterior_words(twin, what: Mapping[str, str], level: float = 0.9) -> str:
