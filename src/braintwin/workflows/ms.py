@@ -18,8 +18,10 @@ cheap (a 10 s, 76-region run takes about 0.1 s) and has no other slow rhythm
 that could mimic the delay effect.  Limits: weaker tracts *raise* the frequency
 toward the nodes' own (less delayed feedback), so a lesion's net effect depends
 on its weight and speed factors; below about 4 m/s the regions stop
-phase-locking and the delay effect is lost.  Jansen-Rit's rhythm is set mostly by its
-synaptic time constants and moves little with delays.
+phase-locking and the delay effect is lost.  Jansen-Rit's rhythm is set mainly by its
+synaptic time constants (its delay sensitivity was not characterised here);
+with difference coupling the Stuart-Landau nodes are damped and the delay
+effect washes out (tried).
 
 What-ifs under the posterior (each posterior draw runs with its own speed,
 :func:`~braintwin.workflows._disorders.predict_per_draw`): lesion growth
