@@ -360,7 +360,7 @@ def run_workflow(config: Mapping[str, Any], defaults: Mapping[str, Any], out, *,
         its values but ``seed`` are the truth).
     fit : callable ``(conn, x_obs, cfg, **extra) -> Twin``
     what_ifs : callable ``(twin, seed=, progress=, **whatif) -> {(name, outcome): Prediction}``
-    prepare : callable ``(conn, cfg, out) -> dict``, optional
+    prepare : callable ``(conn, cfg, out, progress) -> dict``, optional
         Extra inputs (e.g. the burden table), passed to ``synthetic`` and ``fit``.
 
     Returns
@@ -370,7 +370,7 @@ def run_workflow(config: Mapping[str, Any], defaults: Mapping[str, Any], out, *,
     cfg = {**defaults, **dict(config or {})}
     say(progress, f"connectome {cfg['connectome']}")
     conn = connectome_of(cfg["connectome"])
-    extra = prepare(conn, cfg, out) if prepare is not None else {}
+    extra = prepare(conn, cfg, out, progress) if prepare is not None else {}
     truth = None
     if x_obs is None:
         syn = {**defaults["synthetic"], **dict(cfg.get("synthetic") or {})}

@@ -340,7 +340,7 @@ def run(config=None, out="alzheimers_out", *, x_obs=None, progress=True) -> dict
         what_ifs=what_ifs)
 
 
-def _prepare_burden(conn, cfg, out) -> dict:
+def _prepare_burden(conn, cfg, out, progress) -> dict:
     """The burden of ``cfg["burden"]`` (a table), or the demo burden written to ``out/burden.tsv`` and read back."""
     from pathlib import Path
 
@@ -349,5 +349,5 @@ def _prepare_burden(conn, cfg, out) -> dict:
         path = Path(out) / "burden.tsv"
         write_burden(path, conn.labels, demo_burden(conn))
     burden = read_burden(path, conn.labels)
-    say(True, f"burden {path}: {int((burden > 0).sum())} regions, max {burden.max():.3g}")
+    say(progress, f"burden {path}: {int((burden > 0).sum())} regions, max {burden.max():.3g}")
     return {"burden": burden}
