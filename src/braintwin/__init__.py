@@ -32,6 +32,7 @@ from . import report
 from . import workflows
 from . import vep  # = braintwin.workflows.vep
 from .workflows import resting  # bt.resting
+from .workflows import ageing, alzheimers, ms  # bt.ms, bt.ageing, bt.alzheimers
 from .simulate import (  # the function shadows the subpackage's name on purpose: bt.simulate(...)
     Simulation,
     read_simulation,
@@ -60,6 +61,9 @@ __all__ = [
     "workflows",
     "vep",
     "resting",
+    "ms",
+    "ageing",
+    "alzheimers",
     "simulate",
     "simulate_batch",
     "Simulation",

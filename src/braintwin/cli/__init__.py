@@ -59,6 +59,7 @@ def _register() -> None:
     from . import twin as _t  # noqa: F401
     from . import data as _data  # noqa: F401
     from . import sbi as _sbi  # noqa: F401
+    from . import disorders as _dis  # noqa: F401
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,15 @@ stage imports a workflow.  Each lives in a sub-package here:
   synthetic patients, the Bayesian VEP model and fit, EZ/PZ labels, the twin
   workflow, the seizure what-if (also importable as ``braintwin.vep``).
 - :mod:`braintwin.workflows.resting` -- the resting-state twin (MPR + BOLD by
-  NPE, FC/FCD posterior predictive, visits; also ``braintwin.resting``).
+  NPE, FC/FCD posterior predictive, visits; also ``braintwin.resting``);
+- :mod:`braintwin.workflows.ms` -- multiple sclerosis (``bt.ms``): conduction speed
+  and G from EEG/MEG spectra, lesion growth and remyelination what-ifs
+  (outcome ``"alpha"``);
+- :mod:`braintwin.workflows.ageing` -- healthy ageing (``bt.ageing``): G and the
+  interhemispheric scaling from FC/FCD, decline and coupling-drug what-ifs
+  (outcome ``"fcd_scfc"``);
+- :mod:`braintwin.workflows.alzheimers` -- Alzheimer's (``bt.alzheimers``): a
+  burden table modulating inhibition, EEG slowing what-ifs (outcome ``"slowing"``).
 
 Where a new workflow plugs in (all registries are filled when the workflow's
 package is imported; ``braintwin/__init__.py`` imports each workflow):
@@ -36,6 +44,8 @@ package is imported; ``braintwin/__init__.py`` imports each workflow):
 
 from __future__ import annotations
 
-from . import resting, vep
 
-__all__ = ["vep", "resting"]
+from . import resting, vep
+from . import ms, ageing, alzheimers
+
+__all__ = ["vep", "resting", "ms", "ageing", "alzheimers"]
