@@ -77,10 +77,17 @@ def register_section(sid: str, *, after: str = "diagnostics"):
 
 
 def sections() -> list[str]:
-    """Ids of every report section, built-in and registered, in order."""
+    """Ids of every report section, built-in and registered, in order.
+
+    A registered section goes after its anchor and after the sections registered
+    before it that already follow that anchor (registration order is kept).
+    """
     out = list(SECTIONS)
     for sid, (after, _) in _EXTRA_SECTIONS.items():
-        out.insert(out.index(after) + 1 if after in out else len(out), sid)
+        i = out.index(after) + 1 if after in out else len(out)
+        while i < len(out) and out[i] in _EXTRA_SECTIONS:
+            i += 1
+        out.insert(i, sid)
     return out
 
 
