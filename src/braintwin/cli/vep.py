@@ -180,8 +180,20 @@ def fit_cmd(
     window: List[str] = typer.Option([], "--window", help="Seizure window, e.g. annotation=seizure_onset,offset=20,baseline=5."),
     parcellation: Optional[Path] = typer.Option(None, "--parcellation", help="With --contacts: gain over this label image's voxels (NIfTI)."),
     lut: Optional[Path] = typer.Option(None, "--lut", help="Lookup table naming the parcellation's regions."),
+    observation: str = typer.Option("envelope", "--observation", help="'envelope' (log-power envelope, real recordings), "
+                                    "'sensor' (y = G exp(x) on its raw scale; bipolar possible) or 'sensor-log' (log y)."),
+    scale: str = typer.Option("fit", "--scale", help="'fit' an amplitude and offset, or 'fixed' (1 and 0: data on the model's scale)."),
+    montage: str = typer.Option("monopolar", "--montage", help="'monopolar' or 'bipolar' (neighbouring contacts of an electrode; with --observation sensor)."),
+    max_dt: Optional[float] = typer.Option(None, "--max-dt", help="Largest integration step (default: from tau0 and the fast time scale); a larger --dt is sub-stepped."),
+    x_init: float = typer.Option(-2.0, "--x-init", help="Prior centre of every region's initial x."),
+    z_init: float = typer.Option(4.0, "--z-init", help="Prior centre of every region's initial z."),
+    target_accept: float = typer.Option(0.9, "--target-accept", help="NUTS target acceptance probability."),
 ):
-    """Infer x0 and the EZ/PZ map from a patient's SEEG."""
+    """Infer x0 and the EZ/PZ map from a patient's SEEG.
+
+    --dt is the model time between samples: it is split into integration sub-steps when it exceeds the step the
+    model's time scales allow (tau0 and the fast rate of x), so a coarse --dt never silently distorts the fit.
+    """
     _devices(chains)
     import numpy as np
     from rich.console import Console
@@ -225,9 +237,18 @@ def fit_cmd(
             G, _, _ = vep.patient_gain(conn, sensors.subset(keep), None)
     from ..vep.io import envelope_from_recording, resample_envelope
 
-    y = envelope_from_recording(rec, baseline=baseline, n_times=n_times, fs_hz=fs) if raw else resample_envelope(y, n_times)
-    con.print(f"SEEG {rec.source}: {y.shape[1]} contacts, {y.shape[0]} samples; connectome {conn.n_regions} regions")
-    f = vep.fit(y, G, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=progress)
+    if observation == "envelope":
+        y = envelope_from_recording(rec, baseline=baseline, n_times=n_times, fs_hz=fs) if raw else resample_envelope(y, n_times)
+    elif n_times:
+        y = resample_envelope(y, n_times)
+    y, okw, channels = vep.io.observation_options(y, labels, observation=observation, scale=scale, montage=montage,
+                                                  source="braintwin vep fit")
+    con.print(f"SEEG {rec.source}: {y.shape[1]} channels ({observation}, {montage}), {y.shape[0]} samples; "
+              f"connectome {conn.n_regions} regions")
+    f = vep.fit(y, G, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=progress,
+                priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init), max_dt=max_dt, target_accept_prob=target_accept,
+                **okw)
     _report(f, con)
-    _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels)}, con)
+    _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels), "channels": list(channels), "observation": observation,
+                            "scale": scale, "montage": montage}, con)
     return 0 if f.ok else 1

@@ -30,7 +30,8 @@ from ...errors import InputError
 from ...whatif import Scenario, resolve_regions
 from ...whatif.labels import register_labeller, region_labels
 
-__all__ = ["X0_CRITICAL", "PZ_THRESHOLD", "LABELS", "LabelTable", "label_regions", "label_probabilities", "ez_hypothesis",
+__all__ = ["X0_CRITICAL", "PZ_THRESHOLD", "LABELS", "UNDETERMINED", "RHAT_DISAGREE", "chain_disagreement", "refuse_labels",
+           "LabelTable", "label_regions", "label_probabilities", "ez_hypothesis",
            "labels_to_info", "twin_labels", "label_summary"]
 
 #: The EZ threshold of the Bayesian VEP at ``I1 = 3.1`` (Hashemi et al. 2020): regions with ``x0``
@@ -39,6 +40,11 @@ X0_CRITICAL = -2.05
 #: Lower x0 bound of the PZ band of the threshold rule.
 PZ_THRESHOLD = -2.45
 LABELS = ("EZ", "PZ", "healthy")
+#: The label of every region of a fit whose chains disagree (:func:`refuse_labels`): no verdict.
+UNDETERMINED = "undetermined"
+#: R-hat of a region's x0 above which its chains are said to disagree (Gelman & Rubin's classic 1.1; the stricter
+#: ``rhat_max`` of the diagnostics, 1.01, flags a fit as not converged, this one withholds its labels).
+RHAT_DISAGREE = 1.1
 
 
 @dataclass
@@ -66,8 +72,15 @@ class LabelTable:
     @property
     def probability(self) -> np.ndarray:
         """Posterior probability of each region's label."""
+        if self.refused:
+            return np.zeros(len(self.regions))
         idx = np.array([LABELS.index(str(l)) for l in self.label], dtype=int)
         return np.stack([self.p_ez, self.p_pz, self.p_healthy])[idx, np.arange(idx.size)]
+
+    @property
+    def refused(self) -> dict | None:
+        """``{"reason", "regions": [{"region", "rhat", "chain_means"}]}`` when the labels were withheld, else None."""
+        return self.rules.get("refused")
 
     @property
     def ez(self) -> list[str]:
@@ -103,6 +116,10 @@ class LabelTable:
         return out
 
     def __str__(self) -> str:
+        if self.refused:
+            bad = ", ".join(f"{d['region']} (R-hat {d['rhat']:.2f}, chain means {', '.join(f'{m:.2f}' for m in d['chain_means'])})"
+                            for d in self.refused["regions"])
+            return f"NO LABELS: {self.refused['reason']}; regions whose chains disagree: {bad}"
         lines = [f"{'region':<12}{'label':<9}{'P(EZ)':>7}{'P(PZ)':>7}{'P(healthy)':>11}"]
         order = np.lexsort((-self.p_pz, -self.p_ez))
         for i in order:
@@ -165,6 +182,51 @@ def label_regions(
     rules = {"ez_rule": ez_rule, "pz_rule": pz_rule, "ez_threshold": ez_threshold, "pz_threshold": pz_threshold,
              "n_draws": int(x0.shape[0])}
     return LabelTable(tuple(regions), label, p_ez, p_pz, p_h, rules)
+
+
+def chain_disagreement(x0_chains, regions: Sequence[str], rhat_max: float = RHAT_DISAGREE) -> list[dict]:
+    """Regions whose chains disagree on ``x0``: split R-hat above ``rhat_max``.
+
+    Parameters
+    ----------
+    x0_chains : array (n_chains, n_draws, n_regions)
+    regions : sequence of str
+    rhat_max : float
+
+    Returns
+    -------
+    list of dict
+        ``{"region", "rhat", "chain_means"}`` per disagreeing region, worst first.
+
+    Example
+    -------
+    >>> x = np.random.default_rng(0).normal(size=(2, 100, 2)); x[1, :, 0] += 5.0
+    >>> [d["region"] for d in chain_disagreement(x, ["a", "b"])]
+    ['a']
+    """
+    from ...infer.diagnostics import rhat
+
+    x = np.asarray(x0_chains, float)
+    if x.ndim != 3 or x.shape[2] != len(regions):
+        raise InputError(f"expected x0 draws (n_chains, n_draws, {len(regions)}), got {x.shape}", source="labels", field="x0")
+    if x.shape[0] < 2:
+        return []
+    r = np.asarray(rhat(x), float)
+    bad = np.flatnonzero(~(r <= rhat_max))  # NaN R-hat counts as disagreement
+    return [{"region": str(regions[i]), "rhat": float(r[i]), "chain_means": [float(m) for m in x[:, :, i].mean(axis=1)]}
+            for i in bad[np.argsort(-np.nan_to_num(r[bad], nan=np.inf))]]
+
+
+def refuse_labels(table: LabelTable, disagree: list[dict], rhat_max: float = RHAT_DISAGREE) -> LabelTable:
+    """``table`` with every label withheld (:data:`UNDETERMINED`) because the chains disagree.
+
+    The pooled probabilities are kept for inspection, but no region is EZ, PZ or
+    healthy: pooled draws of chains in different modes are not a posterior.
+    """
+    rules = dict(table.rules)
+    rules["refused"] = {"reason": f"the chains disagree (R-hat of x0 above {rhat_max:g} in {len(disagree)} region(s)): "
+                                  "the fit failed, no labels", "rhat_max": float(rhat_max), "regions": list(disagree)}
+    return LabelTable(table.regions, np.full(len(table.regions), UNDETERMINED), table.p_ez, table.p_pz, table.p_healthy, rules)
 
 
 def label_probabilities(x0, ez_threshold: float = X0_CRITICAL, pz_lower: float = PZ_THRESHOLD) -> dict[str, np.ndarray]:
@@ -233,6 +295,8 @@ def label_summary(twin) -> str:
     table = twin_labels(twin)
     if table is None:
         return "EZ/PZ: not labelled"
+    if table.refused:
+        return "EZ/PZ: not labelled (" + table.refused["reason"] + ")"
     return f"EZ {', '.join(table.ez) or 'none'}; PZ {', '.join(table.pz) or 'none'}"
 
 
