@@ -62,11 +62,15 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--target-accept", type=float, default=0.9)
     ap.add_argument("--out", default=None, help="keep the fit's outputs here (default: a temporary folder)")
+    ap.add_argument("--diagnose", action="store_true", help="no NUTS: MAP from every start (data-driven, prior, truth), one line each")
+    ap.add_argument("--maxiter", type=int, default=300, help="L-BFGS iterations per MAP start (--diagnose)")
     a = ap.parse_args(argv)
 
     from braintwin.workflows.vep.clinical import clinical_patient
 
     p = clinical_patient(K=a.K, n_contacts=a.n_contacts, seed=a.seed, sample_period=a.dt)
+    if a.diagnose:
+        return diagnose(p, a)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         out = Path(a.out) if a.out else tmp / "fit"
@@ -85,6 +89,50 @@ def main(argv=None) -> int:
             return 1
         s = json.loads((out / "summary.json").read_text())
     print(json.dumps(_record(p, s, seconds, a, proc.returncode)))
+    return 0
+
+
+def diagnose(p, a) -> int:
+    """MAP from each start: is the posterior multimodal, and does the default start land in the truth's basin?
+
+    Prints one JSON line per start: its name, the potential reached (negative log joint; lower is better), K,
+    the EZ/PZ x0, and the threshold-rule labels of the optimum against the truth.
+    """
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    import braintwin.vep as vep
+    from braintwin.infer.nuts import find_map, potential_of, x64
+    from braintwin.workflows.vep.fit import _integration
+    from braintwin.workflows.vep.labels import label_regions
+    from braintwin.workflows.vep.model import make_forward, SAFE_BOUNDS, unconstrain
+
+    pri = vep.VEPPriors(x_init_loc=-2.5, z_init_loc=3.5)
+    dt, steps = _integration(a.dt, 1, p.tau0, p.I1, pri, None)
+    prob = vep.VEPProblem(p.observation, p.gain, p.connectome.weights, dt=dt, steps_per_sample=steps, tau0=p.tau0, I1=p.I1,
+                          priors=pri, labels=p.region_labels, observe="linear" if a.observation == "sensor" else "log",
+                          fit_scale=False)
+    if a.observation == "sensor-log":
+        prob.observation = np.log(p.observation)
+    regions = list(p.region_labels)
+    idx = [regions.index(r) for r in p.ez + p.pz]
+    flat_of = lambda d: np.asarray(ravel_pytree({k: jnp.asarray(v, dtype=jnp.float64) for k, v in d.items()})[0])  # noqa: E731
+    with x64():
+        fwd = make_forward(prob.weights, dt=prob.dt, n_samples=prob.n_times, steps_per_sample=prob.steps_per_sample,
+                           safe_bounds=SAFE_BOUNDS)
+        flat = potential_of(vep.vep_model, (prob, fwd))
+        starts = [("data%d" % i, flat_of(unconstrain(prob, g))) for i, g in enumerate(vep.initial_guess(prob))]
+        starts += [("prior", np.asarray(flat.z0)), ("truth", flat_of(unconstrain(prob, {"x0": p.x0, "K": p.K, "x_init": -2.5 + 0 * p.x0,
+                                                                                          "z_init": 3.5 + 0 * p.x0})))]
+        for name, z in starts:
+            t0 = time.perf_counter()
+            m = find_map(flat, starts=1, inits=[z], maxiter=a.maxiter)
+            c = flat.postprocess(flat.unravel(jnp.asarray(m.z)))
+            x0 = np.asarray(c["x0"])
+            t = label_regions(x0[None], None, None, regions, ez_rule="threshold", pz_rule="threshold")
+            print(json.dumps({"start": name, "potential": round(m.potential, 2), "K": round(float(c["K"]), 4),
+                              "x0": {regions[i]: round(float(x0[i]), 3) for i in idx},
+                              "ez": t.ez, "pz": t.pz, "seconds": round(time.perf_counter() - t0, 1)}), flush=True)
     return 0
 
 
