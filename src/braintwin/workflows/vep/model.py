@@ -26,7 +26,12 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
             y_{tc} \sim \mathcal N(\mu_{tc}, \varepsilon^2)
 
   with a monopolar gain ``gain`` (the forward model of
-  :func:`braintwin.features.vep_observation`).
+  :func:`braintwin.features.vep_observation`).  ``observe="linear"`` (:func:`observe_sources`) uses the sensor-level
+  observation :math:`\mu_{tc} = a \sum_k M_{ck} \sum_i G_{ki} e^{x_{ti}} + b`
+  instead (``M`` a bipolar montage, or the identity), with the offset and noise
+  priors in units of the data's standard deviation; ``fit_scale=False`` fixes
+  ``a = 1, b = 0``.  The Heun step is at most :func:`max_step` (from ``tau0``
+  and the fast rate of ``x``), see :func:`braintwin.vep.fit`.
 * **Priors** (all sampled as standard normals ``*_star``, non-centred):
 
   - the person-level parameters ``x0`` (per region) and ``K`` through
