@@ -191,8 +191,14 @@ def test_a_fit_whose_chains_disagree_refuses_to_label():
     assert info["rules"]["refused"]["regions"][0]["region"] == "b"
     twin = SimpleNamespace(posterior=SimpleNamespace(info={"region_labels": info}), connectome=SimpleNamespace(labels=["a", "b", "c"]))
     assert "not labelled" in label_summary(twin)
-    fit = VEPFit(SimpleNamespace(), {"x0": x0}, out, SimpleNamespace(ok=True), {}, {})
+    fit = VEPFit(SimpleNamespace(labels=("a", "b", "c")), {"x0": x0}, out, SimpleNamespace(ok=True), {"centres": np.eye(3)}, {})
     assert fit.ok is False  # diagnostics alone would pass: the refusal fails the fit
+    from matplotlib.figure import Figure
+
+    axs = Figure().subplots(1, 3)
+    fit._plot_map(axs[0])
+    fit._plot_x0(axs[1])  # undetermined regions are drawn in their own colour
+    assert {t.get_text() for t in axs[1].get_xticklabels()} == {"a", "b", "c"}
 
 
 def test_report_says_the_fit_failed():

@@ -43,7 +43,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ...errors import InputError
-from .labels import PZ_THRESHOLD, RHAT_DISAGREE, LabelTable, chain_disagreement, label_regions, refuse_labels
+from .labels import PZ_THRESHOLD, RHAT_DISAGREE, UNDETERMINED, LabelTable, chain_disagreement, label_regions, refuse_labels
 from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, observe_sources, recording_suffix,
                     substeps, unconstrain, vep_model)
 
@@ -235,7 +235,8 @@ class VEPFit:
         d = self.diagnostics
         fig.suptitle(
             f"Bayesian VEP: EZ {', '.join(self.labels.ez) or '-'} | PZ {', '.join(self.labels.pz) or '-'} | "
-            f"{'diagnostics OK' if d.ok else 'DIAGNOSTICS FAILED'} (max R-hat {d.max_rhat():.3f}, {d.divergences} div.)",
+            f"{'diagnostics OK' if d.ok else 'DIAGNOSTICS FAILED'} (max R-hat {d.max_rhat():.3f}, {d.divergences} div.)"
+            + (" | NO LABELS: chains disagree" if self.labels.refused else ""),
             fontsize=10, color="k" if d.ok else "r",
         )
         return fig
@@ -263,7 +264,7 @@ class VEPFit:
         return fig
 
     # -- panels
-    _COLORS = {"EZ": "tab:red", "PZ": "tab:orange", "healthy": "0.75"}
+    _COLORS = {"EZ": "tab:red", "PZ": "tab:orange", "healthy": "0.75", UNDETERMINED: "tab:purple"}
 
     def _plot_map(self, ax):
         c = self.ppc.get("centres")
@@ -273,7 +274,7 @@ class VEPFit:
             return
         c = np.asarray(c)
         p = self.labels.probability
-        for l in ("healthy", "PZ", "EZ"):
+        for l in ("healthy", UNDETERMINED, "PZ", "EZ"):
             m = lab == l
             ax.scatter(c[m, 0], c[m, 1], s=20 + 120 * p[m], color=self._COLORS[l], edgecolor="k", lw=0.3, label=l)
         if self.truth is not None:
