@@ -12,7 +12,18 @@ A region is
 * **healthy** otherwise.
 
 Each label has its posterior probability (the fraction of draws giving it) and
-a region's label is the most probable one (:class:`LabelTable`).  A fit's table
+a region's label is the most probable one (:class:`LabelTable`).
+
+How this relates to the published convention.  The VEP papers (Jirsa et al.
+2017; Hashemi et al. 2020) call a region EZ when its fitted ``x0`` (posterior
+mean or mode) lies above a fixed threshold (about -2.05) and PZ in a band below
+it: a hard rule on a point estimate, so a region fitted at -2.052 against a
+truth of -2.06 flips to EZ by 0.002.  Here every posterior draw is classified
+(by the same thresholds with ``ez_rule="threshold"``, or by simulation, the
+default) and the label is the most probable class, shown with its probability:
+such a region gets P(EZ) near 0.5, and the table says so.  The probabilities are
+only as trustworthy as the chains that produced them; when the chains disagree,
+no label is given at all (:func:`chain_disagreement`, :func:`refuse_labels`).  A fit's table
 is stored with the twin (``twin.posterior.info["region_labels"]``, see
 :func:`labels_to_info`); for a twin without one the threshold rule is
 registered as a labeller (:mod:`braintwin.whatif.labels`), so the demo,
