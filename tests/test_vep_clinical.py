@@ -210,3 +210,21 @@ def test_report_says_the_fit_failed():
     probs.update(label=list(out.label), rules=dict(out.rules))
     html = _ez_section(SimpleNamespace(), None, probs)
     assert "the fit failed" in html and "b (R-hat 3.20)" in html
+
+
+def test_a_region_without_contacts_nearby_is_not_observable():
+    from braintwin.workflows.vep.labels import NOT_OBSERVABLE, mark_unobservable
+
+    rng = np.random.default_rng(2)
+    # region 0 seen (narrow posterior at -3.5), region 1 far from every contact (posterior = its prior), region 2 EZ
+    prior_sd = 0.8
+    x0 = np.stack([-3.5 + 0.02 * rng.standard_normal(1000), -3.0 + prior_sd * rng.standard_normal(1000).clip(-1.2, 0.9),
+                   -1.6 + 0.02 * rng.standard_normal(1000)], axis=1)
+    t = label_regions(x0, None, None, ["seen", "far", "ez"], ez_rule="threshold", pz_rule="threshold")
+    assert list(t.label) == ["healthy", "healthy", "EZ"]
+    out = mark_unobservable(t, x0, prior_sd)
+    assert list(out.label) == ["healthy", NOT_OBSERVABLE, "EZ"]
+    assert out.rules["not_observable"]["regions"] == ["far"]
+    assert out.rules["not_observable"]["shrinkage"][0] > 0.99 and out.rules["not_observable"]["shrinkage"][1] < 0.5
+    np.testing.assert_allclose(out.probability, [1.0, t.p_healthy[1], 1.0])  # the probability stays the posterior's
+    assert out.compare(["healthy", "healthy", "EZ"])["not_observable"] == ["far"]

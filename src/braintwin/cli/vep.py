@@ -188,6 +188,8 @@ def fit_cmd(
     x_init: float = typer.Option(-2.0, "--x-init", help="Prior centre of every region's initial x."),
     z_init: float = typer.Option(4.0, "--z-init", help="Prior centre of every region's initial z."),
     target_accept: float = typer.Option(0.9, "--target-accept", help="NUTS target acceptance probability."),
+    min_shrinkage: float = typer.Option(0.5, "--min-shrinkage", help="A healthy region whose x0 posterior shrank less than this "
+                                        "(1 - var_post / var_prior) is labelled 'not observable' (0: never)."),
 ):
     """Infer x0 and the EZ/PZ map from a patient's SEEG.
 
@@ -247,7 +249,7 @@ def fit_cmd(
               f"connectome {conn.n_regions} regions")
     f = vep.fit(y, G, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=progress,
                 priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init), max_dt=max_dt, target_accept_prob=target_accept,
-                **okw)
+                min_shrinkage=min_shrinkage or None, **okw)
     _report(f, con)
     _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels), "channels": list(channels), "observation": observation,
                             "scale": scale, "montage": montage}, con)

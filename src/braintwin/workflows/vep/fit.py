@@ -43,7 +43,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ...errors import InputError
-from .labels import PZ_THRESHOLD, RHAT_DISAGREE, UNDETERMINED, LabelTable, chain_disagreement, label_regions, refuse_labels
+from .labels import NOT_OBSERVABLE, PZ_THRESHOLD, RHAT_DISAGREE, UNDETERMINED, mark_unobservable, LabelTable, chain_disagreement, label_regions, refuse_labels
 from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, observe_sources, recording_suffix,
                     substeps, unconstrain, vep_model)
 
@@ -264,7 +264,7 @@ class VEPFit:
         return fig
 
     # -- panels
-    _COLORS = {"EZ": "tab:red", "PZ": "tab:orange", "healthy": "0.75", UNDETERMINED: "tab:purple"}
+    _COLORS = {"EZ": "tab:red", "PZ": "tab:orange", "healthy": "0.75", UNDETERMINED: "tab:purple", NOT_OBSERVABLE: "white"}
 
     def _plot_map(self, ax):
         c = self.ppc.get("centres")
@@ -274,7 +274,7 @@ class VEPFit:
             return
         c = np.asarray(c)
         p = self.labels.probability
-        for l in ("healthy", UNDETERMINED, "PZ", "EZ"):
+        for l in ("healthy", NOT_OBSERVABLE, UNDETERMINED, "PZ", "EZ"):
             m = lab == l
             ax.scatter(c[m, 0], c[m, 1], s=20 + 120 * p[m], color=self._COLORS[l], edgecolor="k", lw=0.3, label=l)
         if self.truth is not None:
@@ -413,6 +413,7 @@ def fit(
     montage=None,
     max_dt: float | None = None,
     rhat_refuse: float = RHAT_DISAGREE,
+    min_shrinkage: float | None = None,
     **nuts_kwargs,
 ) -> VEPFit:
     """Infer each region's excitability from an SEEG envelope and label EZ / PZ / healthy.
@@ -492,6 +493,12 @@ def fit(
         R-hat of a region's ``x0`` above which the chains are said to disagree:
         then no region is labelled (:func:`~braintwin.vep.labels.refuse_labels`),
         the fit says it failed and which regions disagree.
+    min_shrinkage : float or None
+        A region labelled healthy whose x0 posterior shrank less than this
+        (``1 - var_post / var_prior``) is labelled "not observable" instead
+        (:func:`~braintwin.vep.labels.mark_unobservable`; ``braintwin vep fit``
+        uses 0.5).  Default None keeps "healthy", so label accuracy against a
+        synthetic truth (benchmarks, tests) is unchanged.
     **nuts_kwargs
         Passed to :func:`braintwin.infer.run_nuts` (e.g. ``target_accept_prob``,
         ``max_tree_depth``, ``mass``).
@@ -537,6 +544,8 @@ def fit(
     table = label_regions(draws["x0"], seize_net, seize_alone, problem.labels, ez_rule=ez_rule, pz_rule=pz_rule,
                           ez_threshold=ez_threshold, pz_threshold=pz_threshold)
     table.rules["seizure_threshold"] = seizure_threshold
+    if min_shrinkage is not None:  # regions the implant cannot see: "not observable", not "healthy"
+        table = mark_unobservable(table, res.flat("x0"), prior_sd["x0"], min_shrinkage)
     disagree = chain_disagreement(res.samples["x0"], problem.labels, rhat_refuse)
     if disagree:
         table = refuse_labels(table, disagree, rhat_refuse)

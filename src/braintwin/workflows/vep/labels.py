@@ -41,7 +41,7 @@ from ...errors import InputError
 from ...whatif import Scenario, resolve_regions
 from ...whatif.labels import register_labeller, region_labels
 
-__all__ = ["X0_CRITICAL", "PZ_THRESHOLD", "LABELS", "UNDETERMINED", "RHAT_DISAGREE", "chain_disagreement", "refuse_labels",
+__all__ = ["X0_CRITICAL", "PZ_THRESHOLD", "LABELS", "UNDETERMINED", "NOT_OBSERVABLE", "MIN_SHRINKAGE", "mark_unobservable", "RHAT_DISAGREE", "chain_disagreement", "refuse_labels",
            "LabelTable", "label_regions", "label_probabilities", "ez_hypothesis",
            "labels_to_info", "twin_labels", "label_summary"]
 
@@ -53,6 +53,10 @@ PZ_THRESHOLD = -2.45
 LABELS = ("EZ", "PZ", "healthy")
 #: The label of every region of a fit whose chains disagree (:func:`refuse_labels`): no verdict.
 UNDETERMINED = "undetermined"
+#: The label of a region whose x0 the data do not inform (:func:`mark_unobservable`): not "healthy", unknown.
+NOT_OBSERVABLE = "not observable"
+#: Posterior shrinkage of x0 (``1 - posterior var / prior var``) below which a region counts as not observed.
+MIN_SHRINKAGE = 0.5
 #: R-hat of a region's x0 above which its chains are said to disagree (Gelman & Rubin's classic 1.1; the stricter
 #: ``rhat_max`` of the diagnostics, 1.01, flags a fit as not converged, this one withholds its labels).
 RHAT_DISAGREE = 1.1
@@ -85,7 +89,8 @@ class LabelTable:
         """Posterior probability of each region's label."""
         if self.refused:
             return np.zeros(len(self.regions))
-        idx = np.array([LABELS.index(str(l)) for l in self.label], dtype=int)
+        # a region not observed keeps the probability of the class it would otherwise have (healthy)
+        idx = np.array([LABELS.index(str(l)) if str(l) in LABELS else 2 for l in self.label], dtype=int)
         return np.stack([self.p_ez, self.p_pz, self.p_healthy])[idx, np.arange(idx.size)]
 
     @property
@@ -124,6 +129,7 @@ class LabelTable:
             out[f"{lab.lower()}_precision"] = tp / npred if npred else (1.0 if ntrue == 0 else 0.0)
             out[f"{lab.lower()}_recall"] = tp / ntrue if ntrue else 1.0
         out["mismatches"] = [(r, str(a), str(b)) for r, a, b in zip(self.regions, t, self.label) if a != b]
+        out["not_observable"] = [r for r, l in zip(self.regions, self.label) if l == NOT_OBSERVABLE]
         return out
 
     def __str__(self) -> str:
@@ -226,6 +232,40 @@ def chain_disagreement(x0_chains, regions: Sequence[str], rhat_max: float = RHAT
     bad = np.flatnonzero(~(r <= rhat_max))  # NaN R-hat counts as disagreement
     return [{"region": str(regions[i]), "rhat": float(r[i]), "chain_means": [float(m) for m in x[:, :, i].mean(axis=1)]}
             for i in bad[np.argsort(-np.nan_to_num(r[bad], nan=np.inf))]]
+
+
+def mark_unobservable(table: LabelTable, x0_draws, prior_sd, min_shrinkage: float = MIN_SHRINKAGE) -> LabelTable:
+    """``table`` with the "healthy" regions whose x0 the data do not inform relabelled :data:`NOT_OBSERVABLE`.
+
+    The posterior shrinkage ``1 - var_post(x0_i) / var_prior(x0_i)`` (Betancourt 2018) says how much the
+    recording taught about region ``i``: near 0 for a region no contact sees (its posterior is its prior),
+    near 1 for a well-observed one.  A region called healthy only because its prior sits at healthy
+    values is "not observable"; EZ and PZ labels are kept (the data put them there).
+
+    Parameters
+    ----------
+    table : LabelTable
+    x0_draws : array (n_draws, n_regions)
+    prior_sd : float or array (n_regions,)
+        Prior standard deviation of each x0.
+    min_shrinkage : float
+
+    Example
+    -------
+    >>> x0 = np.stack([np.full(400, -3.5), np.random.default_rng(0).uniform(-4, -1, 400)], axis=1)
+    >>> t = label_regions(x0, None, None, ["seen", "unseen"], ez_rule="threshold", pz_rule="threshold")
+    >>> [str(l) for l in mark_unobservable(t, x0, 0.8).label]
+    ['healthy', 'not observable']
+    """
+    x = np.asarray(x0_draws, float)
+    sd = np.broadcast_to(np.asarray(prior_sd, float), (x.shape[1],))
+    shrink = 1.0 - x.var(axis=0) / np.maximum(sd ** 2, 1e-300)
+    hidden = (np.asarray(table.label) == "healthy") & (shrink < min_shrinkage)
+    rules = dict(table.rules)
+    rules["not_observable"] = {"min_shrinkage": float(min_shrinkage), "regions": [str(table.regions[i]) for i in np.flatnonzero(hidden)],
+                               "shrinkage": [float(v) for v in shrink]}
+    label = np.where(hidden, NOT_OBSERVABLE, np.asarray(table.label, dtype=object)).astype(str)
+    return LabelTable(table.regions, label, table.p_ez, table.p_pz, table.p_healthy, rules)
 
 
 def refuse_labels(table: LabelTable, disagree: list[dict], rhat_max: float = RHAT_DISAGREE) -> LabelTable:
