@@ -33,8 +33,28 @@ JSON keys: ``seconds`` (the CLI's wall time), ``labels_exact``, ``false_ez``,
 no labels), the fitted and true EZ/PZ, x0 means of the EZ/PZ regions, K, the
 settings.
 
-Measured (this machine, 2 shared cores): see the README's VEP status and the
-report of issue 17 (filled in as runs finish).
+Measured (2026-12-04, this machine: 2 cores shared with 4 other engineers, load
+average 12-15; defaults unless said):
+
+* ``--chains 2 --warmup 30 --samples 30`` (a smoke run): 736 s (MAP 135 s,
+  Laplace 19 s, compile 94 s, warm-up 185 s, sampling 254 s), 0 divergences,
+  max R-hat 2.47, min ESS 1.2: the fit refused to label ("chains disagree" in
+  13+ regions, worst RM-PHC_R 2.47, then healthy regions RM-PFCm_L, RM-FEF_L,
+  RM-M1_L ...).  Pooled means: EZ x0 -1.570 / -1.631 (truth -1.6), PZ -2.073 /
+  -2.099 / -2.092 (truth -2.06), K 0.0453 (truth 0.05); posterior sds 0.0005-0.007
+  and eps 7.7e-5 (1 % of the data's sd): the ODE cannot follow the latent noise
+  and the Euler-Maruyama/Heun difference, so the likelihood is extremely sharp.
+  Chains differ by 0.01-0.2 in x0 with within-chain sds 0.001-0.09: each sits
+  in its own narrow spot; K agrees between chains (0.0453 / 0.0452), so the
+  disagreement is not a multimodality in K.
+* ``--diagnose --maxiter 500`` (MAP by L-BFGS from each start, no NUTS): every
+  start lands on the right labels by the threshold rule and on the same K
+  (0.0453-0.0457), but at different optima: data-driven start 0 at potential
+  -202971, data-driven start 1 and the prior centre at -202953, the truth at
+  -203162, 190 nats better.  So the MAP that centres the chains (the best of the
+  data-driven and prior starts) is not in the truth's basin: the posterior is
+  rugged at a small scale (the x0 of poorly seen regions against the initial
+  state), which is what the chains see as disagreement.
 """
 
 from __future__ import annotations
