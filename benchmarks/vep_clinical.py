@@ -84,6 +84,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="keep the fit's outputs here (default: a temporary folder)")
     ap.add_argument("--diagnose", action="store_true", help="no NUTS: MAP from every start (data-driven, prior, truth), one line each")
     ap.add_argument("--maxiter", type=int, default=300, help="L-BFGS iterations per MAP start (--diagnose)")
+    ap.add_argument("--only", default="", help="comma-separated starts to run with --diagnose (data0, data1, ..., prior, truth)")
     a = ap.parse_args(argv)
 
     from braintwin.workflows.vep.clinical import clinical_patient
@@ -144,7 +145,10 @@ def diagnose(p, a) -> int:
         starts = [("data%d" % i, flat_of(unconstrain(prob, g))) for i, g in enumerate(vep.initial_guess(prob))]
         starts += [("prior", np.asarray(flat.z0)), ("truth", flat_of(unconstrain(prob, {"x0": p.x0, "K": p.K, "x_init": -2.5 + 0 * p.x0,
                                                                                           "z_init": 3.5 + 0 * p.x0})))]
+        only = set(filter(None, a.only.split(",")))
         for name, z in starts:
+            if only and name not in only:
+                continue
             t0 = time.perf_counter()
             m = find_map(flat, starts=1, inits=[z], maxiter=a.maxiter)
             c = flat.postprocess(flat.unravel(jnp.asarray(m.z)))
