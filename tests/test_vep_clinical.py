@@ -228,3 +228,16 @@ def test_a_region_without_contacts_nearby_is_not_observable():
     assert out.rules["not_observable"]["shrinkage"][0] > 0.99 and out.rules["not_observable"]["shrinkage"][1] < 0.5
     np.testing.assert_allclose(out.probability, [1.0, t.p_healthy[1], 1.0])  # the probability stays the posterior's
     assert out.compare(["healthy", "healthy", "EZ"])["not_observable"] == ["far"]
+
+
+def test_cli_refuses_a_bipolar_envelope_and_bad_choices(tmp_path, capsys):
+    from braintwin.cli import main
+
+    np.save(tmp_path / "y.npy", np.ones((20, 3)))
+    np.save(tmp_path / "g.npy", np.ones((3, 76)))
+    base = ["vep", "fit", "--seeg", str(tmp_path / "y.npy"), "--gain", str(tmp_path / "g.npy"), "--connectome", "tvb76",
+            "--no-progress", "--out", str(tmp_path / "o")]
+    assert main(base + ["--envelope", "yes", "--montage", "bipolar"]) == 2
+    assert "bipolar" in capsys.readouterr().err
+    assert main(base + ["--observation", "power"]) == 2
+    assert "observation" in capsys.readouterr().err
