@@ -142,7 +142,11 @@ def diagnose(p, a) -> int:
         fwd = make_forward(prob.weights, dt=prob.dt, n_samples=prob.n_times, steps_per_sample=prob.steps_per_sample,
                            safe_bounds=SAFE_BOUNDS)
         flat = potential_of(vep.vep_model, (prob, fwd))
-        starts = [("data%d" % i, flat_of(unconstrain(prob, g))) for i, g in enumerate(vep.initial_guess(prob))]
+        guesses = vep.initial_guess(prob)
+        starts = [("data%d" % i, flat_of(unconstrain(prob, g))) for i, g in enumerate(guesses)]
+        for i, g in enumerate(guesses):  # remedy tried: the regions not seen seizing started at the healthy truth's level
+            h = dict(g, x0=np.where(np.isclose(g["x0"], -2.7), -3.5, g["x0"]))
+            starts.append(("data%d_healthy-3.5" % i, flat_of(unconstrain(prob, h))))
         starts += [("prior", np.asarray(flat.z0)), ("truth", flat_of(unconstrain(prob, {"x0": p.x0, "K": p.K, "x_init": -2.5 + 0 * p.x0,
                                                                                           "z_init": 3.5 + 0 * p.x0})))]
         only = set(filter(None, a.only.split(",")))
