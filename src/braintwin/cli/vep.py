@@ -169,7 +169,7 @@ def fit_cmd(
     fs: Optional[float] = typer.Option(None, "--fs", help="Sampling rate of raw SEEG in Hz (EDF gives it)."),
     baseline: float = typer.Option(5.0, "--baseline", help="Baseline length in s for the envelope of raw SEEG."),
     n_times: int = typer.Option(150, "--n-times", help="Resample the envelope to this many samples (0: keep)."),
-    dt: float = typer.Option(0.25, "--dt", help="Heun step per sample (model time units)."),
+    dt: float = typer.Option(0.25, "--dt", help="Model time between samples; split into integration sub-steps when above the step the model allows (see --max-dt)."),
     tau0: float = typer.Option(20.0, "--tau0", help="Slow time scale of the VEP2D."),
     chains: int = typer.Option(4, "--chains"),
     warmup: int = typer.Option(300, "--warmup"),
