@@ -49,12 +49,16 @@ average 12-15; defaults unless said):
   disagreement is not a multimodality in K.
 * ``--diagnose --maxiter 500`` (MAP by L-BFGS from each start, no NUTS): every
   start lands on the right labels by the threshold rule and on the same K
-  (0.0453-0.0457), but at different optima: data-driven start 0 at potential
-  -202971, data-driven start 1 and the prior centre at -202953, the truth at
-  -203162, 190 nats better.  So the MAP that centres the chains (the best of the
-  data-driven and prior starts) is not in the truth's basin: the posterior is
-  rugged at a small scale (the x0 of poorly seen regions against the initial
-  state), which is what the chains see as disagreement.
+  (0.0453-0.0457), at potentials -202971 (data-driven start 0), -202953
+  (data-driven start 1, prior centre) and -203162 (the truth);
+  ``--only data0_healthy-3.5`` (unseen regions started at -3.5, not -2.7): -202957.
+  None of them is converged: ``--maxiter 3000 --only data0`` reaches -205831
+  (372 s), 2670 nats below the truth's 500-iteration optimum, same labels, K
+  0.0452, PZ x0 -2.074 / -2.078 / -2.096.  So the chains' disagreement is not a
+  MAP in the wrong basin nor a multimodality in K: the posterior is so
+  ill-conditioned (eps 1e-4, sds down to 5e-4) that the MAP search of the fit
+  (1000 iterations) stops far from the mode, the Laplace mass matrix is taken
+  there, and a short warm-up leaves each chain drifting in its own place.
 """
 
 from __future__ import annotations
