@@ -188,6 +188,8 @@ def fit_cmd(
     x_init: float = typer.Option(-2.0, "--x-init", help="Prior centre of every region's initial x."),
     z_init: float = typer.Option(4.0, "--z-init", help="Prior centre of every region's initial z."),
     target_accept: float = typer.Option(0.9, "--target-accept", help="NUTS target acceptance probability."),
+    map_maxiter: int = typer.Option(1000, "--map-maxiter", help="L-BFGS iterations of each MAP start (the chains start around "
+                                    "the best MAP; a sharp posterior needs several thousand)."),
     min_shrinkage: float = typer.Option(0.5, "--min-shrinkage", help="A healthy region whose x0 posterior shrank less than this "
                                         "(1 - var_post / var_prior) is labelled 'not observable' (0: never)."),
 ):
@@ -249,7 +251,7 @@ def fit_cmd(
               f"connectome {conn.n_regions} regions")
     f = vep.fit(y, G, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=progress,
                 priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init), max_dt=max_dt, target_accept_prob=target_accept,
-                min_shrinkage=min_shrinkage or None, **okw)
+                min_shrinkage=min_shrinkage or None, map_maxiter=map_maxiter, **okw)
     _report(f, con)
     _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels), "channels": list(channels), "observation": observation,
                             "scale": scale, "montage": montage}, con)
