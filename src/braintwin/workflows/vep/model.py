@@ -65,7 +65,9 @@ from ...errors import InputError
 from ...models import VEP2D
 from ...models.coupling import Difference
 from ...observe.seeg import seeg_forward
+from .integration import fast_rate, max_step, substeps
 from .labels import X0_CRITICAL
+from .observation import OBSERVATIONS, check_observe, observe_sources
 from .priors import PersonPrior, VEPPriors
 
 __all__ = [
@@ -181,7 +183,7 @@ class VEPProblem:
             raise InputError(f"steps_per_sample must be >= 1, got {self.steps_per_sample}", source=src, field="steps_per_sample")
         if not self.tau0 > 0:
             raise InputError(f"tau0 must be > 0, got {self.tau0}", source=src, field="tau0")
-        self.montage = _check_observe(self.observe, self.montage, y, gain)
+        self.montage = check_observe(self.observe, self.montage, y, gain)
         self.observation, self.gain, self.weights = y, gain, W
         self.steps_per_sample = int(self.steps_per_sample)
         if not self.labels:
@@ -447,104 +449,6 @@ def seeg_envelope(x, gain, amplitude, offset):
     import jax.numpy as jnp
 
     return seeg_forward(x, gain, amplitude, offset, m=jnp)
-
-
-#: Observation models of :func:`observe_sources` and when to use each.
-OBSERVATIONS = {
-    "log": "a log(G e^x) + b: the SEEG log-power envelope of a recording (features.seeg_log_power), or log of "
-           "sensor-level data; robust to the contacts' very different scales (default)",
-    "linear": "a (M G) e^x + b: sensor-level data y = G e^x as given (the published benchmark's observation); keeps "
-              "the contacts' relative amplitudes, the only choice for bipolar contacts (M)",
-}
-
-
-def _check_observe(observe: str, montage, y, gain):
-    """Validate the observation model and the montage; return the montage as an array (or None)."""
-    if observe not in OBSERVATIONS:
-        raise InputError(f"observe must be one of {', '.join(OBSERVATIONS)}; got {observe!r}", source="VEP problem",
-                         field="observe")
-    if montage is None:
-        return None
-    M = np.asarray(montage, float)
-    if observe != "linear":
-        raise InputError("a bipolar montage needs observe='linear': differences of contacts can be negative, their log is "
-                         "undefined", source="VEP problem", field="montage")
-    if M.ndim != 2 or M.shape[0] != y.shape[1] or M.shape[1] != np.shape(gain)[0]:
-        raise InputError(f"montage must be (n_observed={y.shape[1]}, n_contacts={np.shape(gain)[0]}), got {M.shape}",
-                         source="VEP problem", field="montage")
-    return M
-
-
-def observe_sources(x, problem: VEPProblem, amplitude, offset, *, m=np):
-    r"""The observation of source activity ``x (..., n_times, n_regions)`` under ``problem.observe``.
-
-    * ``"log"``: :math:`a \log \sum_i G_{ci} e^{x_i} + b` (:func:`seeg_envelope`);
-    * ``"linear"``: :math:`a \sum_c M_{kc} \sum_i G_{ci} e^{x_i} + b` (``M`` the montage,
-      identity for monopolar contacts).
-
-    With ``problem.fit_scale`` False, ``a = 1`` and ``b = 0`` whatever is passed.
-
-    Example
-    -------
-    >>> pr = VEPProblem(np.ones((1, 1)), [[2.0, 1.0]], np.zeros((2, 2)), observe="linear", fit_scale=False)
-    >>> float(observe_sources(np.zeros((1, 2)), pr, 5.0, 3.0)[0, 0])   # 2 e^0 + 1 e^0
-    3.0
-    """
-    if not problem.fit_scale:
-        amplitude, offset = 1.0, 0.0
-    if problem.observe == "log":
-        return seeg_forward(x, problem.gain, amplitude, offset, m=m)
-    G = problem.gain if problem.montage is None else problem.montage @ problem.gain
-    e = m.exp(x)
-    s = (e.reshape(-1, e.shape[-1]) @ m.asarray(G, dtype=e.dtype).T).reshape(e.shape[:-1] + (G.shape[0],))
-    return amplitude * s + offset
-
-
-def fast_rate(I1: float = 3.1, x_range: tuple[float, float] = (-2.5, 1.0)) -> float:
-    r"""Largest rate of the VEP2D's fast variable, :math:`\max |\partial \dot x / \partial x| = \max |3x^2 + 4x|` over ``x_range``.
-
-    The ``x`` equation :math:`\dot x = 1 - x^3 - 2x^2 - z + I_1` relaxes at rate
-    :math:`3x^2 + 4x` (8.75 at the benchmark's start ``x = -2.5``; 7 at ``x = 1``,
-    the top of the seizure branch); ``z`` is slower by ``tau0``.  ``I1`` enters only
-    through the states visited, so it is accepted for symmetry.
-    """
-    lo, hi = map(float, x_range)
-    xs = np.linspace(lo, hi, 2001)
-    return float(np.max(np.abs(3 * xs ** 2 + 4 * xs)))
-
-
-def max_step(tau0: float, I1: float = 3.1, x_range: tuple[float, float] = (-2.5, 1.0), margin: float = 1.8) -> float:
-    r"""Largest Heun step the model's time scales allow: ``min(margin / fast_rate, tau0 / 50)``.
-
-    Heun is stable for :math:`\lambda\,dt \le 2` on a real decaying mode of rate
-    :math:`\lambda` (:func:`fast_rate`); a larger step does not fail loudly, the
-    clamped state just follows a distorted trajectory, so the fit converges to
-    wrong parameters.  ``margin = 1.8`` keeps 10 % from that limit; the slow
-    variable needs ``dt`` well below ``tau0``.  The step comes from the model, not
-    from the sampling rate: with ``x`` starting at -2.5 it is ``1.8 / 8.75 = 0.206``;
-    with the default prior start -2.0 the fastest rate is 7 (top of the seizure
-    branch) and the step 0.257.
-
-    Example
-    -------
-    >>> round(max_step(90.0), 4)
-    0.2057
-    """
-    return float(min(float(margin) / fast_rate(I1, x_range), float(tau0) / 50.0))
-
-
-def substeps(dt: float, tau0: float, I1: float = 3.1, x_range: tuple[float, float] = (-2.5, 1.0),
-             margin: float = 1.8) -> int:
-    """Heun steps per step ``dt`` so that each is at most :func:`max_step` (1 when ``dt`` is fine already).
-
-    Example
-    -------
-    >>> substeps(0.5, 90.0)   # 0.5 / 3 = 0.167 <= 0.206
-    3
-    """
-    if not (np.isfinite(dt) and dt > 0):
-        raise InputError(f"dt must be > 0, got {dt}", source="VEP fit", field="dt")
-    return max(1, int(np.ceil(float(dt) / max_step(tau0, I1, x_range, margin) - 1e-9)))
 
 
 def simulate_sources(problem: VEPProblem, params: dict, *, n_samples: int | None = None, unroll: int = 1):
