@@ -21,7 +21,13 @@ its SEEG sensors, so the patient is built as follows (decisions and why):
 * **Contacts**: ``n_contacts`` (160) of ``seeg_588`` chosen by
   :func:`~braintwin.vep.select_contacts`; gain ``G_ci = 1 / max(d_ci, d_min)^2``
   to the region centres (:func:`braintwin.observe.seeg.seeg_gain`, ``method="centres"``).
-* **Dynamics** (the issue's values): VEP2D, ``tau0 = 90``, ``K = 1``,
+* **Coupling: ``K = 0.05``, not the issue's 1.**  ``K = 1`` belongs to the
+  published connectome (streamline counts, heavy-tailed: a row sums to about 1
+  after dividing by the maximum).  tvb96's weights are categories (1, 2, 3), about
+  40 inputs per region, rows summing to 33 after dividing by the maximum, and the
+  difference coupling then holds every region at rest (measured, T = 80: K = 1,
+  0.5, 0.2: nothing seizes; 0.1: one EZ; 0.05: both EZ, and RM-PHC_R recruited).
+* **Dynamics** (the issue's values otherwise): VEP2D, ``tau0 = 90``,
   ``I1 = 3.1``, ``x0 = -1.6`` at 2 EZ, ``-2.06`` at 3 PZ, ``-3.5`` elsewhere,
   ``x(0) = -2.5``, ``z(0) = 3.5``, Euler-Maruyama with ``dt = 0.1`` and latent
   noise ``sigma = 0.01`` (increment ``sigma sqrt(dt) xi`` on ``x`` and ``z``) for
@@ -198,7 +204,7 @@ def _region_indices(labels: Sequence[str], names, what: str) -> list[int]:
 
 
 def clinical_patient(*, ez: Sequence[str] = DEFAULT_EZ, pz: Sequence[str] = DEFAULT_PZ, n_contacts: int = 160,
-                     K: float = 1.0, tau0: float = 90.0, I1: float = 3.1, x0_ez: float = -1.6, x0_pz: float = -2.06,
+                     K: float = 0.05, tau0: float = 90.0, I1: float = 3.1, x0_ez: float = -1.6, x0_pz: float = -2.06,
                      x0_healthy: float = -3.5, x_init: float = -2.5, z_init: float = 3.5, dt: float = 0.1,
                      sigma: float = 0.01, duration: float = 80.0, sample_period: float = 0.5, noise: float = 0.0,
                      seizure_threshold: float = -0.5, min_distance: float = 1.0, seed: int = 0) -> ClinicalPatient:

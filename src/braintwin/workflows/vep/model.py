@@ -143,6 +143,13 @@ class VEPProblem:
     person_prior : PersonPrior, optional
         Prior of ``x0`` and ``K``; default :meth:`PersonPrior.default` of ``priors``
         (an update passes a Gaussian fitted to the current posterior).
+    observe : {"log", "linear"}
+        Observation model (:data:`~braintwin.vep.observation.OBSERVATIONS`).
+    fit_scale : bool
+        Fit amplitude and offset (False: fixed to 1 and 0).
+    montage : ndarray (n_observed, n_contacts), optional
+        Bipolar montage applied to the gain (``observe="linear"`` only); the
+        observation then has ``n_observed`` columns.
     """
 
     observation: np.ndarray
