@@ -16,7 +16,8 @@ twin_app = typer.Typer(help="Build and inspect twin files.", no_args_is_help=Tru
 app.add_typer(twin_app, name="twin")
 
 BUILD_KEYS = {"seeg", "gain", "contacts", "connectome", "subject_id", "out", "dt", "tau0", "I1", "chains", "warmup", "samples", "seed", "metadata",
-              "recording", "window", "parcellation", "lut", "tractography", "n_times", "baseline", "workflow"}
+              "recording", "window", "parcellation", "lut", "tractography", "n_times", "baseline", "workflow",
+              "observation", "scale", "montage", "max_dt", "x_init", "z_init"}
 
 
 @twin_app.command("build")
@@ -105,9 +106,14 @@ def _build_vep(config: Path, cfg: dict) -> None:
                                                labels=conn.labels)[0].gain
         else:
             gain = seeg_gain(contacts.positions, centres=conn.centres, n_regions=conn.n_regions, method="centres")
+    obs, okw, _ = vep.io.observation_options(obs, contact_names if contact_names is not None else rec.labels,
+                                             observation=cfg.get("observation", "envelope"), scale=cfg.get("scale", "fit"),
+                                             montage=cfg.get("montage", "monopolar"), source=str(config))
+    max_dt = cfg.get("max_dt")
     f = vep.fit(obs, gain, conn, dt=float(cfg.get("dt", 0.25)), tau0=float(cfg.get("tau0", 20.0)), I1=float(cfg.get("I1", 3.1)),
                 num_chains=chains, num_warmup=int(cfg.get("warmup", 300)), num_samples=int(cfg.get("samples", 300)),
-                seed=int(cfg.get("seed", 0)), progress=True)
+                seed=int(cfg.get("seed", 0)), progress=True, max_dt=None if max_dt is None else float(max_dt),
+                priors=vep.VEPPriors(x_init_loc=float(cfg.get("x_init", -2.0)), z_init_loc=float(cfg.get("z_init", 4.0))), **okw)
     twin = twin_from_fit(f, conn, subject_id=cfg.get("subject_id"), tau0=float(cfg.get("tau0", 20.0)), I1=float(cfg.get("I1", 3.1)),
                          contact_labels=contact_names, seeds={"fit": int(cfg.get("seed", 0))}, config=cfg, metadata=cfg.get("metadata"))
     for k in ("seeg", "gain", "contacts", "parcellation", "tractography"):

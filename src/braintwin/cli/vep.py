@@ -171,7 +171,7 @@ def fit_cmd(
     fs: Optional[float] = typer.Option(None, "--fs", help="Sampling rate of raw SEEG in Hz (EDF gives it)."),
     baseline: float = typer.Option(5.0, "--baseline", help="Baseline length in s for the envelope of raw SEEG."),
     n_times: int = typer.Option(150, "--n-times", help="Resample the envelope to this many samples (0: keep)."),
-    dt: float = typer.Option(0.25, "--dt", help="Heun step per sample (model time units)."),
+    dt: float = typer.Option(0.25, "--dt", help="Model time between samples; split into integration sub-steps when above the step the model allows (see --max-dt)."),
     tau0: float = typer.Option(20.0, "--tau0", help="Slow time scale of the VEP2D."),
     chains: int = typer.Option(4, "--chains"),
     warmup: int = typer.Option(300, "--warmup"),
@@ -188,10 +188,29 @@ def fit_cmd(
     estimator: Optional[Path] = typer.Option(None, "--estimator", help="With --method npe: a trained estimator file (refused if made for another connectome or contact set)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="With --method npe: estimator cache (default ~/.cache/braintwin/vep_npe)."),
     max_epochs: int = typer.Option(200, "--max-epochs", help="With --method npe: most training epochs (early stopping decides)."),
+    observation: str = typer.Option("envelope", "--observation", help="'envelope' (log-power envelope, real recordings), "
+                                    "'sensor' (y = gain exp(x) on its raw scale; bipolar possible) or 'sensor-log' (log y)."),
+    scale: str = typer.Option("fit", "--scale", help="'fit' an amplitude and offset, or 'fixed' (1 and 0: data on the model's scale)."),
+    montage: str = typer.Option("monopolar", "--montage", help="'monopolar' or 'bipolar' (neighbouring contacts of an electrode; with --observation sensor)."),
+    max_dt: Optional[float] = typer.Option(None, "--max-dt", help="Largest integration step (default: from tau0 and the fast time scale); a larger --dt is sub-stepped."),
+    x_init: float = typer.Option(-2.0, "--x-init", help="Prior centre of every region's initial x."),
+    z_init: float = typer.Option(4.0, "--z-init", help="Prior centre of every region's initial z."),
+    target_accept: float = typer.Option(0.9, "--target-accept", help="NUTS target acceptance probability."),
+    map_maxiter: int = typer.Option(1000, "--map-maxiter", help="L-BFGS iterations of each MAP start (the chains start around "
+                                    "the best MAP; a sharp posterior needs several thousand)."),
+    min_shrinkage: float = typer.Option(0.5, "--min-shrinkage", help="A healthy region whose x0 posterior shrank less than this "
+                                        "(1 - var_post / var_prior) is labelled 'not observable' (0: never)."),
 ):
-    """Infer x0 and the EZ/PZ map from a patient's SEEG; writes the fit's files and twin.h5."""
+    """Infer x0 and the EZ/PZ map from a patient's SEEG; writes the fit's files and twin.h5.
+
+    --dt is the model time between samples: it is split into integration sub-steps when it exceeds the step the
+    model's time scales allow (tau0 and the fast rate of x), so a coarse --dt never silently distorts the fit.
+    """
     if method not in ("nuts", "npe"):
         raise InputError(f"--method must be nuts or npe, got {method!r}", source="braintwin vep fit", field="method")
+    if method == "npe" and (observation != "envelope" or montage != "monopolar"):
+        raise InputError("--method npe is trained on the monopolar log-power envelope (vep_sbi features); "
+                         "use --observation envelope --montage monopolar", source="braintwin vep fit", field="observation")
     _devices(chains)
     import numpy as np
     from rich.console import Console
@@ -213,10 +232,10 @@ def fit_cmd(
     y = rec.data
     labels = rec.labels
     if gain is not None:
-        G, rows, cols = vep.read_gain(gain, n_contacts=y.shape[1], n_regions=conn.n_regions)
+        gain_m, rows, cols = vep.read_gain(gain, n_contacts=y.shape[1], n_regions=conn.n_regions)
         if rows is not None and set(rows) == set(labels) and tuple(rows) != labels:
             order = [list(rows).index(l) for l in labels]
-            G = G[order]
+            gain_m = gain_m[order]
     else:
         sensors = vep.read_contacts_file(contacts)
         pos = {l: i for i, l in enumerate(sensors.labels)}
@@ -230,21 +249,29 @@ def fit_cmd(
         if parcellation is not None:  # 1/d^2 over the voxels of each region, columns matched to the connectome by name
             from ..observe import seeg_gain_from_parcellation
 
-            G = seeg_gain_from_parcellation(sensors.subset(keep), parcellation, lut=lut, labels=conn.labels)[0].gain
+            gain_m = seeg_gain_from_parcellation(sensors.subset(keep), parcellation, lut=lut, labels=conn.labels)[0].gain
         else:
-            G, _, _ = vep.patient_gain(conn, sensors.subset(keep), None)
+            gain_m, _, _ = vep.patient_gain(conn, sensors.subset(keep), None)
     from ..vep.io import envelope_from_recording, resample_envelope
 
-    y = envelope_from_recording(rec, baseline=baseline, n_times=n_times, fs_hz=fs) if raw else resample_envelope(y, n_times)
-    con.print(f"SEEG {rec.source}: {y.shape[1]} contacts, {y.shape[0]} samples; connectome {conn.n_regions} regions")
+    if observation == "envelope":
+        y = envelope_from_recording(rec, baseline=baseline, n_times=n_times, fs_hz=fs) if raw else resample_envelope(y, n_times)
+    elif n_times:
+        y = resample_envelope(y, n_times)
+    y, okw, channels = vep.io.observation_options(y, labels, observation=observation, scale=scale, montage=montage,
+                                                  source="braintwin vep fit")
+    con.print(f"SEEG {rec.source}: {y.shape[1]} channels ({observation}, {montage}), {y.shape[0]} samples; "
+              f"connectome {conn.n_regions} regions")
     if method == "npe":
-        f = vep.fit_npe(y, G, conn, dt=dt, tau0=tau0, estimator=estimator, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
+        f = vep.fit_npe(y, gain_m, conn, dt=dt, tau0=tau0, estimator=estimator, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
                         progress=progress, contact_labels=list(labels), train_kwargs={"max_epochs": max_epochs})
     else:
-        f = vep.fit(y, G, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed,
-                    progress=progress)
+        f = vep.fit(y, gain_m, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed,
+                    progress=progress, priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init), max_dt=max_dt,
+                    target_accept_prob=target_accept, min_shrinkage=min_shrinkage or None, map_maxiter=map_maxiter, **okw)
     _report(f, con)
-    _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels), "method": method}, con)
+    _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels), "channels": list(channels), "method": method,
+                            "observation": observation, "scale": scale, "montage": montage}, con)
     from ..workflows.vep.workflow import twin_from_fit
 
     twin = twin_from_fit(f, conn, tau0=tau0, contact_labels=list(labels), seeds={method: seed})

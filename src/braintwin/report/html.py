@@ -368,6 +368,12 @@ def _ez_section(twin, figs: _Figures, probs) -> str:
     if probs is None:
         return _section("ez-map", "Likely seizure onset and spread", _na(
             "Not available: this needs a posterior of the regions' excitability (x0), as from the Virtual Epileptic Patient fit."))
+    refused = probs["rules"].get("refused")
+    if refused:  # the fit's chains disagree: no map, say which regions
+        bad = ", ".join(f"{_esc(d['region'])} (R-hat {d['rhat']:.2f})" for d in refused.get("regions", []))
+        return _section("ez-map", "Likely seizure onset and spread", _na(
+            f"Not available: the fit failed. {_esc(refused.get('reason', 'the chains disagree'))}. Regions whose chains "
+            f"disagree: {bad}. Re-run the fit (longer warm-up, other starts) before reading any map."))
     labels = _region_labels(twin)
     conn = getattr(twin, "connectome", None)
     centres = getattr(conn, "centres", None)

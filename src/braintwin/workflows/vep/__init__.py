@@ -13,7 +13,15 @@ healthy, each label with its posterior probability.
   ``diagnostics``, ``plot()``);
 - :func:`fit_npe`: the amortised VEP (neural posterior estimation on the
   ``vep_sbi`` features; one cached estimator per connectome and contact set);
-- :mod:`braintwin.vep.io`: the user's SEEG (NPY, CSV/TSV, EDF), gain or contacts.
+- :mod:`braintwin.vep.io`: the user's SEEG (NPY, CSV/TSV, EDF), gain or contacts;
+  :data:`OBSERVATION_CHOICES` (log-power envelope, sensor level raw or log, monopolar
+  or bipolar) and :func:`observation_options`;
+- :func:`clinical_patient`: the benchmark patient at a real implant's scale (tvb96 with
+  subcortical regions, 160 contacts, tau0 = 90, sensor-level ``G exp(x)``).
+
+A fit whose chains disagree (R-hat of a region's x0 above 1.1) gives no labels: every
+region is :data:`UNDETERMINED` and the fit, the CLI and the report name the regions
+whose chains disagree, with each chain's mean.
 
 Example::
 
@@ -43,9 +51,22 @@ from .labels import PZ_THRESHOLD, LabelTable, ez_hypothesis, label_probabilities
 from .io import read_contacts_file, read_gain, read_seeg
 from .model import VEPPriors, VEPProblem, critical_x0, make_forward, seeg_envelope, vep_model
 from .labels import X0_CRITICAL
+from .clinical import ClinicalPatient, clinical_patient
+from .io import OBSERVATION_CHOICES, observation_options
+from .labels import UNDETERMINED, chain_disagreement, refuse_labels
+from .model import max_step, observe_sources
 from .synthetic import SyntheticPatient, patient_gain, select_contacts, suggest_pz, synthetic_patient
 
 __all__ = [
+    "clinical_patient",
+    "ClinicalPatient",
+    "OBSERVATION_CHOICES",
+    "observation_options",
+    "observe_sources",
+    "max_step",
+    "chain_disagreement",
+    "refuse_labels",
+    "UNDETERMINED",
     "synthetic_patient",
     "SyntheticPatient",
     "suggest_pz",

@@ -43,9 +43,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ...errors import InputError
-from .labels import PZ_THRESHOLD, LabelTable, label_regions
-from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, recording_suffix, seeg_envelope,
-                    unconstrain, vep_model)
+from .labels import NOT_OBSERVABLE, PZ_THRESHOLD, RHAT_DISAGREE, UNDETERMINED, mark_unobservable, LabelTable, chain_disagreement, label_regions, refuse_labels
+from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, observe_sources, recording_suffix,
+                    substeps, unconstrain, vep_model)
 
 __all__ = ["LabelTable", "VEPFit", "fit", "fit_patient", "initial_guess", "label_regions", "PZ_THRESHOLD"]
 
@@ -64,7 +64,7 @@ def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, no
         init = jnp.stack([xi, zi])
         x = fwd(x0, K, problem.tau0, problem.I1, init)
         xa = fwd(x0, 0.0 * K, problem.tau0, problem.I1, init)
-        return x, xa, seeg_envelope(x, problem.gain, amp, off)
+        return x, xa, observe_sources(x, problem, amp, off, m=jnp)
 
     f = jax.jit(jax.vmap(one))
     args = [jnp.asarray(draws[k]) for k in ("x0", "K", "x_init", "z_init", "amplitude", "offset")]
@@ -98,9 +98,9 @@ def initial_guess(problem: VEPProblem, *, smooth: int = 5, fractions: Sequence[f
     T = problem.n_times
     y = scipy.ndimage.uniform_filter1d(problem.observation, size=max(1, int(smooth)), axis=0, mode="nearest")
     k = max(2, T // 10)
-    base = np.log(np.exp(pr.x_init_loc) * problem.gain.sum(axis=1))
-    off = float(np.median(y[:k] - pr.amp_loc * base[None]))
-    E = np.exp(np.clip((y - off) / pr.amp_loc, -50, 50))
+    if problem.montage is not None:  # bipolar differences: no non-negative inversion; the MAP starts from the prior
+        return []
+    E, off = _linear_power(problem, y, k)
     dE = np.maximum(E - E[:k].mean(axis=0), 0.0)
     S = np.stack([scipy.optimize.nnls(problem.gain, e)[0] for e in dE])
     mx = S.max(axis=0)
@@ -123,6 +123,18 @@ def initial_guess(problem: VEPProblem, *, smooth: int = 5, fractions: Sequence[f
         for K in (K_values if j == 0 else K_values[:1]):
             out.append({"x0": x0.copy(), "offset": off, "K": float(K)})
     return out
+
+
+def _linear_power(problem: VEPProblem, y: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    """The data back on the scale of ``G e^x`` (for the rise inversion) and the offset guess."""
+    pr = problem.priors
+    a = pr.amp_loc if problem.fit_scale else 1.0
+    if problem.observe == "linear":
+        off = float(problem.offset_loc()) if problem.fit_scale else 0.0
+        return np.maximum((y - off) / a, 0.0), off
+    base = np.log(np.exp(pr.x_init_loc) * problem.gain.sum(axis=1))
+    off = float(np.median(y[:k] - a * base[None])) if problem.fit_scale else 0.0
+    return np.exp(np.clip((y - off) / a, -50, 50)), off
 
 
 @dataclass
@@ -180,8 +192,8 @@ class VEPFit:
 
     @property
     def ok(self) -> bool:
-        """Whether the diagnostics passed."""
-        return self.diagnostics.ok
+        """Whether the diagnostics passed and the labels were not withheld."""
+        return bool(self.diagnostics.ok) and not self.labels.refused
 
     @property
     def ess_per_second(self) -> float:
@@ -207,6 +219,10 @@ class VEPFit:
             "x0": {r: {"mean": float(m), "sd": float(s)} for r, m, s in zip(self.regions, x0.mean(0), x0.std(0))},
             "K": {"mean": float(self.samples["K"].mean()), "sd": float(self.samples["K"].std())},
             "labels": self.labels.to_dict(),
+            "labels_refused": self.labels.refused,
+            "observe": {"model": self.problem.observe, "fit_scale": bool(self.problem.fit_scale),
+                        "montage": "monopolar" if self.problem.montage is None else "bipolar",
+                        "dt": self.problem.dt, "steps_per_sample": self.problem.steps_per_sample},
         }
         acc = self.accuracy()
         if acc is not None:
@@ -228,7 +244,8 @@ class VEPFit:
                  f"{'diagnostics OK' if d.ok else 'DIAGNOSTICS FAILED'} (max R-hat {d.max_rhat():.3f}, {d.divergences} div.)")
         fig.suptitle(
             f"Bayesian VEP: EZ {', '.join(self.labels.ez) or '-'} | PZ {', '.join(self.labels.pz) or '-'} | "
-            f"{check}",
+            f"{check}"
+            + (" | NO LABELS: chains disagree" if self.labels.refused else ""),
             fontsize=10, color="k" if d.ok else "r",
         )
         return fig
@@ -256,7 +273,7 @@ class VEPFit:
         return fig
 
     # -- panels
-    _COLORS = {"EZ": "tab:red", "PZ": "tab:orange", "healthy": "0.75"}
+    _COLORS = {"EZ": "tab:red", "PZ": "tab:orange", "healthy": "0.75", UNDETERMINED: "tab:purple", NOT_OBSERVABLE: "white"}
 
     def _plot_map(self, ax):
         c = self.ppc.get("centres")
@@ -266,7 +283,7 @@ class VEPFit:
             return
         c = np.asarray(c)
         p = self.labels.probability
-        for l in ("healthy", "PZ", "EZ"):
+        for l in ("healthy", NOT_OBSERVABLE, UNDETERMINED, "PZ", "EZ"):
             m = lab == l
             ax.scatter(c[m, 0], c[m, 1], s=20 + 120 * p[m], color=self._COLORS[l], edgecolor="k", lw=0.3, label=l)
         if self.truth is not None:
@@ -325,7 +342,8 @@ class VEPFit:
         ax.set_title("label probabilities (top regions)", fontsize=9)
 
 
-def _problems(observation, gain, connectome, labels, *, dt, steps_per_sample, tau0, I1, priors, person_prior) -> list[VEPProblem]:
+def _problems(observation, gain, connectome, labels, *, dt, steps_per_sample, tau0, I1, priors, person_prior,
+              **obs) -> list[VEPProblem]:
     """One :class:`VEPProblem` per recording, sharing the weights, the labels and one person prior."""
     W = np.asarray(getattr(connectome, "weights", connectome), float)
     regs = tuple(labels) if labels is not None else tuple(getattr(connectome, "labels", ()) or ())
@@ -337,7 +355,7 @@ def _problems(observation, gain, connectome, labels, *, dt, steps_per_sample, ta
     for y, g in zip(obs_list, gains):  # one person prior for all (the default depends on the first gain)
         problems.append(VEPProblem(observation=y, gain=g, weights=W, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
                                    priors=priors or VEPPriors(), labels=regs,
-                                   person_prior=problems[0].person_prior if problems else person_prior))
+                                   person_prior=problems[0].person_prior if problems else person_prior, **obs))
     return problems
 
 
@@ -399,6 +417,12 @@ def fit(
     labels: Sequence[str] | None = None,
     warn: bool = True,
     person_prior: PersonPrior | None = None,
+    observe: str = "log",
+    fit_scale: bool = True,
+    montage=None,
+    max_dt: float | None = None,
+    rhat_refuse: float = RHAT_DISAGREE,
+    min_shrinkage: float | None = None,
     **nuts_kwargs,
 ) -> VEPFit:
     """Infer each region's excitability from an SEEG envelope and label EZ / PZ / healthy.
@@ -456,6 +480,34 @@ def fit(
         passes a Gaussian fitted to its current posterior
         (:meth:`PersonPrior.from_draws`); the MAP search then starts from its
         centre, the current posterior mean (a warm start).
+    observe : {"log", "linear"}
+        Observation model (:data:`braintwin.vep.model.OBSERVATIONS`): ``"log"``,
+        ``a log(G e^x) + b``, for a log-power envelope (of a raw recording, or the
+        log of sensor-level data); ``"linear"``, ``a G e^x + b``, for sensor-level
+        data as given (e.g. :func:`braintwin.vep.clinical_patient`).
+    fit_scale : bool
+        Fit the amplitude ``a`` and offset ``b`` (True), or fix ``a = 1, b = 0``
+        (data already on the model's scale, as the published benchmark).
+    montage : array (n_observed, n_contacts), optional
+        Bipolar montage ``M`` (:func:`braintwin.observe.seeg.bipolar_montage`): the
+        observation is ``M G e^x``; needs ``observe="linear"``.  Use it for bipolar
+        recordings (less volume conduction: each pair sees the regions near it).
+    max_dt : float, optional
+        Largest Heun step; default :func:`~braintwin.vep.model.max_step` from the
+        model's time scales (``tau0`` and the fast rate of ``x`` from the prior
+        start up to the seizure branch).  A ``dt`` above it is split into equal
+        sub-steps (``steps_per_sample`` grows, the sample times stay) with a
+        warning, so a coarse step never silently distorts the fit.
+    rhat_refuse : float
+        R-hat of a region's ``x0`` above which the chains are said to disagree:
+        then no region is labelled (:func:`~braintwin.vep.labels.refuse_labels`),
+        the fit says it failed and which regions disagree.
+    min_shrinkage : float or None
+        A region labelled healthy whose x0 posterior shrank less than this
+        (``1 - var_post / var_prior``) is labelled "not observable" instead
+        (:func:`~braintwin.vep.labels.mark_unobservable`; ``braintwin vep fit``
+        uses 0.5).  Default None keeps "healthy", so label accuracy against a
+        synthetic truth (benchmarks, tests) is unchanged.
     **nuts_kwargs
         Passed to :func:`braintwin.infer.run_nuts` (e.g. ``target_accept_prob``,
         ``max_tree_depth``, ``mass``).
@@ -468,8 +520,9 @@ def fit(
     from ...infer.nuts import run_nuts, x64
 
     t_all = time.perf_counter()
+    dt, steps_per_sample = _integration(dt, steps_per_sample, tau0, I1, priors or VEPPriors(), max_dt)
     problems = _problems(observation, gain, connectome, labels, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
-                         priors=priors, person_prior=person_prior)
+                         priors=priors, person_prior=person_prior, observe=observe, fit_scale=fit_scale, montage=montage)
     problem = problems[-1]
     sfx = recording_suffix(len(problems) - 1)
     prior_sd = _prior_sd(problem, person_prior, seed)
@@ -500,6 +553,11 @@ def fit(
     table = label_regions(draws["x0"], seize_net, seize_alone, problem.labels, ez_rule=ez_rule, pz_rule=pz_rule,
                           ez_threshold=ez_threshold, pz_threshold=pz_threshold)
     table.rules["seizure_threshold"] = seizure_threshold
+    if min_shrinkage is not None:  # regions the implant cannot see: "not observable", not "healthy"
+        table = mark_unobservable(table, res.flat("x0"), prior_sd["x0"], min_shrinkage)
+    disagree = chain_disagreement(res.samples["x0"], problem.labels, rhat_refuse)
+    if disagree:
+        table = refuse_labels(table, disagree, rhat_refuse)
     ppc = {
         "envelope": np.quantile(pred, [0.05, 0.5, 0.95], axis=0),
         "envelope_mean": env.mean(axis=0),
@@ -515,6 +573,24 @@ def fit(
     if warn:
         res.diagnostics.warn("VEP fit")
     return out
+
+
+def _integration(dt: float, steps_per_sample: int, tau0: float, I1: float, priors: VEPPriors, max_dt) -> tuple[float, int]:
+    """``(dt, steps_per_sample)`` with ``dt`` split into sub-steps no larger than the model allows (warns when it splits)."""
+    import warnings
+
+    from ...errors import BraintwinWarning
+    from .model import max_step
+
+    x_range = (min(priors.x_init_loc, -4.0 / 3.0), 1.0)  # from the prior start to the top of the seizure branch
+    limit = float(max_dt) if max_dt is not None else max_step(tau0, I1, x_range)
+    if not (np.isfinite(limit) and limit > 0):
+        raise InputError(f"max_dt must be > 0, got {max_dt}", source="VEP fit", field="max_dt")
+    n = max(1, int(np.ceil(float(dt) / limit - 1e-9)))
+    if n > 1:
+        warnings.warn(f"dt {dt:g} exceeds the largest stable Heun step {limit:.3g} of the VEP2D (tau0 {tau0:g}, fast rate of x): "
+                      f"integrating with {n} sub-steps of {dt / n:.3g} per step", BraintwinWarning, stacklevel=3)
+    return float(dt) / n, int(steps_per_sample) * n
 
 
 def fit_patient(patient, **kwargs) -> VEPFit:

@@ -24,7 +24,8 @@ import numpy as np
 
 from ...errors import InputError
 
-__all__ = ["SEEGRecording", "read_seeg", "read_gain", "read_contacts_file", "read_matrix", "envelope_from_recording", "resample_envelope"]
+__all__ = ["SEEGRecording", "read_seeg", "read_gain", "read_contacts_file", "read_matrix", "envelope_from_recording", "resample_envelope",
+           "OBSERVATION_CHOICES", "observation_options"]
 
 
 @dataclass
@@ -283,3 +284,71 @@ def resample_envelope(y: np.ndarray, n_times: int) -> np.ndarray:
         y = scipy.ndimage.uniform_filter1d(y, size=max(1, int(round(k))), axis=0, mode="nearest")
         y = y[np.round(np.arange(n_times) * k).astype(int)]
     return y
+
+
+#: Observation choices of ``vep fit`` and ``twin build`` (``--observation`` / ``observation =``), and when to use each.
+OBSERVATION_CHOICES = {
+    "envelope": "the SEEG log-power envelope (computed from raw SEEG, or given): a log(G e^x) + b. Use for real "
+                "recordings: the envelope of fast oscillations is what the slow Epileptor's x explains",
+    "sensor": "sensor-level data y = G e^x as given, fitted on the raw scale: a G e^x + b. Use for data already "
+              "on the model's scale (the published benchmark, simulated patients); the only choice for bipolar contacts",
+    "sensor-log": "sensor-level data y = G e^x fitted on the log scale: log y = a log(G e^x) + b. Use when the "
+                  "contacts' amplitudes span orders of magnitude (near and far contacts weigh alike); y must be > 0",
+}
+
+
+def observation_options(y, labels, *, observation: str = "envelope", scale: str = "fit", montage: str = "monopolar",
+                        source: str = "VEP fit") -> tuple[np.ndarray, dict, tuple]:
+    """Data and :func:`braintwin.vep.fit` keywords for an observation choice (:data:`OBSERVATION_CHOICES`).
+
+    Parameters
+    ----------
+    y : array (n_times, n_contacts)
+        Sensor-level data, or the envelope for ``"envelope"``.
+    labels : sequence of str
+        Contact names (``"A1"``, ``"A2"``...; a bipolar montage pairs neighbours of one electrode).
+    observation : {"envelope", "sensor", "sensor-log"}
+    scale : {"fit", "fixed"}
+        Fit an amplitude and offset, or fix them to 1 and 0 (data on the model's scale).
+    montage : {"monopolar", "bipolar"}
+        ``"bipolar"``: differences of neighbouring contacts (:func:`braintwin.observe.seeg.bipolar_montage`),
+        applied to the data; the fit applies it to the monopolar gain.  Needs ``"sensor"``.
+
+    Returns
+    -------
+    y : ndarray (n_times, n_observed)
+    kwargs : dict
+        ``observe``, ``fit_scale``, ``montage`` for :func:`braintwin.vep.fit`.
+    labels : tuple of str
+        Names of the observed channels (pairs ``"A1-A2"`` when bipolar).
+
+    Example
+    -------
+    >>> y, kw, names = observation_options(np.ones((3, 2)), ["A1", "A2"], observation="sensor", montage="bipolar")
+    >>> y[:, 0], kw["observe"], names
+    (array([0., 0., 0.]), 'linear', ('A1-A2',))
+    """
+    from ...observe.seeg import bipolar_montage
+
+    if observation not in OBSERVATION_CHOICES:
+        raise InputError(f"observation must be one of {', '.join(OBSERVATION_CHOICES)}; got {observation!r}", source=source,
+                         field="observation")
+    if scale not in ("fit", "fixed"):
+        raise InputError(f"scale must be fit or fixed; got {scale!r}", source=source, field="scale")
+    if montage not in ("monopolar", "bipolar"):
+        raise InputError(f"montage must be monopolar or bipolar; got {montage!r}", source=source, field="montage")
+    y = np.asarray(y, float)
+    labels = tuple(labels)
+    kw = {"observe": "linear" if observation == "sensor" else "log", "fit_scale": scale == "fit", "montage": None}
+    if montage == "bipolar":
+        if observation != "sensor":
+            raise InputError("a bipolar montage needs --observation sensor: the log of a difference of contacts is undefined",
+                             source=source, field="montage")
+        M, labels = bipolar_montage(labels)
+        y, kw["montage"] = y @ M.T, M
+    if observation == "sensor-log":
+        if np.any(y <= 0):
+            raise InputError(f"sensor-log needs positive data; {int((y <= 0).sum())} values are <= 0 (use --observation sensor)",
+                             source=source, field="observation")
+        y = np.log(y)
+    return y, kw, labels

@@ -12,7 +12,18 @@ A region is
 * **healthy** otherwise.
 
 Each label has its posterior probability (the fraction of draws giving it) and
-a region's label is the most probable one (:class:`LabelTable`).  A fit's table
+a region's label is the most probable one (:class:`LabelTable`).
+
+How this relates to the published convention.  The VEP papers (Jirsa et al.
+2017; Hashemi et al. 2020) call a region EZ when its fitted ``x0`` (posterior
+mean or mode) lies above a fixed threshold (about -2.05) and PZ in a band below
+it: a hard rule on a point estimate, so a region fitted at -2.052 against a
+truth of -2.06 flips to EZ by 0.002.  Here every posterior draw is classified
+(by the same thresholds with ``ez_rule="threshold"``, or by simulation, the
+default) and the label is the most probable class, shown with its probability:
+such a region gets P(EZ) near 0.5, and the table says so.  The probabilities are
+only as trustworthy as the chains that produced them; when the chains disagree,
+no label is given at all (:func:`chain_disagreement`, :func:`refuse_labels`).  A fit's table
 is stored with the twin (``twin.posterior.info["region_labels"]``, see
 :func:`labels_to_info`); for a twin without one the threshold rule is
 registered as a labeller (:mod:`braintwin.whatif.labels`), so the demo,
@@ -30,7 +41,8 @@ from ...errors import InputError
 from ...whatif import Scenario, resolve_regions
 from ...whatif.labels import register_labeller, region_labels
 
-__all__ = ["X0_CRITICAL", "PZ_THRESHOLD", "LABELS", "LabelTable", "label_regions", "label_probabilities", "ez_hypothesis",
+__all__ = ["X0_CRITICAL", "PZ_THRESHOLD", "LABELS", "UNDETERMINED", "NOT_OBSERVABLE", "MIN_SHRINKAGE", "mark_unobservable", "RHAT_DISAGREE", "chain_disagreement", "refuse_labels",
+           "LabelTable", "label_regions", "label_probabilities", "ez_hypothesis",
            "labels_to_info", "twin_labels", "label_summary"]
 
 #: The EZ threshold of the Bayesian VEP at ``I1 = 3.1`` (Hashemi et al. 2020): regions with ``x0``
@@ -39,6 +51,15 @@ X0_CRITICAL = -2.05
 #: Lower x0 bound of the PZ band of the threshold rule.
 PZ_THRESHOLD = -2.45
 LABELS = ("EZ", "PZ", "healthy")
+#: The label of every region of a fit whose chains disagree (:func:`refuse_labels`): no verdict.
+UNDETERMINED = "undetermined"
+#: The label of a region whose x0 the data do not inform (:func:`mark_unobservable`): not "healthy", unknown.
+NOT_OBSERVABLE = "not observable"
+#: Posterior shrinkage of x0 (``1 - posterior var / prior var``) below which a region counts as not observed.
+MIN_SHRINKAGE = 0.5
+#: R-hat of a region's x0 above which its chains are said to disagree (Gelman & Rubin's classic 1.1; the stricter
+#: ``rhat_max`` of the diagnostics, 1.01, flags a fit as not converged, this one withholds its labels).
+RHAT_DISAGREE = 1.1
 
 
 @dataclass
@@ -66,8 +87,16 @@ class LabelTable:
     @property
     def probability(self) -> np.ndarray:
         """Posterior probability of each region's label."""
-        idx = np.array([LABELS.index(str(l)) for l in self.label], dtype=int)
+        if self.refused:
+            return np.zeros(len(self.regions))
+        # a region not observed keeps the probability of the class it would otherwise have (healthy)
+        idx = np.array([LABELS.index(str(l)) if str(l) in LABELS else 2 for l in self.label], dtype=int)
         return np.stack([self.p_ez, self.p_pz, self.p_healthy])[idx, np.arange(idx.size)]
+
+    @property
+    def refused(self) -> dict | None:
+        """``{"reason", "regions": [{"region", "rhat", "chain_means"}]}`` when the labels were withheld, else None."""
+        return self.rules.get("refused")
 
     @property
     def ez(self) -> list[str]:
@@ -100,9 +129,14 @@ class LabelTable:
             out[f"{lab.lower()}_precision"] = tp / npred if npred else (1.0 if ntrue == 0 else 0.0)
             out[f"{lab.lower()}_recall"] = tp / ntrue if ntrue else 1.0
         out["mismatches"] = [(r, str(a), str(b)) for r, a, b in zip(self.regions, t, self.label) if a != b]
+        out["not_observable"] = [r for r, l in zip(self.regions, self.label) if l == NOT_OBSERVABLE]
         return out
 
     def __str__(self) -> str:
+        if self.refused:
+            bad = ", ".join(f"{d['region']} (R-hat {d['rhat']:.2f}, chain means {', '.join(f'{m:.2f}' for m in d['chain_means'])})"
+                            for d in self.refused["regions"])
+            return f"NO LABELS: {self.refused['reason']}; regions whose chains disagree: {bad}"
         lines = [f"{'region':<12}{'label':<9}{'P(EZ)':>7}{'P(PZ)':>7}{'P(healthy)':>11}"]
         order = np.lexsort((-self.p_pz, -self.p_ez))
         for i in order:
@@ -165,6 +199,85 @@ def label_regions(
     rules = {"ez_rule": ez_rule, "pz_rule": pz_rule, "ez_threshold": ez_threshold, "pz_threshold": pz_threshold,
              "n_draws": int(x0.shape[0])}
     return LabelTable(tuple(regions), label, p_ez, p_pz, p_h, rules)
+
+
+def chain_disagreement(x0_chains, regions: Sequence[str], rhat_max: float = RHAT_DISAGREE) -> list[dict]:
+    """Regions whose chains disagree on ``x0``: split R-hat above ``rhat_max``.
+
+    Parameters
+    ----------
+    x0_chains : array (n_chains, n_draws, n_regions)
+    regions : sequence of str
+    rhat_max : float
+
+    Returns
+    -------
+    list of dict
+        ``{"region", "rhat", "chain_means"}`` per disagreeing region, worst first.
+
+    Example
+    -------
+    >>> x = np.random.default_rng(0).normal(size=(2, 100, 2)); x[1, :, 0] += 5.0
+    >>> [d["region"] for d in chain_disagreement(x, ["a", "b"])]
+    ['a']
+    """
+    from ...infer.diagnostics import rhat
+
+    x = np.asarray(x0_chains, float)
+    if x.ndim != 3 or x.shape[2] != len(regions):
+        raise InputError(f"expected x0 draws (n_chains, n_draws, {len(regions)}), got {x.shape}", source="labels", field="x0")
+    if x.shape[0] < 2:
+        return []
+    r = np.asarray(rhat(x), float)
+    bad = np.flatnonzero(~(r <= rhat_max))  # NaN R-hat counts as disagreement
+    return [{"region": str(regions[i]), "rhat": float(r[i]), "chain_means": [float(m) for m in x[:, :, i].mean(axis=1)]}
+            for i in bad[np.argsort(-np.nan_to_num(r[bad], nan=np.inf))]]
+
+
+def mark_unobservable(table: LabelTable, x0_draws, prior_sd, min_shrinkage: float = MIN_SHRINKAGE) -> LabelTable:
+    """``table`` with the "healthy" regions whose x0 the data do not inform relabelled :data:`NOT_OBSERVABLE`.
+
+    The posterior shrinkage ``1 - var_post(x0_i) / var_prior(x0_i)`` (Betancourt 2018) says how much the
+    recording taught about region ``i``: near 0 for a region no contact sees (its posterior is its prior),
+    near 1 for a well-observed one.  A region called healthy only because its prior sits at healthy
+    values is "not observable"; EZ and PZ labels are kept (the data put them there).
+
+    Parameters
+    ----------
+    table : LabelTable
+    x0_draws : array (n_draws, n_regions)
+    prior_sd : float or array (n_regions,)
+        Prior standard deviation of each x0.
+    min_shrinkage : float
+
+    Example
+    -------
+    >>> x0 = np.stack([np.full(400, -3.5), np.random.default_rng(0).uniform(-4, -1, 400)], axis=1)
+    >>> t = label_regions(x0, None, None, ["seen", "unseen"], ez_rule="threshold", pz_rule="threshold")
+    >>> [str(l) for l in mark_unobservable(t, x0, 0.8).label]
+    ['healthy', 'not observable']
+    """
+    x = np.asarray(x0_draws, float)
+    sd = np.broadcast_to(np.asarray(prior_sd, float), (x.shape[1],))
+    shrink = 1.0 - x.var(axis=0) / np.maximum(sd ** 2, 1e-300)
+    hidden = (np.asarray(table.label) == "healthy") & (shrink < min_shrinkage)
+    rules = dict(table.rules)
+    rules["not_observable"] = {"min_shrinkage": float(min_shrinkage), "regions": [str(table.regions[i]) for i in np.flatnonzero(hidden)],
+                               "shrinkage": [float(v) for v in shrink]}
+    label = np.where(hidden, NOT_OBSERVABLE, np.asarray(table.label, dtype=object)).astype(str)
+    return LabelTable(table.regions, label, table.p_ez, table.p_pz, table.p_healthy, rules)
+
+
+def refuse_labels(table: LabelTable, disagree: list[dict], rhat_max: float = RHAT_DISAGREE) -> LabelTable:
+    """``table`` with every label withheld (:data:`UNDETERMINED`) because the chains disagree.
+
+    The pooled probabilities are kept for inspection, but no region is EZ, PZ or
+    healthy: pooled draws of chains in different modes are not a posterior.
+    """
+    rules = dict(table.rules)
+    rules["refused"] = {"reason": f"the chains disagree (R-hat of x0 above {rhat_max:g} in {len(disagree)} region(s)): "
+                                  "the fit failed, no labels", "rhat_max": float(rhat_max), "regions": list(disagree)}
+    return LabelTable(table.regions, np.full(len(table.regions), UNDETERMINED), table.p_ez, table.p_pz, table.p_healthy, rules)
 
 
 def label_probabilities(x0, ez_threshold: float = X0_CRITICAL, pz_lower: float = PZ_THRESHOLD) -> dict[str, np.ndarray]:
@@ -233,6 +346,8 @@ def label_summary(twin) -> str:
     table = twin_labels(twin)
     if table is None:
         return "EZ/PZ: not labelled"
+    if table.refused:
+        return "EZ/PZ: not labelled (" + table.refused["reason"] + ")"
     return f"EZ {', '.join(table.ez) or 'none'}; PZ {', '.join(table.pz) or 'none'}"
 
 

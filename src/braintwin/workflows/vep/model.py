@@ -26,7 +26,12 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
             y_{tc} \sim \mathcal N(\mu_{tc}, \varepsilon^2)
 
   with a monopolar gain ``gain`` (the forward model of
-  :func:`braintwin.features.vep_observation`).
+  :func:`braintwin.features.vep_observation`).  ``observe="linear"`` (:func:`observe_sources`) uses the sensor-level
+  observation :math:`\mu_{tc} = a \sum_k M_{ck} \sum_i G_{ki} e^{x_{ti}} + b`
+  instead (``M`` a bipolar montage, or the identity), with the offset and noise
+  priors in units of the data's standard deviation; ``fit_scale=False`` fixes
+  ``a = 1, b = 0``.  The Heun step is at most :func:`max_step` (from ``tau0``
+  and the fast rate of ``x``), see :func:`braintwin.vep.fit`.
 * **Priors** (all sampled as standard normals ``*_star``, non-centred):
 
   - the person-level parameters ``x0`` (per region) and ``K`` through
@@ -60,7 +65,9 @@ from ...errors import InputError
 from ...models import VEP2D
 from ...models.coupling import Difference
 from ...observe.seeg import seeg_forward
+from .integration import fast_rate, max_step, substeps
 from .labels import X0_CRITICAL
+from .observation import OBSERVATIONS, check_observe, observe_sources
 from .priors import PersonPrior, VEPPriors
 
 __all__ = [
@@ -70,6 +77,11 @@ __all__ = [
     "make_forward",
     "simulate_sources",
     "seeg_envelope",
+    "observe_sources",
+    "OBSERVATIONS",
+    "fast_rate",
+    "max_step",
+    "substeps",
     "vep_model",
     "X0_CRITICAL",
     "SAFE_BOUNDS",
@@ -131,6 +143,13 @@ class VEPProblem:
     person_prior : PersonPrior, optional
         Prior of ``x0`` and ``K``; default :meth:`PersonPrior.default` of ``priors``
         (an update passes a Gaussian fitted to the current posterior).
+    observe : {"log", "linear"}
+        Observation model (:data:`~braintwin.vep.observation.OBSERVATIONS`).
+    fit_scale : bool
+        Fit amplitude and offset (False: fixed to 1 and 0).
+    montage : ndarray (n_observed, n_contacts), optional
+        Bipolar montage applied to the gain (``observe="linear"`` only); the
+        observation then has ``n_observed`` columns.
     """
 
     observation: np.ndarray
@@ -143,6 +162,9 @@ class VEPProblem:
     priors: VEPPriors = field(default_factory=VEPPriors)
     labels: tuple[str, ...] = ()
     person_prior: PersonPrior | None = None
+    observe: str = "log"
+    fit_scale: bool = True
+    montage: np.ndarray | None = None
 
     def __post_init__(self):
         y = np.asarray(self.observation, float)
@@ -151,8 +173,9 @@ class VEPProblem:
         src = "VEP problem"
         if y.ndim != 2:
             raise InputError(f"observation must be (n_times, n_contacts), got shape {y.shape}", source=src, field="observation")
-        if gain.ndim != 2 or gain.shape[0] != y.shape[1]:
-            raise InputError(f"gain must be (n_contacts={y.shape[1]}, n_regions), got shape {gain.shape}", source=src, field="gain")
+        n_obs = y.shape[1] if self.montage is None else np.shape(self.montage)[1]
+        if gain.ndim != 2 or gain.shape[0] != n_obs:
+            raise InputError(f"gain must be (n_contacts={n_obs}, n_regions), got shape {gain.shape}", source=src, field="gain")
         if W.shape != (gain.shape[1], gain.shape[1]):
             raise InputError(f"weights must be ({gain.shape[1]}, {gain.shape[1]}) to match the gain's regions, got {W.shape}", source=src, field="weights")
         if not np.all(np.isfinite(y)):
@@ -167,6 +190,7 @@ class VEPProblem:
             raise InputError(f"steps_per_sample must be >= 1, got {self.steps_per_sample}", source=src, field="steps_per_sample")
         if not self.tau0 > 0:
             raise InputError(f"tau0 must be > 0, got {self.tau0}", source=src, field="tau0")
+        self.montage = check_observe(self.observe, self.montage, y, gain)
         self.observation, self.gain, self.weights = y, gain, W
         self.steps_per_sample = int(self.steps_per_sample)
         if not self.labels:
@@ -196,10 +220,24 @@ class VEPProblem:
         """Time of each observed sample (model time units)."""
         return (np.arange(self.n_times) + 1) * self.steps_per_sample * self.dt
 
+    @property
+    def data_unit(self) -> float:
+        """Scale of the offset and noise priors: 1 for log observations, the data's standard deviation for linear ones.
+
+        Linear sensor-level data ``G exp(x)`` have no natural unit (the gain is in mm^-2), so
+        ``eps_loc`` and ``offset_scale`` of :class:`VEPPriors` are read in units of ``std(y)``.
+        """
+        if self.observe == "log":
+            return 1.0
+        sd = float(np.std(self.observation))
+        return sd if sd > 0 else 1.0
+
     def offset_loc(self) -> float:
-        """Prior mean of the offset: from the priors, else from the data's first samples."""
+        """Prior mean of the offset: from the priors, else from the data's first samples (0 for linear data)."""
         if self.priors.offset_loc is not None:
             return float(self.priors.offset_loc)
+        if self.observe == "linear":
+            return 0.0
         k = max(1, self.n_times // 10)
         x = np.full(self.n_regions, self.priors.x_init_loc)
         base = np.log(np.exp(x) @ self.gain.T)
@@ -512,10 +550,11 @@ def vep_model(problem, forward=None, observed: bool = True):
             x_init = numpyro.deterministic("x_init" + sfx, pr.x_init_loc + pr.x_init_scale * (V @ xi_star))
             z_init = numpyro.deterministic("z_init" + sfx, pr.z_init_loc + pr.z_init_scale * (V @ zi_star))
         amp = numpyro.deterministic("amplitude" + sfx, pr.amp_loc * jnp.exp(pr.amp_scale * amp_star))
-        off = numpyro.deterministic("offset" + sfx, prob.offset_loc() + pr.offset_scale * off_star)
-        eps = numpyro.deterministic("eps" + sfx, pr.eps_loc * jnp.exp(pr.eps_scale * eps_star))
+        unit = prob.data_unit
+        off = numpyro.deterministic("offset" + sfx, prob.offset_loc() + pr.offset_scale * unit * off_star)
+        eps = numpyro.deterministic("eps" + sfx, pr.eps_loc * unit * jnp.exp(pr.eps_scale * eps_star))
         x = fwd(x0, K, prob.tau0, prob.I1, jnp.stack([x_init, z_init]))
-        mu = seeg_envelope(x, prob.gain, amp, off)
+        mu = observe_sources(x, prob, amp, off, m=jnp)
         numpyro.sample("obs" + sfx, dist.Normal(mu, eps).to_event(2), obs=jnp.asarray(prob.observation) if observed else None)
 
 
@@ -540,8 +579,8 @@ def constrain(problem: VEPProblem, star: dict, suffix: str = "") -> dict:
         "z_init": zl + pr.z_init_scale * (V @ np.asarray(star["z_init_star" + suffix], float)),
         "K": K,
         "amplitude": float(pr.amp_loc * np.exp(pr.amp_scale * float(star["amp_star" + suffix]))),
-        "offset": float(problem.offset_loc() + pr.offset_scale * float(star["offset_star" + suffix])),
-        "eps": float(pr.eps_loc * np.exp(pr.eps_scale * float(star["eps_star" + suffix]))),
+        "offset": float(problem.offset_loc() + pr.offset_scale * problem.data_unit * float(star["offset_star" + suffix])),
+        "eps": float(pr.eps_loc * problem.data_unit * np.exp(pr.eps_scale * float(star["eps_star" + suffix]))),
     }
 
 
@@ -573,8 +612,10 @@ def unconstrain(problem: VEPProblem, values: dict, suffix: str = "") -> dict:
         "x_init_star" + suffix: V.T @ ((xi - xl) / pr.x_init_scale),
         "z_init_star" + suffix: V.T @ ((zi - zl) / pr.z_init_scale),
         "amp_star" + suffix: np.log(float(values.get("amplitude", pr.amp_loc)) / pr.amp_loc) / pr.amp_scale,
-        "offset_star" + suffix: (float(values.get("offset", problem.offset_loc())) - problem.offset_loc()) / pr.offset_scale,
-        "eps_star" + suffix: np.log(float(values.get("eps", pr.eps_loc)) / pr.eps_loc) / pr.eps_scale,
+        "offset_star" + suffix: (float(values.get("offset", problem.offset_loc())) - problem.offset_loc())
+        / (pr.offset_scale * problem.data_unit),
+        "eps_star" + suffix: np.log(float(values.get("eps", pr.eps_loc * problem.data_unit)) / (pr.eps_loc * problem.data_unit))
+        / pr.eps_scale,
     }
 
 

@@ -64,7 +64,9 @@ def twin_from_fit(fit, connectome, *, subject_id: str | None = None, tau0: float
     post = _posterior(fit, connectome, n_recordings=len(fit.problems) or 1)
     n_c = prob.gain.shape[0]
     observation = {
-        "kind": "seeg_log_power",
+        "kind": "seeg_log_power" if prob.observe == "log" else "seeg_sensor",
+        "observe": prob.observe, "fit_scale": bool(prob.fit_scale),
+        **({} if prob.montage is None else {"montage": np.asarray(prob.montage, float)}),
         "gain": np.asarray(prob.gain, float),
         "contacts": list(contact_labels) if contact_labels is not None else [f"c{i}" for i in range(n_c)],
     }
@@ -98,6 +100,7 @@ def _posterior(fit, connectome, *, n_recordings: int, extra: Mapping[str, Any] |
         "vep_priors": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(fit.problem.priors).items()},
         "person_prior": fit.problem.person_prior.to_dict(),
         "n_recordings": int(n_recordings),
+        "observe": {"observe": fit.problem.observe, "fit_scale": bool(fit.problem.fit_scale)},
         INFO_KEY: labels_to_info(fit.labels),  # the fit's EZ/PZ map: what-if, the demo and the report read this one
     })
     info.update(extra or {})
@@ -222,7 +225,8 @@ def _refit_settings(twin: Twin, k: int, *, num_chains, num_warmup, num_samples, 
     seed = int(settings.get("seed", 0)) + k if seed is None else int(seed)
     kw = dict(dt=float(twin.data.get("dt", 0.25)), steps_per_sample=int(twin.data.get("steps_per_sample", 1)),
               tau0=float(twin.model.values["tau0"]), I1=float(twin.model.values["I1"]), priors=priors, person_prior=person,
-              data_init=False, map_starts=1, num_chains=num_chains, num_warmup=num_warmup,
+              data_init=False, map_starts=1, num_chains=num_chains, **dict(info.get("observe", {})),
+              montage=(twin.observation or {}).get("montage"), num_warmup=num_warmup,
               num_samples=num_samples, seed=seed, labels=list(twin.connectome.labels))
     return kw, person
 

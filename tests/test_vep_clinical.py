@@ -1,0 +1,243 @@
+"""Issue 17: the clinical-scale VEP patient, observation choices, the integration step rule, labels withheld when chains disagree."""
+
+from __future__ import annotations
+
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from braintwin.errors import BraintwinWarning, InputError
+from braintwin.workflows.vep import clinical
+from braintwin.workflows.vep.fit import VEPFit, _integration
+from braintwin.workflows.vep.io import observation_options
+from braintwin.workflows.vep.labels import (UNDETERMINED, chain_disagreement, label_regions, label_summary, labels_to_info,
+                                            refuse_labels)
+from braintwin.workflows.vep.model import VEPPriors, VEPProblem, fast_rate, max_step, observe_sources, substeps
+
+
+# ---------------------------------------------------------------------------
+# the benchmark patient
+
+
+@pytest.fixture(scope="module")
+def patient():
+    # reduced: 40 contacts, 10 time units (100 Euler-Maruyama steps), K as the benchmark
+    return clinical.clinical_patient(n_contacts=40, duration=10.0, K=0.05, seed=3)
+
+
+def test_patient_shapes_and_x0_per_label(patient):
+    p = patient
+    assert p.gain.shape == (40, 96) and p.observation.shape == (20, 40) and p.x.shape == (20, 96)
+    np.testing.assert_allclose(p.times, 0.5 * np.arange(1, 21))
+    labels = list(p.region_labels)
+    assert sorted(p.ez) == sorted(clinical.DEFAULT_EZ) and sorted(p.pz) == sorted(clinical.DEFAULT_PZ)
+    for r in clinical.DEFAULT_EZ:
+        assert p.x0[labels.index(r)] == -1.6
+    for r in clinical.DEFAULT_PZ:
+        assert p.x0[labels.index(r)] == -2.06
+    healthy = [i for i, l in enumerate(p.labels) if l == "healthy"]
+    assert len(healthy) == 91 and np.all(p.x0[healthy] == -3.5)
+    # subcortical regions are in the network; weights divided by their maximum
+    assert {"TM-T_R", "BG-Pu_L", "RM-Amyg_R"} <= set(labels)
+    assert p.connectome.weights.max() == 1.0 and np.all(np.diag(p.connectome.weights) == 0)
+
+
+def test_gain_is_inverse_square_at_a_contact(patient):
+    p = patient
+    c, r = 7, list(p.region_labels).index("RM-HC_R")
+    d = np.linalg.norm(p.contact_positions[c] - p.connectome.centres[r])
+    assert p.gain[c, r] == pytest.approx(1.0 / max(d, 1.0) ** 2, rel=1e-12)
+
+
+def test_observation_is_gain_times_exp_x(patient):
+    np.testing.assert_allclose(patient.observation, np.exp(patient.x) @ patient.gain.T, rtol=1e-12)
+
+
+def test_registration_recovers_a_known_affine_map():
+    rng = np.random.default_rng(0)
+    c76 = rng.normal(size=(6, 3)) * 30
+    A = np.array([[0.0, 1.1, 0.0], [-0.9, 0.0, 0.1], [0.0, 0.0, 1.0]])
+    c96 = (c76 - np.array([1.0, 2.0, 3.0])) @ np.linalg.inv(A)
+    names76 = ["rA1", "rHC", "rV1", "lA1", "lHC", "lV1"]
+    names96 = ["RM-A1_R", "RM-HC_R", "RM-V1_R", "RM-A1_L", "RM-HC_L", "RM-V1_L"]
+    conn = lambda names, c: SimpleNamespace(labels=names, centres=c, n_regions=len(names))  # noqa: E731
+    out, rms = clinical.register_centres(conn(names96, c96), conn(names76, c76))
+    np.testing.assert_allclose(out, c76, atol=1e-9)
+    assert rms < 1e-9
+
+
+def test_euler_maruyama_step_matches_the_equations():
+    W = np.array([[0.0, 1.0], [0.5, 0.0]])
+    x0, K, tau0, I1, dt = np.array([-1.6, -3.0]), 0.3, 90.0, 3.1, 0.1
+    y0 = np.array([[-2.5, -2.0], [3.5, 3.2]])
+    got = clinical.simulate_em(W, x0, K=K, tau0=tau0, I1=I1, dt=dt, n_steps=1, init=y0, sigma=0.0,
+                               rng=np.random.default_rng(0))[0]
+    x, z = y0
+    c = W @ x - W.sum(1) * x  # sum_j w_ij (x_j - x_i)
+    dx = 1 - x ** 3 - 2 * x ** 2 - z + I1
+    dz = (4 * (x - x0) - z - K * c) / tau0
+    np.testing.assert_allclose(got, np.stack([x + dt * dx, z + dt * dz]), rtol=1e-12)
+
+
+def test_latent_noise_has_the_given_sd():
+    # at a flat point of the dynamics the one-step spread is sigma sqrt(dt)
+    W = np.zeros((2000, 2000))
+    out = clinical.simulate_em(W, np.full(2000, -3.0), K=0.0, tau0=90.0, I1=3.1, dt=0.1, n_steps=1,
+                               init=np.zeros((2, 2000)), sigma=0.01, rng=np.random.default_rng(1))[0]
+    assert np.std(out[1]) == pytest.approx(0.01 * np.sqrt(0.1), rel=0.05)
+
+
+# ---------------------------------------------------------------------------
+# observation choices
+
+
+def _problem(**kw):
+    G = np.array([[2.0, 1.0, 0.0], [0.5, 0.5, 3.0]])
+    return VEPProblem(np.ones((4, kw.pop("n_obs", 2))), G, np.zeros((3, 3)), **kw)
+
+
+def test_sensor_level_observation_equals_hand_computation():
+    x = np.array([[-2.0, -1.0, 0.5], [-3.0, 0.0, -1.0]])
+    G = np.array([[2.0, 1.0, 0.0], [0.5, 0.5, 3.0]])
+    hand = np.array([[2 * np.exp(-2.0) + np.exp(-1.0), 0.5 * np.exp(-2.0) + 0.5 * np.exp(-1.0) + 3 * np.exp(0.5)],
+                     [2 * np.exp(-3.0) + 1.0, 0.5 * np.exp(-3.0) + 0.5 + 3 * np.exp(-1.0)]])
+    np.testing.assert_allclose(observe_sources(x, _problem(observe="linear", fit_scale=False), 7.0, 9.0), hand, rtol=1e-12)
+    np.testing.assert_allclose(observe_sources(x, _problem(observe="linear"), 2.0, 0.5), 2.0 * hand + 0.5, rtol=1e-12)
+    np.testing.assert_allclose(observe_sources(x, _problem(observe="log", fit_scale=False), 2.0, 0.5), np.log(hand), rtol=1e-12)
+    M = np.array([[1.0, -1.0]])
+    np.testing.assert_allclose(observe_sources(x, _problem(observe="linear", fit_scale=False, montage=M, n_obs=1), 1.0, 0.0),
+                               hand @ M.T, rtol=1e-12)
+
+
+def test_observation_choices_and_refusals():
+    y = np.array([[1.0, 3.0, 4.0], [2.0, 2.0, 8.0]])
+    yb, kw, names = observation_options(y, ["A1", "A2", "A3"], observation="sensor", montage="bipolar", scale="fixed")
+    np.testing.assert_allclose(yb, [[-2.0, -1.0], [0.0, -6.0]])
+    assert names == ("A1-A2", "A2-A3") and kw["observe"] == "linear" and kw["fit_scale"] is False
+    yl, kw, _ = observation_options(y, ["A1", "A2", "A3"], observation="sensor-log")
+    np.testing.assert_allclose(yl, np.log(y))
+    assert kw == {"observe": "log", "fit_scale": True, "montage": None}
+    with pytest.raises(InputError, match="bipolar"):
+        observation_options(y, ["A1", "A2", "A3"], observation="envelope", montage="bipolar")
+    with pytest.raises(InputError, match="positive"):
+        observation_options(-y, ["A1", "A2", "A3"], observation="sensor-log")
+    with pytest.raises(InputError, match="bipolar"):
+        _problem(observe="log", montage=np.array([[1.0, -1.0]]), n_obs=1)
+
+
+def test_linear_priors_scale_with_the_data():
+    p = VEPProblem(1e-3 * np.arange(8.0).reshape(4, 2), np.ones((2, 3)), np.zeros((3, 3)), observe="linear")
+    assert p.data_unit == pytest.approx(np.std(1e-3 * np.arange(8.0)))
+    assert p.offset_loc() == 0.0
+    assert VEPProblem(np.ones((4, 2)), np.ones((2, 3)), np.zeros((3, 3))).data_unit == 1.0
+
+
+# ---------------------------------------------------------------------------
+# the integration step comes from the model
+
+
+def test_dt_rule_from_the_time_scales():
+    assert fast_rate(3.1, (-2.5, 1.0)) == pytest.approx(8.75, rel=1e-6)  # |3x^2 + 4x| at x = -2.5
+    assert fast_rate(3.1, (-2.0, 1.0)) == pytest.approx(7.0, rel=1e-6)   # at x = 1
+    assert max_step(90.0) == pytest.approx(1.8 / 8.75, rel=1e-6)
+    assert max_step(5.0) == pytest.approx(0.1)  # slow variable: tau0 / 50
+    assert substeps(0.5, 90.0) == 3 and substeps(0.1, 90.0) == 1
+
+
+def test_coarse_dt_is_substepped_with_a_warning():
+    pri = VEPPriors(x_init_loc=-2.5, z_init_loc=3.5)
+    with pytest.warns(BraintwinWarning, match="sub-steps"):
+        dt, steps = _integration(0.5, 1, 90.0, 3.1, pri, None)
+    assert steps == 3 and dt == pytest.approx(0.5 / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        # the demo's step with the default prior start stays as it is
+        assert _integration(0.25, 1, 20.0, 3.1, VEPPriors(), None) == (0.25, 1)
+    with pytest.raises(InputError):
+        _integration(0.5, 1, 90.0, 3.1, pri, -1.0)
+
+
+# ---------------------------------------------------------------------------
+# chains that disagree never give labels
+
+
+def _disagreeing_chains():
+    rng = np.random.default_rng(0)
+    x0 = -3.0 + 0.05 * rng.standard_normal((4, 200, 3))
+    x0[:, :, 0] += 1.4   # region a: agreed, near EZ
+    x0[2:, :, 1] += 1.0  # region b: two chains at -3, two at -2: disagree
+    return x0
+
+
+def test_disagreeing_chains_are_found_with_their_means():
+    d = chain_disagreement(_disagreeing_chains(), ["a", "b", "c"])
+    assert [r["region"] for r in d] == ["b"]
+    assert d[0]["rhat"] > 1.1
+    np.testing.assert_allclose(d[0]["chain_means"], [-3.0, -3.0, -2.0, -2.0], atol=0.02)
+    assert chain_disagreement(_disagreeing_chains()[:, :, [0, 2]], ["a", "c"]) == []
+
+
+def test_a_fit_whose_chains_disagree_refuses_to_label():
+    x0 = _disagreeing_chains()
+    flat = x0.reshape(-1, 3)
+    table = label_regions(flat, None, None, ["a", "b", "c"], ez_rule="threshold", pz_rule="threshold")
+    assert table.ez == ["a"]  # what a pooled rule would have said
+    out = refuse_labels(table, chain_disagreement(x0, ["a", "b", "c"]))
+    assert list(out.label) == [UNDETERMINED] * 3 and out.ez == [] and out.pz == []
+    assert "NO LABELS" in str(out) and "b (R-hat" in str(out)
+    info = labels_to_info(out)
+    assert info["rules"]["refused"]["regions"][0]["region"] == "b"
+    twin = SimpleNamespace(posterior=SimpleNamespace(info={"region_labels": info}), connectome=SimpleNamespace(labels=["a", "b", "c"]))
+    assert "not labelled" in label_summary(twin)
+    fit = VEPFit(SimpleNamespace(labels=("a", "b", "c")), {"x0": x0}, out, SimpleNamespace(ok=True), {"centres": np.eye(3)}, {})
+    assert fit.ok is False  # diagnostics alone would pass: the refusal fails the fit
+    from matplotlib.figure import Figure
+
+    axs = Figure().subplots(1, 3)
+    fit._plot_map(axs[0])
+    fit._plot_x0(axs[1])  # undetermined regions are drawn in their own colour
+    assert {t.get_text() for t in axs[1].get_xticklabels()} == {"a", "b", "c"}
+
+
+def test_report_says_the_fit_failed():
+    from braintwin.report.html import _ez_section
+
+    out = refuse_labels(label_regions(np.full((2, 2), -3.0), None, None, ["a", "b"], ez_rule="threshold", pz_rule="threshold"),
+                        [{"region": "b", "rhat": 3.2, "chain_means": [-3.0, -2.0]}])
+    probs = {k: np.zeros(2) for k in ("EZ", "PZ", "healthy")}
+    probs.update(label=list(out.label), rules=dict(out.rules))
+    html = _ez_section(SimpleNamespace(), None, probs)
+    assert "the fit failed" in html and "b (R-hat 3.20)" in html
+
+
+def test_a_region_without_contacts_nearby_is_not_observable():
+    from braintwin.workflows.vep.labels import NOT_OBSERVABLE, mark_unobservable
+
+    rng = np.random.default_rng(2)
+    # region 0 seen (narrow posterior at -3.5), region 1 far from every contact (posterior = its prior), region 2 EZ
+    prior_sd = 0.8
+    x0 = np.stack([-3.5 + 0.02 * rng.standard_normal(1000), -3.0 + prior_sd * rng.standard_normal(1000).clip(-1.2, 0.9),
+                   -1.6 + 0.02 * rng.standard_normal(1000)], axis=1)
+    t = label_regions(x0, None, None, ["seen", "far", "ez"], ez_rule="threshold", pz_rule="threshold")
+    assert list(t.label) == ["healthy", "healthy", "EZ"]
+    out = mark_unobservable(t, x0, prior_sd)
+    assert list(out.label) == ["healthy", NOT_OBSERVABLE, "EZ"]
+    assert out.rules["not_observable"]["regions"] == ["far"]
+    assert out.rules["not_observable"]["shrinkage"][0] > 0.99 and out.rules["not_observable"]["shrinkage"][1] < 0.5
+    np.testing.assert_allclose(out.probability, [1.0, t.p_healthy[1], 1.0])  # the probability stays the posterior's
+    assert out.compare(["healthy", "healthy", "EZ"])["not_observable"] == ["far"]
+
+
+def test_cli_refuses_a_bipolar_envelope_and_bad_choices(tmp_path, capsys):
+    from braintwin.cli import main
+
+    np.save(tmp_path / "y.npy", np.ones((20, 3)))
+    np.save(tmp_path / "g.npy", np.ones((3, 76)))
+    base = ["vep", "fit", "--seeg", str(tmp_path / "y.npy"), "--gain", str(tmp_path / "g.npy"), "--connectome", "tvb76",
+            "--no-progress", "--out", str(tmp_path / "o")]
+    assert main(base + ["--envelope", "yes", "--montage", "bipolar"]) == 2
+    assert "bipolar" in capsys.readouterr().err
+    assert main(base + ["--observation", "power"]) == 2
+    assert "observation" in capsys.readouterr().err
