@@ -45,16 +45,13 @@ braintwin is a research tool, not a medical device.
 from __future__ import annotations
 
 from . import surgery  # noqa: F401  (registers the "seizure" what-if outcome)
-from .fit import VEPFit, fit, fit_patient, initial_guess
-from .npe import fit_npe
-from .labels import PZ_THRESHOLD, LabelTable, ez_hypothesis, label_probabilities, label_regions, twin_labels
-from .io import read_contacts_file, read_gain, read_seeg
-from .model import VEPPriors, VEPProblem, critical_x0, make_forward, seeg_envelope, vep_model
-from .labels import X0_CRITICAL
 from .clinical import ClinicalPatient, clinical_patient
-from .io import OBSERVATION_CHOICES, observation_options
-from .labels import UNDETERMINED, chain_disagreement, refuse_labels
-from .model import max_step, observe_sources
+from .fit import VEPFit, fit, fit_patient, initial_guess
+from .io import OBSERVATION_CHOICES, observation_options, read_contacts_file, read_gain, read_seeg
+from .labels import (PZ_THRESHOLD, UNDETERMINED, X0_CRITICAL, LabelTable, chain_disagreement, ez_hypothesis,
+                     label_probabilities, label_regions, refuse_labels, twin_labels)
+from .model import VEPPriors, VEPProblem, critical_x0, make_forward, max_step, observe_sources, seeg_envelope, vep_model
+from .npe import fit_npe
 from .synthetic import SyntheticPatient, patient_gain, select_contacts, suggest_pz, synthetic_patient
 
 __all__ = [

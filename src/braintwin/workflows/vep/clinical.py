@@ -241,7 +241,7 @@ def clinical_patient(*, ez: Sequence[str] = DEFAULT_EZ, pz: Sequence[str] = DEFA
         raise InputError(f"sample_period {sample_period} must be a multiple of dt {dt}", source=SOURCE, field="sample_period")
     c96 = bt.Connectome.builtin("tvb96").normalized("max").with_zero_diagonal()
     centres, rms = register_centres(c96, bt.Connectome.builtin("tvb76"))
-    conn = c96._evolve(centres=np.asarray(centres, float))
+    conn = c96.replace(centres=np.asarray(centres, float))
     labels = list(conn.labels)
     ez_i, pz_i = _region_indices(labels, ez, "ez"), _region_indices(labels, pz, "pz")
     x0 = np.full(len(labels), float(x0_healthy))
