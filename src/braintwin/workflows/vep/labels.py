@@ -202,7 +202,15 @@ def label_regions(
 
 
 def chain_disagreement(x0_chains, regions: Sequence[str], rhat_max: float = RHAT_DISAGREE) -> list[dict]:
-    """Regions whose chains disagree on ``x0``: split R-hat above ``rhat_max``.
+    """Regions whose chains disagree on ``x0``: split R-hat above ``rhat_max`` *and* chains
+    that would label the region differently.
+
+    A chain's label of a region is read from its median ``x0`` against the labelling
+    thresholds (EZ above :data:`X0_CRITICAL`, PZ above :data:`PZ_THRESHOLD`).  Chains
+    that differ only inside one label class (e.g. -3.1 and -3.3, both healthy) change
+    no verdict: the fit still reports its failed R-hat, but its labels stand.  Chains
+    that straddle a threshold are a disagreement on the conclusion itself, and then
+    no region is labelled (:func:`refuse_labels`).
 
     Parameters
     ----------
@@ -217,7 +225,7 @@ def chain_disagreement(x0_chains, regions: Sequence[str], rhat_max: float = RHAT
 
     Example
     -------
-    >>> x = np.random.default_rng(0).normal(size=(2, 100, 2)); x[1, :, 0] += 5.0
+    >>> x = -3.0 + 0.05 * np.random.default_rng(0).normal(size=(2, 100, 2)); x[1, :, 0] += 1.0   # -3 (healthy) vs -2 (PZ)
     >>> [d["region"] for d in chain_disagreement(x, ["a", "b"])]
     ['a']
     """
@@ -229,7 +237,10 @@ def chain_disagreement(x0_chains, regions: Sequence[str], rhat_max: float = RHAT
     if x.shape[0] < 2:
         return []
     r = np.asarray(rhat(x), float)
-    bad = np.flatnonzero(~(r <= rhat_max))  # NaN R-hat counts as disagreement
+    med = np.median(x, axis=1)  # (n_chains, n_regions)
+    cls = (med > PZ_THRESHOLD).astype(int) + (med > X0_CRITICAL)  # 0 healthy, 1 PZ, 2 EZ, per chain
+    split = (cls.min(axis=0) != cls.max(axis=0)) | ~np.isfinite(med).all(axis=0)
+    bad = np.flatnonzero(~(r <= rhat_max) & split)  # NaN R-hat counts as disagreement
     return [{"region": str(regions[i]), "rhat": float(r[i]), "chain_means": [float(m) for m in x[:, :, i].mean(axis=1)]}
             for i in bad[np.argsort(-np.nan_to_num(r[bad], nan=np.inf))]]
 

@@ -32,6 +32,12 @@ UPDATER = "braintwin.vep.workflow:update_twin"
 PERSON_PARAMS = ("x0", "K")
 
 
+def _observation_choice(problem) -> tuple[str, bool, np.ndarray | None]:
+    """(observe, fit_scale, montage) of a fit's problem, with :class:`VEPProblem`'s defaults for older objects."""
+    return (str(getattr(problem, "observe", "log")), bool(getattr(problem, "fit_scale", True)),
+            getattr(problem, "montage", None))
+
+
 def twin_from_fit(fit, connectome, *, subject_id: str | None = None, tau0: float | None = None, I1: float | None = None,
                   contact_labels: Sequence[str] | None = None, seeds: dict | None = None, config: dict | None = None,
                   metadata: dict | None = None) -> Twin:
@@ -63,10 +69,11 @@ def twin_from_fit(fit, connectome, *, subject_id: str | None = None, tau0: float
     model = VEP2D(tau0=tau0, I1=I1)
     post = _posterior(fit, connectome, n_recordings=len(fit.problems) or 1)
     n_c = prob.gain.shape[0]
+    observe, fit_scale, montage = _observation_choice(prob)
     observation = {
-        "kind": "seeg_log_power" if prob.observe == "log" else "seeg_sensor",
-        "observe": prob.observe, "fit_scale": bool(prob.fit_scale),
-        **({} if prob.montage is None else {"montage": np.asarray(prob.montage, float)}),
+        "kind": "seeg_log_power" if observe == "log" else "seeg_sensor",
+        "observe": observe, "fit_scale": fit_scale,
+        **({} if montage is None else {"montage": np.asarray(montage, float)}),
         "gain": np.asarray(prob.gain, float),
         "contacts": list(contact_labels) if contact_labels is not None else [f"c{i}" for i in range(n_c)],
     }
@@ -100,7 +107,7 @@ def _posterior(fit, connectome, *, n_recordings: int, extra: Mapping[str, Any] |
         "vep_priors": {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(fit.problem.priors).items()},
         "person_prior": fit.problem.person_prior.to_dict(),
         "n_recordings": int(n_recordings),
-        "observe": {"observe": fit.problem.observe, "fit_scale": bool(fit.problem.fit_scale)},
+        "observe": dict(zip(("observe", "fit_scale"), _observation_choice(fit.problem)[:2])),
         INFO_KEY: labels_to_info(fit.labels),  # the fit's EZ/PZ map: what-if, the demo and the report read this one
     })
     info.update(extra or {})
