@@ -47,6 +47,8 @@ __all__ = ["NPE", "Estimator", "FLOWS", "COMPATIBILITY_KEYS"]
 
 FLOWS = ("maf", "nsf")
 FORMAT = "braintwin-npe"
+#: Rounds of redrawing non-finite posterior draws before they are reported as such.
+MAX_REDRAWS = 10
 FORMAT_VERSION = 1
 #: configuration entries that must agree between an estimator and the data it is used on
 COMPATIBILITY_KEYS = ("connectome_sha256", "gain_sha256", "feature_sets", "feature_options", "features", "observation")
@@ -245,10 +247,27 @@ class Estimator:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise InputError(f"n must be a positive integer, got {n!r}", field="n")
         z = self._standardise(x_obs)
-        u = self._sample_u(z, int(n), np.random.default_rng(_int_seed(seed)))
+        rng = np.random.default_rng(_int_seed(seed))
+        theta = self._draw(z, int(n), rng)
+        # a flow evaluated in float32 can overflow in its far tails: such draws are redrawn (counted, said)
+        bad = ~np.isfinite(theta).all(axis=-1)
+        n_bad = int(bad.sum())
+        for _ in range(MAX_REDRAWS):
+            if not bad.any():
+                break
+            theta[bad] = self._draw(z, int(n), rng)[bad]
+            bad = ~np.isfinite(theta).all(axis=-1)
+        if n_bad:
+            warnings.warn(f"NPE: {n_bad} of {bad.size} posterior draws were not finite (flow overflow) and were redrawn"
+                          + (f"; {int(bad.sum())} still are" if bad.any() else ""), BraintwinWarning, stacklevel=2)
+        return theta
+
+    def _draw(self, z: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        u = self._sample_u(z, n, rng)
         if z.ndim == 2:
             u = np.swapaxes(u, 0, 1)
-        return np.asarray(self.prior.from_unbounded(u * self.u_std + self.u_mean), dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.asarray(self.prior.from_unbounded(u * self.u_std + self.u_mean), dtype=np.float64)
 
     def log_prob(self, theta, x_obs, *, feature_names: Sequence[str] | None = None,
                  config: Mapping | None = None) -> np.ndarray:
