@@ -38,6 +38,11 @@ def machine() -> dict:
 
 
 def emit(record: dict) -> None:
+    """Print one JSON line; every line has ``workload``, ``seconds`` and ``compile_seconds``
+    (``null`` where compilation cannot be separated from the work, e.g. a whole pipeline)."""
+    if "workload" not in record:
+        raise ValueError("a benchmark line needs a 'workload'")
+    record.setdefault("compile_seconds", None)
     record.setdefault("machine", machine())
     print(json.dumps(record), flush=True)
 

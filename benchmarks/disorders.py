@@ -42,7 +42,7 @@ def one(name: str, n_sims: int) -> dict:
         seconds = time.perf_counter() - t0
     m = s["whatif"][key]
     value = m[metric] - (1.0 if metric == "theta_alpha_factor" else 0.0)  # a factor moves away from 1
-    return {"benchmark": "disorders", "workflow": name, "n_sims": n_sims, "seconds": round(seconds, 1),
+    return {"workload": "disorders", "workflow": name, "n_sims": n_sims, "seconds": round(seconds, 1),
             "truth_in_90": s["truth_in_interval"], "changed_parameter_in_90": s["truth_in_interval"][param],
             "whatif_direction_ok": bool(sign * value > 0), "whatif": {key: {metric: m[metric]}}}
 

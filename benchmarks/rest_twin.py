@@ -33,7 +33,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", default="bench_out/rest_twin")
     a = ap.parse_args(argv)
     s = run_rest_demo(a.out, n_sims=a.n_sims, n_times=a.n_times, log=lambda m: print(m, file=sys.stderr))
-    emit({"benchmark": "rest_twin", "seconds": round(s["seconds"], 1), "truth_in_90_fraction": s["truth_in_90_fraction"],
+    emit({"workload": "rest_twin", "seconds": round(s["seconds"], 1), "truth_in_90_fraction": s["truth_in_90_fraction"],
           "fc_r_ratio": s.get("fc_r_ratio"), "fc_r_twin": s["fc_r_twin"], "fc_r_ceiling": s.get("fc_r_ceiling"),
           "sc_fc_r": s["sc_fc_r"], "fcd_ks": s["fcd_ks_median"], "n_sims": a.n_sims, "n_times": a.n_times,
           "timings_s": s["timings_s"]})

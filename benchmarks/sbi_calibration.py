@@ -112,7 +112,7 @@ def main() -> None:
     zs, labels = cal["zscore_shrinkage"], list(prior.labels)
     worst = [labels.index(p) for p in ("G", "eta")]
     emit({
-        "benchmark": "sbi_calibration",
+        "workload": "sbi_calibration",
         "seconds": round(time.perf_counter() - t0, 1),
         "sbc_ks_min_p": cal["sbc"]["ks_min_p"],
         "tarp_max_deviation": cal["tarp"]["max_deviation"],

@@ -184,7 +184,7 @@ def _record(p, s: dict, seconds: float, a, rc: int) -> dict:
     truth = dict(zip(p.region_labels, p.labels))
     interesting = set(p.ez) | set(p.pz) | {r for r, l in fitted.items() if l in ("EZ", "PZ")}
     return {
-        "benchmark": "vep_clinical",
+        "workload": "vep_clinical",
         "seconds": round(seconds, 1),
         "labels_exact": all(fitted[r] == truth[r] for r in interesting) and not s.get("labels_refused"),
         "false_ez": sorted(r for r, l in fitted.items() if l == "EZ" and truth[r] != "EZ"),

@@ -263,17 +263,23 @@ def z_score_shrinkage(draws, theta, prior_sd, *, labels: Sequence[str] | None = 
                  shrinkage=s.tolist(), z_median=np.median(z, 0).tolist(), shrinkage_median=np.median(s, 0).tolist())
 
 
+#: Left edge of the z-score/shrinkage figure.
+SHRINKAGE_FLOOR = -1.0
+
+
 def _plot_zs(c: Check):
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(4.0, 3.4), constrained_layout=True)
     ax = fig.subplots()
-    z, s = np.asarray(c["z"]), np.asarray(c["shrinkage"])
+    z, s = np.asarray(c["z"], float), np.asarray(c["shrinkage"], float)
+    # a posterior far wider than the prior (heavy flow tails) has shrinkage down to -inf: drawn at the left edge
+    s = np.clip(s, SHRINKAGE_FLOOR, 1.0)
     for j, lab in enumerate(c["labels"]):
         ax.plot(s[:, j], z[:, j], ".", ms=3, alpha=0.6, label=lab)
-    ax.set_xlabel("posterior shrinkage")
+    ax.set_xlabel(f"posterior shrinkage (below {SHRINKAGE_FLOOR:g} drawn at {SHRINKAGE_FLOOR:g})")
     ax.set_ylabel("posterior z-score")
-    ax.set_xlim(min(0.0, float(s.min())), 1.0)
+    ax.set_xlim(min(0.0, float(np.nanmin(s))) - 0.02, 1.02)
     if len(c["labels"]) <= 10:
         ax.legend(fontsize=7, markerscale=2)
     return fig
