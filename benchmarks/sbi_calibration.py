@@ -35,7 +35,12 @@ Measured on 2026-12-04 (load average 9-16 on the 2 shared cores, the sbi_vep ben
 other engineers' tests alongside): 400 of the 900 simulations in 48 min (~8 per minute), so
 the default size needs ~110 min on such a machine; the run was left resuming into its
 ``--out`` folder.  The settings were not changed: the 30-minute budget assumes the
-2 cores to itself (~3x this rate).
+2 cores to itself (~3x this rate).  Resumed to the end (834 usable, 66 diverged), then
+NPE and calibration (17 s): SBC KS p G 0.07, eta 0.39, nsig 0.0008; TARP 0.09; median
+z <= 0.92; median shrinkage G 0.59, eta 0.53.  So G and eta are calibrated but not
+sharp enough (target shrinkage 0.8), nsig's SBC fails, TARP misses 0.05.  Likely
+remedies, not yet measured: a 20 s transient (the resting-state twin measured that
+FC still reflects the shared initial state after 4 s) and longer recordings.
 
 Run: ``python benchmarks/sbi_calibration.py [--n-sims 700] [--n-test 200] [--quick]
 [--out bench_out/sbi_calibration]``.  ``--quick`` (a smoke run for shared machines)
