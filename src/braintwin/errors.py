@@ -8,6 +8,7 @@ and the *problem*.  The CLI prints it as one line and exits with status 2.
 from __future__ import annotations
 
 __all__ = [
+    "checked_number",
     "BraintwinError",
     "InputError",
     "DivergenceError",
@@ -53,3 +54,22 @@ class DivergenceError(BraintwinError, FloatingPointError):
 
 class BraintwinWarning(UserWarning):
     """Something suspicious but usable (asymmetric weights, disconnected regions, ...)."""
+
+
+def checked_number(value, field: str, *, source: str | None = None, allow_zero: bool = False) -> float:
+    """``value`` as a finite float > 0 (or >= 0 with ``allow_zero``), else an :class:`InputError`
+    naming ``source`` and ``field`` (one check for every stage).
+
+    >>> checked_number("2.5", "dt")
+    2.5
+    """
+    import math
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"expected a number, got {value!r}", source=source, field=field) from None
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise InputError(f"must be {'>= 0' if allow_zero else '> 0'} and finite, got {value!r}", source=source,
+                         field=field)
+    return v

@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, checked_number
 
 SOURCE = "braintwin.features"
 
@@ -73,13 +73,7 @@ def positive_int(value, name: str, *, minimum: int = 1) -> int:
 
 def positive_float(value, name: str, *, allow_zero: bool = False) -> float:
     """``value`` as a finite float > 0 (or >= 0)."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"expected a number, got {value!r}", source=SOURCE, field=name) from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise InputError(f"must be {'>= 0' if allow_zero else '> 0'} and finite, got {value!r}", source=SOURCE, field=name)
-    return v
+    return checked_number(value, name, source=SOURCE, allow_zero=allow_zero)
 
 
 def sampling_rate(fs_hz=None, dt_ms=None, *, required: bool = True, what: str = "this feature") -> float | None:

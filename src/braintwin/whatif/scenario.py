@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..connectome import Connectome, as_connectome
-from ..errors import InputError
+from ..errors import InputError, checked_number
 from ..models import Model, get_model
 from ..models.coupling import Coupling, get_coupling, resolve_parameter
 from ..simulate.stimulus import Stimulus
@@ -168,13 +168,7 @@ def edge_mask(conn: Connectome, edges, *, directed: bool = False, field: str = "
 
 
 def _positive(value, field: str, *, allow_zero: bool = True) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"expected a number, got {value!r}", source=SOURCE, field=field) from None
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        raise InputError(f"expected a finite number {'>=' if allow_zero else '>'} 0, got {value!r}", source=SOURCE, field=field)
-    return v
+    return checked_number(value, field, source=SOURCE, allow_zero=allow_zero)
 
 
 # ---------------------------------------------------------------------------
