@@ -579,3 +579,18 @@ def test_posterior_from_nuts_duck_typed():
     assert _same_array(p.chains("x0"), result.samples["x0"])
     assert p.diagnostics["ok"] is True and _same_array(p.diagnostics["ess"]["x0"], np.full(N, 800.0))
     assert p.info == {"settings": {"num_warmup": 100}, "timings": {"sampling": 1.5}, "chain_method": "vectorized"}
+
+
+def test_configuration_paths_keep_only_file_names(tmp_path):
+    """Folder names often carry a patient's name: a twin's config and update records keep file names only."""
+    from braintwin.twin.provenance import without_folders
+
+    cfg = {"seeg": "/data/Smith_John/sz1.edf", "gain": r"C:\pat\Doe_J\gain.npy", "tau0": 90.0,
+           "scheduler": "tcp://10.0.0.1:8786", "monitors": ["bold:tr=720", "/home/jd/x.tsv"], "opts": {"lut": "a/b/lut.txt"}}
+    assert without_folders(cfg) == {"seeg": "sz1.edf", "gain": "gain.npy", "tau0": 90.0, "scheduler": "tcp://10.0.0.1:8786",
+                                    "monitors": ["bold:tr=720", "x.tsv"], "opts": {"lut": "lut.txt"}}
+    twin = Twin.build(_connectome(), "Epileptor2D", config=cfg, seeds=1)
+    twin.add_update("posterior: test", config={"bold": "/data/Smith_John/rest.tsv"})
+    twin.save(tmp_path / "t.h5")
+    text = json.dumps(Twin.load(tmp_path / "t.h5").provenance)
+    assert "Smith_John" not in text and "Doe_J" not in text and "sz1.edf" in text and "rest.tsv" in text

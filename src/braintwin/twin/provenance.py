@@ -16,8 +16,9 @@ Layout of ``Twin.provenance`` (plain JSON data)::
       ]
     }
 
-Only file *names* are kept for inputs, never their folders: folder names often
-carry a patient's name.  Neither the host name nor the user name is recorded.
+Only file *names* are kept, never their folders, for inputs and for paths in a
+configuration (:func:`without_folders`): folder names often carry a patient's name.
+Neither the host name nor the user name is recorded.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from ..errors import InputError
 from .._versions import package_versions
 from ._tree import canonical_json
 
-__all__ = ["DEPENDENCIES", "utc_now", "software_versions", "new_provenance", "update_record", "hash_inputs"]
+__all__ = ["DEPENDENCIES", "utc_now", "software_versions", "new_provenance", "update_record", "hash_inputs",
+           "without_folders"]
 
 #: Distributions whose installed versions are recorded (when installed).
 DEPENDENCIES = ("numpy", "scipy", "numba", "h5py", "jax", "jaxlib", "numpyro", "flowjax", "tvb-data")
@@ -50,6 +52,40 @@ def utc_now() -> str:
     str
     """
     return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _is_path(s: str) -> bool:
+    # a URL (a Dask scheduler's tcp://host:port) is an address, not a folder
+    return ("/" in s or "\\" in s) and "://" not in s
+
+
+def without_folders(config: Any) -> Any:
+    """A configuration with every file path reduced to the file's name.
+
+    Strings holding a path (``/data/Smith_J/seizure.edf``, ``..\\pat\\gain.npy``)
+    become the name (``seizure.edf``); other values, URLs and nested mappings
+    and lists keep their shape.
+
+    Parameters
+    ----------
+    config : mapping, list or scalar
+
+    Returns
+    -------
+    the same shape, paths reduced
+
+    Examples
+    --------
+    >>> without_folders({"seeg": "/data/Smith_J/sz1.edf", "tau0": 90})
+    {'seeg': 'sz1.edf', 'tau0': 90}
+    """
+    if isinstance(config, Mapping):
+        return {k: without_folders(v) for k, v in config.items()}
+    if isinstance(config, (list, tuple)):
+        return type(config)(without_folders(v) for v in config)
+    if isinstance(config, os.PathLike) or (isinstance(config, str) and _is_path(config)):
+        return os.path.basename(str(config).replace("\\", "/").rstrip("/"))
+    return config
 
 
 def software_versions() -> dict[str, str]:
@@ -119,7 +155,7 @@ def new_provenance(config: Mapping[str, Any] | None = None, seeds: Any = None) -
     return {
         "created_utc": utc_now(),
         "software": software_versions(),
-        "config": canonical_json(dict(config or {}), "provenance.config"),
+        "config": canonical_json(without_folders(dict(config or {})), "provenance.config"),
         "seeds": canonical_json(seeds, "provenance.seeds"),
         "inputs": {},
         "updates": [],
@@ -189,7 +225,7 @@ def update_record(
     return {
         "time_utc": utc_now(),
         "what": what,
-        "config": canonical_json(dict(config or {}), "update.config"),
+        "config": canonical_json(without_folders(dict(config or {})), "update.config"),
         "seeds": canonical_json(seeds, "update.seeds"),
         "input_sha256": hash_inputs(inputs, "update.inputs"),
         "software": {"braintwin": __version__},
