@@ -132,7 +132,7 @@ def test_report_section_registry_order_and_errors():
         bt.report.register_section("x", after="no-such-section")
 
 
-# -- slow: NPE on a small network, a second visit, the report ------------------------------------------------
+# -- NPE on a small network, a second visit, the report (about a minute: the recovery and update) ------
 
 @pytest.fixture(scope="module")
 def small_twin(tmp_path_factory):
@@ -149,7 +149,6 @@ def small_twin(tmp_path_factory):
     return d, truth, fit, fit2, twin
 
 
-@pytest.mark.slow
 def test_npe_posterior_covers_true_G_and_is_narrower_than_prior(small_twin):
     _, truth, fit, _, _ = small_twin
     g = fit.posterior.samples["G"]
@@ -160,7 +159,6 @@ def test_npe_posterior_covers_true_G_and_is_narrower_than_prior(small_twin):
         np.corrcoef(fit.ppc["fc_twin"][np.triu_indices(6, 1)], fit.ppc["fc_emp"][np.triu_indices(6, 1)])[0, 1])
 
 
-@pytest.mark.slow
 def test_update_keeps_both_visits_and_report_shows_trajectories(small_twin):
     d, _, fit, fit2, twin = small_twin
     vs = resting.visits(twin)
@@ -226,3 +224,36 @@ def test_config_prior_table_and_G_max():
     assert list(p.names) == ["G", "eta"]
     with pytest.raises(InputError, match="unknown parameter"):
         _prior({"prior": {"etta": {"dist": "uniform", "low": 0.0, "high": 1.0}}}, False)
+
+
+def test_summary_features_are_the_fc_summaries_and_fcd_stats():
+    conn = TVB.subset(["rA1", "rA2", "lA1", "lA2", "rV1", "lV1"]).normalized("max").with_zero_diagonal()
+    sim = resting.RestSimulator(conn, tr_ms=720.0, n_times=80)
+    y = np.random.default_rng(5).normal(size=(80, 6)) @ np.random.default_rng(6).normal(size=(6, 6))
+    x = sim.features_of(y)
+    fc = _fc(y)[np.triu_indices(6, 1)]
+    np.testing.assert_allclose(x[:4], bt.features.fc_summaries(fc, conn.weights, conn.hemispheres), atol=1e-12)
+    assert sim.feature_names[:4] == [f"fc_summary[{k}]" for k in bt.features.FC_SUMMARIES]
+    assert sim.feature_names[4:] == [n for n in bt.features.compute(resting.preprocess_bold(y), ["fcd_stats"], dt_ms=720.0,
+                                                                   **sim.feature_options()).names]
+
+
+def test_a_run_that_diverges_is_integrated_again_at_the_finer_step(monkeypatch):
+    conn = SMALL.normalized("max").with_zero_diagonal()
+    sim = resting.RestSimulator(conn, tr_ms=720.0, n_times=63, skip_ms=1000.0)
+    assert sim.retry_dt == pytest.approx(0.02) and sim.config()["retry_dt"] == pytest.approx(0.02)
+    calls = []
+
+    def fake(self, params, seeds, return_timeseries=False):
+        calls.append((self.dt, np.asarray(seeds).tolist()))
+        n = len(seeds)
+        bold = np.random.default_rng(len(calls)).normal(size=(n, 64, 6))
+        status = np.where((np.asarray(seeds) == 1) & (self.dt > 0.03), 1, 0).astype(np.uint8)  # seed 1 diverges at 0.05
+        return np.zeros((n, 1)), status, bold
+
+    monkeypatch.setattr(type(sim.net), "simulate", fake)
+    x, status = sim.simulate({"G": np.array([0.1, 0.2, 0.3]), "eta": np.full(3, -5.0), "nsig": np.full(3, 0.01)}, [0, 1, 2])
+    assert calls == [(0.05, [0, 1, 2]), (pytest.approx(0.02), [1])] and sim.net.dt == 0.05
+    assert status.tolist() == [0, 0, 0] and np.all(np.isfinite(x))
+    with pytest.raises(InputError, match="retry_dt"):
+        resting.RestSimulator(conn, tr_ms=720.0, n_times=63, retry_dt=0.1)

@@ -24,9 +24,11 @@ Example::
 from __future__ import annotations
 
 from .connectivity import (
+    FC_SUMMARIES,
     fc,
     fc_corr,
     fc_distance,
+    fc_summaries,
     fc_triu,
     fcd,
     fcd_stats,
@@ -53,6 +55,8 @@ __all__ = [
     "fcd_triu",
     "fcd_stats",
     "ks_distance",
+    "fc_summaries",
+    "FC_SUMMARIES",
     # spectra
     "DEFAULT_BANDS",
     "psd",

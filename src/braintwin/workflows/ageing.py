@@ -38,6 +38,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..features import FC_SUMMARIES
+from ..features import fc_summaries as _fc_summaries
 from ..whatif import Outcome, register_outcome
 from ..whatif.outcomes import interval
 from ._disorders import workflow_section, fit_sbi, pool_predictions, posterior_words, predict_per_draw, run_workflow, say
@@ -73,26 +75,16 @@ def scaled_connectome(connectome, ih: float):
     return scale_interhemispheric(float(ih)).apply(Scenario(connectome)).connectome
 
 
-#: Summaries added to ``fcd_stats``: FC within and between hemispheres, SC-FC r, FC spread.
-SUMMARIES = ("fc_intra_mean", "fc_inter_mean", "scfc_r", "fc_std")
+#: Summaries added to ``fcd_stats`` (:data:`braintwin.features.FC_SUMMARIES`).
+SUMMARIES = FC_SUMMARIES
 
 
 def fc_summaries(fc_triu, connectome) -> np.ndarray:
-    """``(n, 4)``: mean FC within and between hemispheres, SC-FC Pearson r, std of FC, from FC upper triangles.
+    """``(n, 4)``: :func:`braintwin.features.fc_summaries` against the connectome's SC and hemispheres.
 
-    A few targeted numbers identify the interhemispheric factor with a few hundred
-    simulations better than the 2,850 FC entries of tvb76 (Lavanga et al. 2023
-    also summarise FC by such means).  ``fc_triu``: ``(n, R (R - 1) / 2)`` in
-    ``numpy.triu_indices(R, 1)`` order.
+    ``fc_triu``: ``(n, R (R - 1) / 2)`` in ``numpy.triu_indices(R, 1)`` order.
     """
-    f = np.atleast_2d(np.asarray(fc_triu, float))
-    iu = np.triu_indices(connectome.n_regions, 1)
-    hemi = np.asarray(connectome.hemispheres, bool)
-    inter = (hemi[:, None] != hemi[None, :])[iu]
-    sc = np.asarray(connectome.weights)[iu]
-    sc_z = (sc - sc.mean()) / sc.std()
-    fz = (f - f.mean(axis=1, keepdims=True)) / f.std(axis=1, keepdims=True)
-    return np.column_stack([f[:, ~inter].mean(axis=1), f[:, inter].mean(axis=1), fz @ sc_z / sc.size, f.std(axis=1)])
+    return np.atleast_2d(_fc_summaries(fc_triu, connectome.weights, connectome.hemispheres))
 
 
 class _AgeingSimulation:

@@ -110,10 +110,10 @@ class RestFit:
     timings: dict = field(default_factory=dict)
 
     def summary(self) -> dict:
-        """Posterior medians and 90% intervals, FC r (interval), FCD KS, SC-FC baseline."""
+        """Posterior medians and 90% intervals, FC r (of the mean FC; median and interval over simulations), FCD KS, SC-FC baseline."""
         s = self.posterior.samples
         params = {k: [float(np.quantile(v, p)) for p in (0.05, 0.5, 0.95)] for k, v in s.items() if np.ndim(v) == 1}
-        keys = ("fc_r_twin", "fc_r_low", "fc_r_high", "fcd_ks_median", "sc_fc_r")
+        keys = ("fc_r_twin", "fc_r_median", "fc_r_low", "fc_r_high", "fcd_ks_median", "sc_fc_r")
         return {"parameters_q05_q50_q95": params, **{k: float(self.ppc[k]) for k in keys}, "timings_s": self.timings}
 
 
@@ -127,7 +127,7 @@ def _cache_paths(sim: RestSimulator, prior: Prior, n_sims: int, seed: int, cache
 
 
 def rest_estimator(sim: RestSimulator, prior: Prior, *, n_sims: int, cache_dir, seed: int = 0, n_test: int | None = None,
-                   chunk_size: int = 16, n_components: int = 10, progress: bool = True, log=print):
+                   chunk_size: int = 16, n_components: int | None = None, progress: bool = True, log=print):
     """Campaign + trained estimator + calibration, each reused from ``cache_dir`` when already made.
 
     Returns ``(estimator, calibration dict, {"campaign": path, "estimator": path}, timings)``.  The last
@@ -150,7 +150,8 @@ def rest_estimator(sim: RestSimulator, prior: Prior, *, n_sims: int, cache_dir, 
         log(f"training: estimator reused from {est_path.name}")
     else:
         log(f"training: NPE on {len(theta) - n_test} simulations ({n_test} held out)")
-        est = (NPE(prior, n_components=min(n_components, len(theta) - n_test - 1))
+        n_comp = None if n_components is None else min(int(n_components), len(theta) - n_test - 1)
+        est = (NPE(prior, n_components=n_comp)
                .append_simulations(theta[: len(theta) - n_test], x[: len(theta) - n_test],
                                    feature_names=camp.feature_names, config=camp.config)
                .train(seed=seed))
