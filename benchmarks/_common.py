@@ -34,7 +34,18 @@ def timed(fn, repeats: int = 5):
 
 
 def machine() -> dict:
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.machine()}
+    """CPUs, Python, architecture, the load average (1, 5, 15 min) and the CPU seconds used so far.
+
+    On a shared machine ``seconds`` (wall) grows with other jobs' load; ``cpu_seconds``
+    (user + system, this process and its children) does not, and ``cpu_seconds / cpus``
+    is what the work would take on an idle machine if it used every core.
+    """
+    import resource
+
+    used = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.machine(),
+            "load_average": [round(v, 2) for v in os.getloadavg()], "cpu_seconds": round(used, 1)}
 
 
 def emit(record: dict) -> None:
