@@ -27,6 +27,7 @@ from .connectivity import (
     fc,
     fc_corr,
     fc_distance,
+    fc_stats,
     fc_triu,
     fcd,
     fcd_stats,
@@ -35,7 +36,7 @@ from .connectivity import (
     sliding_fc,
     upper_triangle,
 )
-from .stats import kurtosis, mean, moments, skewness, std
+from .stats import amplitude_stats, kurtosis, mean, moments, skewness, std
 from .registry import FeatureSet, FeatureVector, available, compute, describe, get_feature_set, register
 from . import sets as _sets  # noqa: F401  (registers the built-in feature sets)
 from .seizure import envelope_stats, n_recruited, onset_times, propagation_order, seeg_log_power, vep_observation
@@ -47,6 +48,7 @@ __all__ = [
     "fc_triu",
     "fc_corr",
     "fc_distance",
+    "fc_stats",
     "upper_triangle",
     "sliding_fc",
     "fcd",
@@ -65,6 +67,7 @@ __all__ = [
     "std",
     "skewness",
     "kurtosis",
+    "amplitude_stats",
     # seizures
     "seeg_log_power",
     "vep_observation",

@@ -109,6 +109,26 @@ def _set_fcd_stats(x, ctx):
 
 
 @register(
+    "fc_stats",
+    "FC distribution statistics: mean, std and quantiles of the FC upper triangle, and the FC-SC correlation",
+    options={
+        "fc_quantiles": "quantile levels (default 0.05, 0.25, 0.5, 0.75, 0.95)",
+        "sc": "structural weights (n_channels, n_channels), e.g. log1p of the connectome; adds fc_stats[sc_corr]",
+    },
+)
+def _set_fc_stats(x, ctx):
+    st = _conn.fc_stats(_conn.fc(x), quantiles=ctx.opt("fc_quantiles", _conn.DEFAULT_FCD_QUANTILES),
+                        sc=ctx.opt("sc"))
+    return np.stack(list(st.values()), axis=-1), [f"fc_stats[{k}]" for k in st]
+
+
+@register("amplitude_stats", "signal level and log fluctuation size over channels, and of the global signal (raw scale)")
+def _set_amplitude_stats(x, ctx):
+    st = _mom.amplitude_stats(x)
+    return np.stack(list(st.values()), axis=-1), [f"amplitude_stats[{k}]" for k in st]
+
+
+@register(
     "fcd_ks",
     "Kolmogorov-Smirnov distance between the FCD distribution and an empirical one (fcd_emp), in [0, 1]",
     options={

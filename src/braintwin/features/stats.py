@@ -13,7 +13,7 @@ import numpy as np
 from ._kernels import moments_kernel
 from ._validate import as_signal, flatten_batch
 
-__all__ = ["moments", "mean", "std", "skewness", "kurtosis"]
+__all__ = ["moments", "mean", "std", "skewness", "kurtosis", "amplitude_stats"]
 
 MOMENT_NAMES = ("mean", "std", "skewness", "kurtosis")
 
@@ -118,3 +118,47 @@ def kurtosis(x) -> np.ndarray:
         Equals ``scipy.stats.kurtosis(x, axis=-2)``.
     """
     return _moments_array(x)[3]
+
+
+def amplitude_stats(x) -> dict[str, np.ndarray]:
+    """Signal level and fluctuation size, summarised over channels, and of the global signal.
+
+    With per-channel time mean :math:`\\mu_c` and standard deviation :math:`\\sigma_c`
+    (:func:`moments`) and the global signal :math:`g_t = \\frac1C \\sum_c x_{t,c}`:
+
+    - ``"mean"``, ``"mean_sd"``: mean and standard deviation over channels of :math:`\\mu_c` (U)
+    - ``"log_std"``, ``"log_std_sd"``: mean and standard deviation over channels of
+      :math:`\\ln \\sigma_c` (log U)
+    - ``"global_log_std"``: :math:`\\ln \\operatorname{sd}_t(g_t)` (log U)
+
+    For a simulated BOLD signal kept on its raw scale these carry the working
+    point of the neural masses (the BOLD level follows the mean firing rate, set
+    by the excitability ``eta`` and the coupling ``G``) and the noise intensity
+    (fluctuation size), which correlation features (FC, FCD) cannot see.  A
+    recording z-scored per channel has ``mean`` 0 and ``log_std`` 0: use these
+    only where the scale means something.
+
+    Parameters
+    ----------
+    x : array_like, shape (..., n_times, n_channels)
+        Signals (unit U), time in samples.
+
+    Returns
+    -------
+    dict of str to ndarray, each shape (...)
+        ``-inf`` log standard deviations for constant signals.
+
+    Example
+    -------
+    >>> x = 2.0 + 3.0 * np.random.default_rng(0).standard_normal((4000, 5))
+    >>> st = amplitude_stats(x)
+    >>> round(float(st["mean"]), 1), round(float(np.exp(st["log_std"])), 1)
+    (2.0, 3.0)
+    """
+    arr = _moments_array(x)  # (4, ..., C)
+    mu, sd = arr[0], arr[1]
+    with np.errstate(divide="ignore"):
+        log_sd = np.log(sd)
+        g_sd = np.log(np.std(np.mean(as_signal(x), axis=-1), axis=-1))
+    return {"mean": mu.mean(-1), "mean_sd": mu.std(-1), "log_std": log_sd.mean(-1), "log_std_sd": log_sd.std(-1),
+            "global_log_std": g_sd}
