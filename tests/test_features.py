@@ -246,6 +246,13 @@ def test_amplitude_stats_recover_level_and_fluctuation_size():
     assert shared["global_log_std"] == pytest.approx(shared["log_std"]) and shared["log_std_sd"] == 0.0
     fv = F.compute(np.stack([x, 2.0 * x]), ["amplitude_stats"])
     assert fv["amplitude_stats[log_std]"][1] - fv["amplitude_stats[log_std]"][0] == pytest.approx(np.log(2.0))
+    # level against in-strength: channel means 1..4 on strengths 0, 2, 4, 6 -> slope 1/2, correlation 1
+    sc = np.repeat(np.array([0.0, 2.0, 4.0, 6.0])[:, None] / 4, 4, axis=1)
+    fv = F.compute(x, ["amplitude_stats"], sc=sc)
+    assert fv["amplitude_stats[strength_slope]"] == pytest.approx(0.5, abs=0.01)
+    assert fv["amplitude_stats[strength_corr]"] == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(InputError, match="strength"):
+        F.amplitude_stats(x, strength=np.ones(3))
 
 
 # ----------------------------------------------------------------------------- seizures

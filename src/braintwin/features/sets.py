@@ -113,7 +113,7 @@ def _set_fcd_stats(x, ctx):
     "FC distribution statistics: mean, std and quantiles of the FC upper triangle, and the FC-SC correlation",
     options={
         "fc_quantiles": "quantile levels (default 0.05, 0.25, 0.5, 0.75, 0.95)",
-        "sc": "structural weights (n_channels, n_channels), e.g. log1p of the connectome; adds fc_stats[sc_corr]",
+        "sc": "structural weights (n_channels, n_channels); adds fc_stats[sc_corr]",
     },
 )
 def _set_fc_stats(x, ctx):
@@ -122,9 +122,15 @@ def _set_fc_stats(x, ctx):
     return np.stack(list(st.values()), axis=-1), [f"fc_stats[{k}]" for k in st]
 
 
-@register("amplitude_stats", "signal level and log fluctuation size over channels, and of the global signal (raw scale)")
+@register(
+    "amplitude_stats",
+    "signal level and log fluctuation size over channels, of the global signal, and the level against SC in-strength",
+    options={"sc": "structural weights (n_channels, n_channels); adds the slope and correlation of each channel's "
+                   "mean on its in-strength (row sums)"},
+)
 def _set_amplitude_stats(x, ctx):
-    st = _mom.amplitude_stats(x)
+    sc = ctx.opt("sc")
+    st = _mom.amplitude_stats(x, None if sc is None else np.asarray(sc, dtype=np.float64).sum(axis=-1))
     return np.stack(list(st.values()), axis=-1), [f"amplitude_stats[{k}]" for k in st]
 
 
