@@ -53,6 +53,7 @@ nothing).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
@@ -62,21 +63,23 @@ from _common import emit
 
 SIMULATOR = {
     "connectome": "tvb76", "normalize": "max", "zero_diagonal": True, "model": "MontbrioPazoRoxin",
-    "observe": "bold:tr=720", "duration": 34000.0, "skip_ms": 4000.0, "dt": 0.02, "speed": 3.0,
+    "observe": "bold:tr=720", "duration": 60000.0, "skip_ms": 20000.0, "dt": 0.04, "speed": 3.0,
     "method": "heun", "noise_weights": [1.0, 2.0], "params": {"tau": 1.0, "Delta": 1.0, "J": 15.0},
-    "coupling": {"name": "Linear"},
+    "coupling": {"name": "Linear"}, "initial": [0.1, -2.0],
 }
-FEATURES = {"sets": ["fc", "fcd_stats"], "options": {"fcd_window": 10, "fcd_step": 1}}
-PRIOR = {"params": {"G": {"dist": "uniform", "low": 0.0, "high": 0.5},
+FEATURES = {"sets": ["fc_stats", "fcd_stats", "amplitude_stats"],
+            "options": {"fcd_window": 10, "fcd_step": 1, "sc": "connectome"}}
+PRIOR = {"params": {"G": {"dist": "uniform", "low": 0.0, "high": 0.25},
                     "eta": {"dist": "uniform", "low": -6.0, "high": -4.0},
                     "nsig": {"dist": "lognormal", "loc": -4.6, "scale": 0.5}}}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n-sims", type=int, default=700, help="training simulations")
+    ap.add_argument("--n-sims", type=int, default=800, help="training simulations")
     ap.add_argument("--n-test", type=int, default=200, help="held-out simulations for SBC/TARP")
-    ap.add_argument("--n-components", type=int, default=20)
+    ap.add_argument("--n-components", type=int, default=0, help="condition on this many principal components (0: on every feature)")
+    ap.add_argument("--ensemble", type=int, default=1, help="flows in the NPE ensemble")
     ap.add_argument("--quick", action="store_true", help="smoke run: short simulations, short training")
     ap.add_argument("--out", type=Path, default=Path("bench_out/sbi_calibration"))
     ap.add_argument("--seed", type=int, default=0)
@@ -87,8 +90,8 @@ def main() -> None:
     from braintwin.infer.sbi.config import simulator_from_dict
     from braintwin.infer.sbi.priors import Prior
 
-    sim_cfg = dict(SIMULATOR, **({"duration": 20000.0, "skip_ms": 4000.0} if args.quick else {}))
-    t0 = time.perf_counter()
+    sim_cfg = dict(SIMULATOR, **({"duration": 40000.0} if args.quick else {}))
+    t0, cpu0 = time.perf_counter(), time.process_time()
     simulator = simulator_from_dict(sim_cfg, FEATURES, source="sbi_calibration")
     prior = Prior.from_dict(PRIOR, model=simulator.model)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -102,7 +105,7 @@ def main() -> None:
         raise SystemExit(f"only {len(theta)} usable simulations of {n_total}: {counts}")
     cut = len(theta) - args.n_test
     t1 = time.perf_counter()
-    est = (NPE(prior, n_components=min(args.n_components, cut - 1))
+    est = (NPE(prior, n_components=min(args.n_components, cut - 1) or None, ensemble=args.ensemble)
            .append_simulations(theta[:cut], x[:cut], feature_names=campaign.feature_names, config=campaign.config)
            .train(seed=args.seed, max_epochs=50 if args.quick else 500))
     write_estimator(est, args.out / "rest.npe")
@@ -119,6 +122,8 @@ def main() -> None:
     emit({
         "workload": "sbi_calibration",
         "seconds": round(time.perf_counter() - t0, 1),
+        # CPU seconds of every thread of this process: / 2 = the wall time on 2 cores to ourselves
+        "cpu_seconds": round(time.process_time() - cpu0, 1), "load_average": [round(v, 1) for v in os.getloadavg()],
         "sbc_ks_min_p": cal["sbc"]["ks_min_p"],
         "tarp_max_deviation": cal["tarp"]["max_deviation"],
         "z_median_max": float(max(zs["z_median"][i] for i in worst)),
@@ -128,7 +133,8 @@ def main() -> None:
         "shrinkage_median": dict(zip(labels, zs["shrinkage_median"])),
         "simulate_seconds": round(t_sim, 1), "train_seconds": round(t_train, 1), "calibrate_seconds": round(t_cal, 1),
         "n_train": int(cut), "n_test": int(args.n_test), "epochs": est.training["members"][0]["epochs"],
-        "quick": bool(args.quick), "duration_ms": sim_cfg["duration"], "n_features": int(x.shape[1]),
+        "quick": bool(args.quick), "duration_ms": sim_cfg["duration"], "skip_ms": sim_cfg["skip_ms"], "dt": sim_cfg["dt"],
+        "n_features": int(x.shape[1]),
         **{k: int(v) for k, v in counts.items()},
     })
 
