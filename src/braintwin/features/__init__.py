@@ -4,10 +4,10 @@ Every function takes signals shaped ``(..., n_times, n_channels)`` (any leading
 batch axes; time in samples with an explicit ``fs_hz`` or ``dt_ms``) and is
 vectorised over the batch with NumPy/SciPy or parallel numba kernels.
 
-- functional connectivity: :func:`fc`, :func:`fc_triu`, :func:`fc_corr`, :func:`fc_distance`
+- functional connectivity: :func:`fc`, :func:`fc_triu`, :func:`fc_corr`, :func:`fc_distance`, :func:`fc_stats`
 - FC dynamics: :func:`sliding_fc`, :func:`fcd`, :func:`fcd_triu`, :func:`fcd_stats`, :func:`ks_distance`
 - spectra: :func:`psd`, :func:`peak_frequency`, :func:`band_power`, :func:`aperiodic_slope`
-- moments: :func:`moments`, :func:`mean`, :func:`std`, :func:`skewness`, :func:`kurtosis`
+- moments: :func:`moments`, :func:`mean`, :func:`std`, :func:`skewness`, :func:`kurtosis`, :func:`amplitude_stats`
 - seizures: :func:`seeg_log_power` (recorded SEEG), :func:`vep_observation` (2D Epileptor
   forward model), :func:`onset_times`, :func:`n_recruited`, :func:`propagation_order`,
   :func:`envelope_stats`
