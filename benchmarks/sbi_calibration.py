@@ -1,53 +1,48 @@
-"""SBI calibration benchmark (issue 14): MPR + BOLD on tvb76, G, eta and nsig from FC and FCD.
+"""SBI calibration benchmark (issue 14): MPR + BOLD on tvb76, G, eta and nsig from FC, FCD and BOLD-level summaries.
 
 Pipeline, as a user runs it: a campaign (prior draws -> simulate -> BOLD -> features,
 one HDF5 file), NPE trained on the first ``--n-sims`` usable rows, and calibration on
 the last ``--n-test`` (never seen in training): SBC (KS p per parameter), TARP
 (largest distance from the diagonal), posterior z-score and shrinkage.  Prints one
 JSON line with ``seconds``, ``sbc_ks_min_p``, ``tarp_max_deviation``,
-``z_median_max`` and ``shrinkage_min`` (worst of G and eta), the timings of every
-step and the campaign's counts.
+``z_median_max`` and ``shrinkage_min`` (worst of G and eta), ``cpu_seconds`` (every
+thread of this run; / 2 is the wall time on 2 cores to ourselves) and the load
+average at the end, the timings of every step and the campaign's counts.
 
 Simulation settings (and why a user would accept them):
 
 - Montbrio-Pazo-Roxin with TVB's defaults (tau 1, Delta 1, J 15), linear coupling,
-  conduction speed 3 mm/ms, stochastic Heun at dt = 0.02 ms: the resting-state set-up
-  of TVB's MPR tutorials, at the largest step that stays stable over the prior;
-- BOLD (Balloon-Windkessel) sampled at TR = 720 ms (the HCP's TR), 30 s after a
-  4 s transient: 41 volumes, FC over all of them and FCD over 32 windows of 7.2 s
-  (10 volumes, step 1).  Longer recordings sharpen the posterior, but the budget
-  decides: at ~0.1 CPU-second per simulated second (the campaign's measure: ~7
-  CPU-s for 70 s) 900 x 34 s take ~26 min on 2 cores, leaving ~4 min for training
-  and calibration; 60 s recordings (as in ``examples/sbi_rest.toml``) take ~70 min;
-- prior G ~ U(0, 0.5) (above ~0.6 this network leaves the fixed point), eta ~ U(-6, -4)
-  (the bistable range of the MPR node), nsig ~ LogNormal(log 0.01, 0.5) (TVB's 0.01);
-- features: FC upper triangle (2,850 values) and FCD statistics; NPE conditions on
-  their first 20 principal components (``n_components``) because 700 simulations
-  cannot train a conditioner on 2,850 inputs;
-- 700 training + 200 held-out simulations (SBC over >= 200, as the issue asks); runs
-  that diverge (large G with little noise) are flagged by the campaign and left out
-  of both, so the calibration is that of the posterior given a non-diverging run.
+  conduction speed 3 mm/ms, stochastic Heun at dt = 0.04 ms (see "dt" below);
+- every run starts on the lower (resting) branch, r = 0.1 and V = -2 in every region
+  (the node's low fixed point at eta = -5 is r ~ 0.08, V ~ -2.0); the noise and the
+  parameters, not the initial draw, decide whether regions leave it (see "initial state");
+- BOLD (Balloon-Windkessel) at TR = 720 ms (the HCP's), 40 s (56 volumes) after a 20 s
+  transient, raw scale kept (a simulation knows its units); FCD over windows of 10
+  volumes (7.2 s), step 1;
+- prior G ~ U(0, 0.25) (the resting-state twin's ``default_prior``: weights / max, the
+  lower branch of MPR on tvb76), eta ~ U(-6, -4) (inside the node's bistable range,
+  -5.74 < eta < -3.14 for Delta 1, J 15), nsig ~ LogNormal(log 0.01, 0.5) (TVB's 0.01);
+- features (22 numbers, NPE conditions on all of them, no PCA): ``fc_stats`` (FC mean,
+  sd, quantiles, FC-SC correlation), ``fcd_stats`` (FCD variance, mean, quantiles) and
+  ``amplitude_stats`` (BOLD level and log fluctuation size over regions, of the global
+  signal, and the slope and correlation of the regional level on SC in-strength);
+- 800 training + 200 held-out simulations by default (SBC over >= 200, as the issue
+  asks); runs that diverge are flagged by the campaign and left out of both.
 
-Measured here (shared machine, load ~7 on 2 cores): 20 simulations of 44 s took
-~130 s, i.e. ~7 simulated seconds per wall second; unloaded, expect ~3x that.
+Budget (CPU seconds, measured with ``time.process_time``, the load-free figure): one
+simulated second costs 0.040 CPU-s at dt 0.05, 0.050 at dt 0.04 and 0.096 at dt 0.02
+(76 regions, delays, one thread).  The default, 1,000 runs of 60 s at dt 0.04, is
+~3,000 CPU-s of simulation, i.e. ~25 min on 2 cores to ourselves, plus ~1-2 min of
+training and calibration.
 
-Measured on 2026-12-04 (load average 9-16 on the 2 shared cores, the sbi_vep benchmark and
-other engineers' tests alongside): 400 of the 900 simulations in 48 min (~8 per minute), so
-the default size needs ~110 min on such a machine; the run was left resuming into its
-``--out`` folder.  The settings were not changed: the 30-minute budget assumes the
-2 cores to itself (~3x this rate).  Resumed to the end (834 usable, 66 diverged), then
-NPE and calibration (17 s): SBC KS p G 0.07, eta 0.39, nsig 0.0008; TARP 0.09; median
-z <= 0.92; median shrinkage G 0.59, eta 0.53.  So G and eta are calibrated but not
-sharp enough (target shrinkage 0.8), nsig's SBC fails, TARP misses 0.05.  Likely
-remedies, not yet measured: a 20 s transient (the resting-state twin measured that
-FC still reflects the shared initial state after 4 s) and longer recordings.
+MEASURED
 
-Run: ``python benchmarks/sbi_calibration.py [--n-sims 700] [--n-test 200] [--quick]
-[--out bench_out/sbi_calibration]``.  ``--quick`` (a smoke run for shared machines)
-simulates 16 s after a 4 s transient, trains at most 50 epochs and draws 100
-posterior samples per held-out simulation; its figures are not the benchmark's.
-A campaign already in ``--out`` is resumed (rerunning after an interruption loses
-nothing).
+Run: ``python benchmarks/sbi_calibration.py [--n-sims 800] [--n-test 200] [--ensemble 1]
+[--n-components 0] [--quick] [--out bench_out/sbi_calibration]``.  ``--quick`` (a smoke
+run for shared machines) simulates 20 s after the 20 s transient, trains at most 50
+epochs and draws 100 posterior samples per held-out simulation; its figures are not
+the benchmark's.  A campaign already in ``--out`` is resumed, and grown when ``--n-sims``
+or ``--n-test`` grow (rows are drawn per index, so the first rows stay the same).
 """
 
 from __future__ import annotations
