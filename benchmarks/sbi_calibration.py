@@ -75,6 +75,7 @@ def main() -> None:
     ap.add_argument("--n-test", type=int, default=200, help="held-out simulations for SBC/TARP")
     ap.add_argument("--n-components", type=int, default=0, help="condition on this many principal components (0: on every feature)")
     ap.add_argument("--ensemble", type=int, default=1, help="flows in the NPE ensemble")
+    ap.add_argument("--standardize", choices=("rank", "zscore"), default="rank", help="feature scaling for the flow")
     ap.add_argument("--quick", action="store_true", help="smoke run: short simulations, short training")
     ap.add_argument("--out", type=Path, default=Path("bench_out/sbi_calibration"))
     ap.add_argument("--seed", type=int, default=0)
@@ -100,7 +101,8 @@ def main() -> None:
         raise SystemExit(f"only {len(theta)} usable simulations of {n_total}: {counts}")
     cut = len(theta) - args.n_test
     t1 = time.perf_counter()
-    est = (NPE(prior, n_components=min(args.n_components, cut - 1) or None, ensemble=args.ensemble)
+    est = (NPE(prior, n_components=min(args.n_components, cut - 1) or None, ensemble=args.ensemble,
+               standardize=args.standardize)
            .append_simulations(theta[:cut], x[:cut], feature_names=campaign.feature_names, config=campaign.config)
            .train(seed=args.seed, max_epochs=50 if args.quick else 500))
     write_estimator(est, args.out / "rest.npe")
@@ -127,7 +129,8 @@ def main() -> None:
         "z_median": dict(zip(labels, zs["z_median"])),
         "shrinkage_median": dict(zip(labels, zs["shrinkage_median"])),
         "simulate_seconds": round(t_sim, 1), "train_seconds": round(t_train, 1), "calibrate_seconds": round(t_cal, 1),
-        "n_train": int(cut), "n_test": int(args.n_test), "epochs": est.training["members"][0]["epochs"],
+        "n_train": int(cut), "n_test": int(args.n_test), "epochs": [m["epochs"] for m in est.training["members"]],
+        "standardize": args.standardize, "ensemble": args.ensemble,
         "quick": bool(args.quick), "duration_ms": sim_cfg["duration"], "skip_ms": sim_cfg["skip_ms"], "dt": sim_cfg["dt"],
         "n_features": int(x.shape[1]),
         **{k: int(v) for k, v in counts.items()},
