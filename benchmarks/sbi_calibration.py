@@ -35,7 +35,44 @@ simulated second costs 0.040 CPU-s at dt 0.05, 0.050 at dt 0.04 and 0.096 at dt 
 ~3,000 CPU-s of simulation, i.e. ~25 min on 2 cores to ourselves, plus ~1-2 min of
 training and calibration.
 
-MEASURED
+Levers, measured on 2026-12-04 (load average 7-15 on the 2 shared cores throughout):
+
+- dt.  80 s runs from the lower-branch state, G <= 0.25: at dt 0.05, 7 of 80 runs
+  diverged, all on the upper branch (eta > -5, G >= 0.17); the same 7 at dt 0.04: 1
+  diverged, at dt 0.025: none (and dt 0.02 and 0.01 agree to 0.1% in BOLD level).
+  Over the old prior G ~ U(0, 0.5) at dt 0.05 every run with G > 0.3 diverged (19 of
+  40).  The benchmark's campaign at dt 0.04 flags 16 of 450 (3.6%) as diverged: the
+  price of 2x fewer steps than dt 0.02; they are counted in the JSON line.
+- Initial state.  From TVB's random initial state (r in [0, 2], V in [-2, 1.5] per
+  region) 14 of 17 runs sat on the upper branch (BOLD level ~3.8 instead of ~0.5) at
+  any G, because the draw put regions above the separatrix and nsig ~ 0.01 rarely
+  brings them back: a hidden per-run variable of 2^76 states that the features then
+  mostly report.  From the lower-branch state, 5 of 23 went up, all with eta > -4.4
+  (the parameters decide).  Rows still differ by their noise seeds.
+- Transient.  From that state the global BOLD overshoots at ~6 s (0.67 against 0.59)
+  and still swings by about one fluctuation sd (0.004) at 15-17 s: 20 s is left out,
+  as the resting-state twin found.
+- Features (64 training + 25 test runs of 40 s, from kept BOLD): the old FC (20
+  principal components of 2,850 entries) + FCD statistics gave median shrinkage
+  G / eta / nsig 0.26 / 0.55 / 0.69 and nsig SBC p 0.004; the 22 summaries
+  0.48 / 0.77 / 0.82.  On the lower branch the mean FC hardly moves with G (Spearman
+  0.10); the correlation of the regional BOLD level with SC in-strength does (0.92),
+  and the BOLD level and log sd carry eta and nsig (0.71, 0.87).
+- Recording length (same 64 + 25 runs, BOLD cut to 20 / 40 / 60 s): shrinkage
+  0.71 / 0.48 / 0.24 for G; at this size training noise and overconfidence (z up to
+  1.4) swamp the effect: inconclusive.  40 s was chosen by the budget (1,000 runs).
+- Standardisation (the benchmark's own campaign, 234 training + 200 held out):
+  z-scored features stopped training after 22 epochs with shrinkage 0.04 / 0.01 / 0.17
+  (nothing learnt: the BOLD level is bimodal across the prior, so a z-score squeezes
+  the lower branch, where most runs are, into ~1% of the range); rank-Gaussian scaling
+  (``NPE(standardize="rank")``) 0.72 / 0.82 / 0.92, SBC p G 0.87, eta 0.037, nsig
+  0.004, TARP 0.10, median z <= 1.04 (sharp but overconfident at this size).
+- nsig's transform is log (LogNormal support (0, inf), log|J| = u), as it should be:
+  its SBC failures above are an overconfident flow, not the bijection.
+
+ENSEMBLE
+
+Final runs (this machine, shared): FINAL
 
 Run: ``python benchmarks/sbi_calibration.py [--n-sims 800] [--n-test 200] [--ensemble 1]
 [--n-components 0] [--quick] [--out bench_out/sbi_calibration]``.  ``--quick`` (a smoke
