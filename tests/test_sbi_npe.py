@@ -364,12 +364,12 @@ def test_pca_embedding_and_constant_feature(prior, tmp_path):
 def test_rank_standardisation_is_monotone_invariant_and_survives_the_file(prior, tmp_path):
     from scipy.stats import norm
 
-    from braintwin.infer.sbi.npe import _training_quantiles, rank_gauss
+    from braintwin.infer.sbi.standardize import rank_gauss, training_quantiles
 
     rng = np.random.default_rng(5)
     x = np.column_stack([rng.normal(size=400), np.where(rng.random(400) < 0.9, 0.5, 4.3) + 0.01 * rng.normal(size=400),
                          np.full(400, 2.0)])  # normal, bimodal (a 90/10 mixture far apart), constant
-    q = _training_quantiles(x)
+    q = training_quantiles(x)
     z = rank_gauss(x, q)
     assert np.all(np.abs(z[:, :2].mean(0)) < 0.05) and np.all(np.abs(z[:, :2].std(0) - 1) < 0.05)
     assert np.all(z[:, 2] == 0.0)
@@ -379,7 +379,7 @@ def test_rank_standardisation_is_monotone_invariant_and_survives_the_file(prior,
     low = x[:, 1] < 2
     assert np.ptp(z[low, 1]) > 2.5 and np.ptp(((x[:, 1] - x[:, 1].mean()) / x[:, 1].std())[low]) < 0.1
     # a monotone change of units changes nothing; far outside the training range it clips
-    np.testing.assert_allclose(rank_gauss(np.exp(x[:, :2]), _training_quantiles(np.exp(x[:, :2]))), z[:, :2],
+    np.testing.assert_allclose(rank_gauss(np.exp(x[:, :2]), training_quantiles(np.exp(x[:, :2]))), z[:, :2],
                                atol=0.02)  # up to the linear interpolation between training values
     assert rank_gauss(np.array([1e6, 1e6, 2.0]), q)[0] == pytest.approx(norm.ppf(1 - 0.5 / 400))
 

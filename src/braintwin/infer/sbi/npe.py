@@ -42,8 +42,9 @@ from ...errors import BraintwinWarning, InputError
 from ..._versions import package_versions
 from ..posterior import Posterior
 from .priors import Prior
+from .standardize import rank_gauss, training_quantiles
 
-__all__ = ["NPE", "Estimator", "FLOWS", "COMPATIBILITY_KEYS", "rank_gauss"]
+__all__ = ["NPE", "Estimator", "FLOWS", "COMPATIBILITY_KEYS"]
 
 FLOWS = ("maf", "nsf")
 FORMAT = "braintwin-npe"
@@ -519,7 +520,7 @@ class NPE:
         x_mean, x_std = self.x.mean(0), self.x.std(0)
         x_std = np.where(x_std > 1e-12 * np.maximum(1.0, np.abs(x_mean)), x_std, 1.0)  # constant features -> 0
         u_mean, u_std = u.mean(0), np.where(u.std(0) > 0, u.std(0), 1.0)
-        x_q = _training_quantiles(self.x) if self.settings.get("standardize") == "rank" else None
+        x_q = training_quantiles(self.x) if self.settings.get("standardize") == "rank" else None
         z = (self.x - x_mean) / x_std if x_q is None else rank_gauss(self.x, x_q)
         projection = _principal_axes(z, self.settings.get("n_components"))
         if projection is not None:
@@ -585,53 +586,6 @@ class NPE:
         est.truncated_for = np.asarray(x_obs, dtype=np.float64)
         est.training["tsnpe"] = {"rounds": int(rounds), "n_per_round": int(n_per_round), "epsilon": float(epsilon)}
         return est
-
-
-def _training_quantiles(x: np.ndarray, max_levels: int = 1000) -> np.ndarray:
-    """Quantiles of each training feature at levels ``(k + 0.5) / m``, ``m = min(n, max_levels)``: ``(m, n_features)``."""
-    m = int(min(len(x), max_levels))
-    return np.quantile(x, (np.arange(m) + 0.5) / m, axis=0)
-
-
-def rank_gauss(x, quantiles) -> np.ndarray:
-    """Map features through their training distribution to a standard normal.
-
-    .. math:: z_j = \\Phi^{-1}\\big(\\hat F_j(x_j)\\big)
-
-    where :math:`\\hat F_j` interpolates linearly between the training quantiles
-    ``quantiles[k, j]`` at levels :math:`p_k = (k + 1/2)/m` (clipped to
-    :math:`[p_0, p_{m-1}]` outside them) and :math:`\\Phi` is the standard normal CDF: the
-    Gaussian-copula ("quantile") normalisation.  Monotone in every feature, so no
-    ordering information is lost, and robust to outliers and to several modes.  A
-    feature constant in training maps to 0.
-
-    Parameters
-    ----------
-    x : array_like (..., n_features)
-    quantiles : array_like (m, n_features)
-        Non-decreasing along axis 0 (from the training features).
-
-    Returns
-    -------
-    ndarray (..., n_features)
-        Standard normal scores, in :math:`[\\Phi^{-1}(p_0), \\Phi^{-1}(p_{m-1})]`.
-
-    Example
-    -------
-    >>> q = np.quantile(np.arange(100.0)[:, None], (np.arange(100) + 0.5) / 100, axis=0)
-    >>> float(rank_gauss(np.array([49.5]), q)[0])
-    0.0
-    """
-    from scipy.special import ndtri
-
-    x, q = np.asarray(x, dtype=np.float64), np.asarray(quantiles, dtype=np.float64)
-    m = q.shape[0]
-    levels = (np.arange(m) + 0.5) / m
-    flat = x.reshape(-1, q.shape[1])
-    u = np.stack([np.interp(flat[:, j], q[:, j], levels) for j in range(q.shape[1])], axis=1)
-    z = ndtri(u)
-    z[:, q[0] == q[-1]] = 0.0  # constant in training: no information
-    return z.reshape(x.shape)
 
 
 def _principal_axes(z: np.ndarray, k: int | None) -> np.ndarray | None:
