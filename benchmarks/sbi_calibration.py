@@ -38,10 +38,11 @@ training and calibration.
 Levers, measured on 2026-12-04 (load average 7-15 on the 2 shared cores throughout):
 
 - dt.  80 s runs from the lower-branch state, G <= 0.25: at dt 0.05, 7 of 80 runs
-  diverged, all on the upper branch (eta > -5, G >= 0.17); the same 7 at dt 0.04: 1
+  diverged, all on the upper branch (eta > -5, G >= 0.16); the same 7 at dt 0.04: 1
   diverged, at dt 0.025: none (dt 0.02 and 0.01 give the same upper-branch BOLD level
   within 0.3% on 3 of 4 runs; the fourth settled in another mixed state).  Over the old
-  prior G ~ U(0, 0.5) at dt 0.05, 18 of the 21 runs with G > 0.3 diverged (1 of 19 below).  The benchmark's campaign at dt 0.04 flags 16 of 450 (3.6%) as diverged: the
+  prior G ~ U(0, 0.5) at dt 0.05, 18 of the 21 runs with G > 0.3 diverged (1 of 19
+  below).  The benchmark's campaign at dt 0.04 flags 19 of 650 (2.9%) as diverged: the
   price of 2x fewer steps than dt 0.02; they are counted in the JSON line.
 - Initial state.  From TVB's random initial state (r in [0, 2], V in [-2, 1.5] per
   region) 14 of 17 runs sat on the upper branch (BOLD level ~3.8 instead of ~0.5) at
