@@ -100,9 +100,12 @@ met), shrinkage G 0.68, eta 0.70 (> 0.8: not met; the spline flow reaches 0.82 /
 fails SBC), SBC KS p > 0.05 for G and eta: not met (nsig now passes, 0.16).  Compared
 with the previous settings (SBC p G 0.07, eta 0.39, nsig 0.0008; TARP 0.09; shrinkage
 0.59 / 0.53 on 700 training runs), the posterior is sharper for eta and nsig, TARP is
-closer to the diagonal, G's SBC is worse.  Next levers, not measured: the default size
-(800 training runs), and the cause of G's rank shape (its prior edge at 0 and the
-lower-branch runs where the coupling barely shows).
+closer to the diagonal, G's SBC is worse.  Where G's ranks go wrong: 66 of the 200
+held-out runs sit on the upper branch (BOLD level > 2); there the true G ranks on
+average at 0.33 among the draws (posterior shifted up), on the lower branch at 0.50
+(calibrated).  Next levers, not measured: the default size (800 training runs, more
+upper-branch examples), or a prior/eta range that keeps runs on the lower branch if
+the upper branch (r ~ 1-4) is not wanted as a resting state.
 
 Run: ``python benchmarks/sbi_calibration.py [--n-sims 800] [--n-test 200] [--ensemble 1]
 [--n-components 0] [--quick] [--out bench_out/sbi_calibration]``.  ``--quick`` (a smoke
