@@ -192,6 +192,27 @@ def test_aperiodic_slope_of_brown_noise_is_minus_two_and_white_is_zero():
     assert np.all(np.abs(F.aperiodic_slope(f, p, 2.0, 100.0)) < 0.3)
 
 
+def test_fc_stats_are_the_triangle_statistics_and_sc_corr_is_fc_corr():
+    x = noise(2, 300, 6) + 0.8 * noise(2, 300, 1, seed=1)  # a shared component: positive FC
+    m = F.fc(x)
+    sc = np.abs(noise(6, 6, seed=2))
+    st_ = F.fc_stats(m, quantiles=[0.05, 0.5], sc=sc)
+    assert list(st_) == ["mean", "std", "q05", "q50", "sc_corr"]
+    v = F.upper_triangle(m)
+    np.testing.assert_allclose(st_["mean"], v.mean(-1))
+    np.testing.assert_allclose(st_["std"], v.std(-1))
+    np.testing.assert_allclose(st_["q50"], np.median(v, axis=-1))
+    np.testing.assert_allclose(st_["sc_corr"], F.fc_corr(m, sc))
+    assert np.all(st_["mean"] > 0.2)  # the shared component
+    same = F.fc_stats(F.fc(np.repeat(noise(50, 1), 4, axis=1)))
+    assert same["mean"] == pytest.approx(1.0) and same["std"] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(InputError):
+        F.fc_stats(m, sc=np.eye(5))
+    fv = F.compute(x, ["fc_stats"], sc=sc)
+    assert fv.names[-1] == "fc_stats[sc_corr]" and fv.values.shape == (2, 8)
+    np.testing.assert_allclose(fv["fc_stats[sc_corr]"], st_["sc_corr"])
+
+
 # ----------------------------------------------------------------------------- moments
 
 
@@ -210,6 +231,28 @@ def test_moments_equal_scipy_and_nan_for_constant_channel():
     x[1, :, 2] = 1.0
     m = F.moments(x)
     assert np.isnan(m["skewness"][1, 2]) and m["std"][1, 2] == 0.0 and np.isfinite(m["skewness"][1, 1])
+
+
+def test_amplitude_stats_recover_level_and_fluctuation_size():
+    mu, sd = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, 1.0, 2.0, 4.0])
+    x = mu + sd * noise(20_000, 4)  # independent channels: the global signal's sd is sqrt(sum sd^2) / 4
+    st_ = F.amplitude_stats(x)
+    assert st_["mean"] == pytest.approx(2.5, abs=0.02)
+    assert st_["mean_sd"] == pytest.approx(mu.std(), abs=0.02)
+    assert st_["log_std"] == pytest.approx(np.log(sd).mean(), abs=0.02)
+    assert st_["log_std_sd"] == pytest.approx(np.log(sd).std(), abs=0.02)
+    assert st_["global_log_std"] == pytest.approx(np.log(np.sqrt((sd**2).sum()) / 4), abs=0.02)
+    shared = F.amplitude_stats(np.repeat(noise(5000, 1), 3, axis=1))  # identical channels: global = channel
+    assert shared["global_log_std"] == pytest.approx(shared["log_std"]) and shared["log_std_sd"] == 0.0
+    fv = F.compute(np.stack([x, 2.0 * x]), ["amplitude_stats"])
+    assert fv["amplitude_stats[log_std]"][1] - fv["amplitude_stats[log_std]"][0] == pytest.approx(np.log(2.0))
+    # level against in-strength: channel means 1..4 on strengths 0, 2, 4, 6 -> slope 1/2, correlation 1
+    sc = np.repeat(np.array([0.0, 2.0, 4.0, 6.0])[:, None] / 4, 4, axis=1)
+    fv = F.compute(x, ["amplitude_stats"], sc=sc)
+    assert fv["amplitude_stats[strength_slope]"] == pytest.approx(0.5, abs=0.01)
+    assert fv["amplitude_stats[strength_corr]"] == pytest.approx(1.0, abs=1e-3)
+    with pytest.raises(InputError, match="strength"):
+        F.amplitude_stats(x, strength=np.ones(3))
 
 
 # ----------------------------------------------------------------------------- seizures

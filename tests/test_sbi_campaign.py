@@ -353,6 +353,26 @@ def test_cli_sbi_simulate_bad_input_is_one_line_and_overwrites_nothing(tmp_path,
         assert _sha(out) == before
 
 
+def test_config_initial_state_and_the_connectome_as_sc_option(tmp_path, tiny_net):
+    from braintwin.features import compute
+    from braintwin.infer.sbi.config import load_campaign_config
+
+    cfg = _cli_config(tmp_path, tiny_net).read_text().replace('sets = ["fc"]\n', 'sets = ["fc_stats", "amplitude_stats"]\n')
+    cfg = cfg.replace('noise_weights = [1.0, 2.0]\n', 'noise_weights = [1.0, 2.0]\ninitial = [0.1, -2.0]\n')
+    path = tmp_path / "sc.toml"
+    path.write_text(cfg.replace("[prior.params]", '[features.options]\nsc = "connectome"\n[prior.params]'))
+    sim, prior, _ = load_campaign_config(path)
+    np.testing.assert_array_equal(sim.initial, [0.1, -2.0])
+    np.testing.assert_array_equal(sim.feature_options["sc"], tiny_net.weights)
+    x, status, ts = sim.simulate({"G": np.array([0.2]), "nsig": np.array([0.01])}, np.array([3]), return_timeseries=True)
+    ref = compute(ts.astype(np.float64), ["fc_stats", "amplitude_stats"], sc=tiny_net.weights)
+    assert status[0] == OK and sim.feature_names == ref.names and "fc_stats[sc_corr]" in ref.names
+    np.testing.assert_allclose(x[0], ref.values[0], rtol=1e-4, atol=1e-6)  # the series comes back as float32
+    path.write_text(cfg.replace("[prior.params]", '[features.options]\nsc = "atlas"\n[prior.params]'))
+    with pytest.raises(InputError, match="connectome"):
+        load_campaign_config(path)
+
+
 def test_jax_engine_gives_the_numba_features(tiny_net):
     pytest.importorskip("jax")
     p = {"G": np.array([0.1, 0.4]), "eta": np.array([-5.0, 1e6])}

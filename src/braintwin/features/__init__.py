@@ -4,10 +4,10 @@ Every function takes signals shaped ``(..., n_times, n_channels)`` (any leading
 batch axes; time in samples with an explicit ``fs_hz`` or ``dt_ms``) and is
 vectorised over the batch with NumPy/SciPy or parallel numba kernels.
 
-- functional connectivity: :func:`fc`, :func:`fc_triu`, :func:`fc_corr`, :func:`fc_distance`
+- functional connectivity: :func:`fc`, :func:`fc_triu`, :func:`fc_corr`, :func:`fc_distance`, :func:`fc_stats`
 - FC dynamics: :func:`sliding_fc`, :func:`fcd`, :func:`fcd_triu`, :func:`fcd_stats`, :func:`ks_distance`
 - spectra: :func:`psd`, :func:`peak_frequency`, :func:`band_power`, :func:`aperiodic_slope`
-- moments: :func:`moments`, :func:`mean`, :func:`std`, :func:`skewness`, :func:`kurtosis`
+- moments: :func:`moments`, :func:`mean`, :func:`std`, :func:`skewness`, :func:`kurtosis`, :func:`amplitude_stats`
 - seizures: :func:`seeg_log_power` (recorded SEEG), :func:`vep_observation` (2D Epileptor
   forward model), :func:`onset_times`, :func:`n_recruited`, :func:`propagation_order`,
   :func:`envelope_stats`
@@ -28,6 +28,7 @@ from .connectivity import (
     fc,
     fc_corr,
     fc_distance,
+    fc_stats,
     fc_summaries,
     fc_triu,
     fcd,
@@ -37,7 +38,7 @@ from .connectivity import (
     sliding_fc,
     upper_triangle,
 )
-from .stats import kurtosis, mean, moments, skewness, std
+from .stats import amplitude_stats, kurtosis, mean, moments, skewness, std
 from .registry import FeatureSet, FeatureVector, available, compute, describe, get_feature_set, register
 from . import sets as _sets  # noqa: F401  (registers the built-in feature sets)
 from .seizure import envelope_stats, n_recruited, onset_times, propagation_order, seeg_log_power, vep_observation
@@ -49,6 +50,7 @@ __all__ = [
     "fc_triu",
     "fc_corr",
     "fc_distance",
+    "fc_stats",
     "upper_triangle",
     "sliding_fc",
     "fcd",
@@ -69,6 +71,7 @@ __all__ = [
     "std",
     "skewness",
     "kurtosis",
+    "amplitude_stats",
     # seizures
     "seeg_log_power",
     "vep_observation",

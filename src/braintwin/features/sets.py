@@ -109,6 +109,32 @@ def _set_fcd_stats(x, ctx):
 
 
 @register(
+    "fc_stats",
+    "FC distribution statistics: mean, std and quantiles of the FC upper triangle, and the FC-SC correlation",
+    options={
+        "fc_quantiles": "quantile levels (default 0.05, 0.25, 0.5, 0.75, 0.95)",
+        "sc": "structural weights (n_channels, n_channels); adds fc_stats[sc_corr]",
+    },
+)
+def _set_fc_stats(x, ctx):
+    st = _conn.fc_stats(_conn.fc(x), quantiles=ctx.opt("fc_quantiles", _conn.DEFAULT_FCD_QUANTILES),
+                        sc=ctx.opt("sc"))
+    return np.stack(list(st.values()), axis=-1), [f"fc_stats[{k}]" for k in st]
+
+
+@register(
+    "amplitude_stats",
+    "signal level and log fluctuation size over channels, of the global signal, and the level against SC in-strength",
+    options={"sc": "structural weights (n_channels, n_channels); adds the slope and correlation of each channel's "
+                   "mean on its in-strength (row sums)"},
+)
+def _set_amplitude_stats(x, ctx):
+    sc = ctx.opt("sc")
+    st = _mom.amplitude_stats(x, None if sc is None else np.asarray(sc, dtype=np.float64).sum(axis=-1))
+    return np.stack(list(st.values()), axis=-1), [f"amplitude_stats[{k}]" for k in st]
+
+
+@register(
     "fcd_ks",
     "Kolmogorov-Smirnov distance between the FCD distribution and an empirical one (fcd_emp), in [0, 1]",
     options={

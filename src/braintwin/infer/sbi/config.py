@@ -12,7 +12,8 @@ One file describes a whole campaign, and later SBI steps read the same file::
 
     [features]
     sets = ["fc", "fcd_stats"]
-    [features.options]       # options of the sets (braintwin.features.describe)
+    [features.options]       # options of the sets (braintwin.features.describe);
+                             # sc = "connectome": the simulator's weights (fc_stats, amplitude_stats)
 
     [prior.params]           # see braintwin.infer.sbi.priors.read_prior
     G = {dist = "uniform", low = 0.0, high = 1.0}
@@ -37,7 +38,8 @@ __all__ = ["load_campaign_config", "simulator_from_dict", "CAMPAIGN_KEYS"]
 
 _TOP = {"simulator", "features", "prior", "campaign", "npe"}
 _SIM_KEYS = {"connectome", "normalize", "zero_diagonal", "model", "params", "coupling", "observe", "monitor", "output",
-             "duration", "skip_ms", "dt", "speed", "method", "noise", "noise_weights", "engine", "n_threads"}
+             "duration", "skip_ms", "dt", "speed", "method", "noise", "noise_weights", "engine", "n_threads",
+             "initial"}
 #: Keys of the ``[campaign]`` table, with their defaults.
 CAMPAIGN_KEYS = {"n": None, "out": "campaign.h5", "chunk_size": 64, "seed": 0, "keep_timeseries": False,
                  "workers": None, "scheduler": None}
@@ -79,8 +81,13 @@ def simulator_from_dict(sim: Mapping[str, Any], features: Mapping[str, Any], *, 
         raise InputError("give the feature sets as a list, e.g. sets = [\"fc\", \"fcd_stats\"]", source=source,
                          field="features.sets")
     monitor = sim.pop("observe", None) or sim.pop("monitor", "tavg:1.0")
-    return NetworkSimulator(conn, model, sets, monitor=monitor, coupling=coupling,
-                            feature_options=dict(features.get("options", {})), **sim)
+    options = dict(features.get("options", {}))
+    if isinstance(options.get("sc"), str):  # a matrix cannot be written in TOML: name the connectome's own
+        if options["sc"] != "connectome":
+            raise InputError(f"sc must be a matrix or \"connectome\", got {options['sc']!r}", source=source,
+                             field="features.options.sc")
+        options["sc"] = conn.weights
+    return NetworkSimulator(conn, model, sets, monitor=monitor, coupling=coupling, feature_options=options, **sim)
 
 
 def load_campaign_config(path, **overrides) -> tuple[NetworkSimulator, Prior, dict]:

@@ -101,4 +101,4 @@ def read_estimator(path) -> Estimator:
     tf = meta.get("truncated_for")
     return Estimator(prior, flows, list(meta["feature_names"]), std["x_mean"], std["x_std"], std["u_mean"],
                      std["u_std"], meta["settings"], meta.get("config", {}), meta.get("training", {}),
-                     None if tf is None else np.asarray(tf, dtype=np.float64), proj)
+                     None if tf is None else np.asarray(tf, dtype=np.float64), proj, std.get("x_quantiles"))

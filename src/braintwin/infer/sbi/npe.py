@@ -42,6 +42,7 @@ from ...errors import BraintwinWarning, InputError
 from ..._versions import package_versions
 from ..posterior import Posterior
 from .priors import Prior
+from .standardize import rank_gauss, training_quantiles
 
 __all__ = ["NPE", "Estimator", "FLOWS", "COMPATIBILITY_KEYS"]
 
@@ -128,6 +129,9 @@ class Estimator:
     projection : ndarray (n_features, n_components) or None
         Linear embedding of the z-scored features (principal axes of the training
         features) when ``NPE(n_components=...)``; the flow conditions on ``z @ projection``.
+    x_quantiles : ndarray (n_levels, n_features) or None
+        With ``NPE(standardize="rank")``: the training features' quantiles at levels
+        ``(k + 0.5) / n_levels``; features are mapped by :func:`rank_gauss` instead of z-scored.
 
     Examples
     --------
@@ -147,6 +151,7 @@ class Estimator:
     training: dict = field(default_factory=dict)
     truncated_for: np.ndarray | None = None
     projection: np.ndarray | None = None
+    x_quantiles: np.ndarray | None = None
 
     @property
     def n_features(self) -> int:
@@ -203,7 +208,7 @@ class Estimator:
             names = [self.feature_names[i] for i in np.flatnonzero(bad.reshape(-1, self.n_features).any(0))][:5]
             raise InputError(f"{int(bad.sum())} non-finite feature value(s) ({', '.join(names)}); "
                              "the estimator needs every feature", source=source, field="x_obs")
-        z = (x - self.x_mean) / self.x_std
+        z = (x - self.x_mean) / self.x_std if self.x_quantiles is None else rank_gauss(x, self.x_quantiles)
         return z if self.projection is None else z @ self.projection
 
     # -- density and sampling ------------------------------------------------------
@@ -340,7 +345,8 @@ class Estimator:
                 "feature_names": list(self.feature_names), "settings": dict(self.settings),
                 "config": dict(self.config), "training": dict(self.training),
                 "standardisation": {k: np.asarray(getattr(self, k)).tolist()
-                                    for k in ("x_mean", "x_std", "u_mean", "u_std")},
+                                    for k in ("x_mean", "x_std", "u_mean", "u_std", "x_quantiles")
+                                    if getattr(self, k) is not None},
                 "truncated_for": None if self.truncated_for is None else np.asarray(self.truncated_for).tolist(),
                 "parameter_order": list(self.prior.names),  # JSON objects are written sorted: keep the columns' order
                 "versions": _versions()}
@@ -375,6 +381,12 @@ class NPE:
         Condition on the first ``n_components`` principal components of the z-scored
         features (a linear embedding for many features, e.g. the 2,850 FC entries of
         76 regions) instead of on every feature.
+    standardize : {"zscore", "rank"}, optional
+        How features are scaled for the flow: z-scored with the training mean and
+        sd (default), or mapped through their training distribution to a standard
+        normal (:func:`rank_gauss`), which keeps the resolution of features whose
+        spread is dominated by a few distant values (e.g. a BOLD level that is
+        bimodal across the prior, where a z-score squeezes one mode into a sliver).
 
     Examples
     --------
@@ -384,7 +396,8 @@ class NPE:
     """
 
     def __init__(self, prior: Prior, *, flow: str = "maf", n_transforms: int = 5, hidden: int = 50,
-                 depth: int = 1, n_bins: int = 8, ensemble: int = 1, n_components: int | None = None):
+                 depth: int = 1, n_bins: int = 8, ensemble: int = 1, n_components: int | None = None,
+                 standardize: str = "zscore"):
         if not isinstance(prior, Prior):
             raise InputError(f"expected a braintwin Prior, got {type(prior).__name__}", field="prior")
         self.prior = prior
@@ -393,6 +406,10 @@ class NPE:
             if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or n_components < 1:
                 raise InputError(f"n_components must be a positive integer, got {n_components!r}", field="n_components")
             self.settings["n_components"] = int(n_components)
+        if standardize not in ("zscore", "rank"):
+            raise InputError(f"standardize must be 'zscore' or 'rank', got {standardize!r}", field="standardize")
+        if standardize == "rank":
+            self.settings["standardize"] = "rank"
         self.theta = np.empty((0, prior.dim))
         self.x: np.ndarray | None = None
         self.feature_names: list[str] | None = None
@@ -503,7 +520,8 @@ class NPE:
         x_mean, x_std = self.x.mean(0), self.x.std(0)
         x_std = np.where(x_std > 1e-12 * np.maximum(1.0, np.abs(x_mean)), x_std, 1.0)  # constant features -> 0
         u_mean, u_std = u.mean(0), np.where(u.std(0) > 0, u.std(0), 1.0)
-        z = (self.x - x_mean) / x_std
+        x_q = training_quantiles(self.x) if self.settings.get("standardize") == "rank" else None
+        z = (self.x - x_mean) / x_std if x_q is None else rank_gauss(self.x, x_q)
         projection = _principal_axes(z, self.settings.get("n_components"))
         if projection is not None:
             z = z @ projection
@@ -522,7 +540,7 @@ class NPE:
                     "batch_size": int(batch_size), "learning_rate": float(learning_rate),
                     "val_fraction": float(val_fraction), "members": record, **self.counts}
         return Estimator(self.prior, flows, list(self.feature_names), x_mean, x_std, u_mean, u_std,
-                         dict(self.settings), dict(self.config), training, projection=projection)
+                         dict(self.settings), dict(self.config), training, projection=projection, x_quantiles=x_q)
 
     def truncated_sequential(self, simulator, x_obs, *, rounds: int = 2, n_per_round: int = 1000,
                              epsilon: float = 1e-4, seed: int = 0, **train_kwargs) -> Estimator:
