@@ -160,6 +160,61 @@ def _tvb76_patient(seed: int):
     raise last
 
 
+def _read_inputs(seeg: Path, connectome: str, gain: Optional[Path], contacts: Optional[str], *, envelope: str, fs, baseline: float,
+                 n_times: int, recording, window, parcellation, lut, observation: str, scale: str, montage: str, con, source: str):
+    """The SEEG observation, gain and connectome of ``vep fit`` / ``vep compare``, read and checked as the options say.
+
+    Returns ``(y, gain, connectome, contact_labels, observation_kwargs, channels, recording)``.
+    """
+    import braintwin as bt
+    import braintwin.vep as vep
+
+    if (gain is None) == (contacts is None):
+        raise InputError("give exactly one of --gain and --contacts", source=source, field="gain")
+    conn = bt.connectome.as_connectome(connectome).normalized("max").with_zero_diagonal()
+    from .data import parse_options
+
+    rec = vep.read_seeg(seeg, recording_options=parse_options(recording, "recording") or None,
+                        window=parse_options(window, "window") or None)
+    raw = rec.fs_hz is not None if envelope == "auto" else envelope == "no"  # MNE formats give fs: raw signals
+    if envelope not in ("auto", "yes", "no"):
+        raise InputError(f"--envelope must be auto, yes or no; got {envelope!r}", source=source, field="envelope")
+    y = rec.data
+    labels = rec.labels
+    if gain is not None:
+        gain_m, rows, cols = vep.read_gain(gain, n_contacts=y.shape[1], n_regions=conn.n_regions)
+        if rows is not None and set(rows) == set(labels) and tuple(rows) != labels:
+            order = [list(rows).index(l) for l in labels]
+            gain_m = gain_m[order]
+    else:
+        sensors = vep.read_contacts_file(contacts)
+        pos = {l: i for i, l in enumerate(sensors.labels)}
+        missing = [l for l in labels if l not in pos]
+        if missing and len(sensors.labels) == len(labels):
+            keep = list(range(len(labels)))  # no names in common: same order
+        elif missing:
+            raise InputError(f"{len(missing)} SEEG contact(s) have no position (e.g. {missing[:3]})", source=str(contacts), field="contacts")
+        else:
+            keep = [pos[l] for l in labels]
+        if parcellation is not None:  # 1/d^2 over the voxels of each region, columns matched to the connectome by name
+            from ..observe import seeg_gain_from_parcellation
+
+            gain_m = seeg_gain_from_parcellation(sensors.subset(keep), parcellation, lut=lut, labels=conn.labels)[0].gain
+        else:
+            gain_m, _, _ = vep.patient_gain(conn, sensors.subset(keep), None)
+    from ..vep.io import envelope_from_recording, resample_envelope
+
+    if observation == "envelope":
+        y = envelope_from_recording(rec, baseline=baseline, n_times=n_times, fs_hz=fs) if raw else resample_envelope(y, n_times)
+    elif n_times:
+        y = resample_envelope(y, n_times)
+    y, okw, channels = vep.io.observation_options(y, labels, observation=observation, scale=scale, montage=montage,
+                                                  source=source)
+    con.print(f"SEEG {rec.source}: {y.shape[1]} channels ({observation}, {montage}), {y.shape[0]} samples; "
+              f"connectome {conn.n_regions} regions")
+    return y, gain_m, conn, labels, okw, channels, rec
+
+
 @vep_app.command("fit")
 def fit_cmd(
     seeg: Path = typer.Option(..., "--seeg", help="SEEG file: .npy/.npz/.csv/.tsv (time x contact), .edf/.bdf/.vhdr/.fif or a BIDS folder (MNE)."),
@@ -212,56 +267,15 @@ def fit_cmd(
         raise InputError("--method npe is trained on the monopolar log-power envelope (vep_sbi features); "
                          "use --observation envelope --montage monopolar", source="braintwin vep fit", field="observation")
     _devices(chains)
-    import numpy as np
     from rich.console import Console
 
-    import braintwin as bt
     import braintwin.vep as vep
 
     con = Console(stderr=True)
-    if (gain is None) == (contacts is None):
-        raise InputError("give exactly one of --gain and --contacts", source="braintwin vep fit", field="gain")
-    conn = bt.connectome.as_connectome(connectome).normalized("max").with_zero_diagonal()
-    from .data import parse_options
-
-    rec = vep.read_seeg(seeg, recording_options=parse_options(recording, "recording") or None,
-                        window=parse_options(window, "window") or None)
-    raw = rec.fs_hz is not None if envelope == "auto" else envelope == "no"  # MNE formats give fs: raw signals
-    if envelope not in ("auto", "yes", "no"):
-        raise InputError(f"--envelope must be auto, yes or no; got {envelope!r}", source="braintwin vep fit", field="envelope")
-    y = rec.data
-    labels = rec.labels
-    if gain is not None:
-        gain_m, rows, cols = vep.read_gain(gain, n_contacts=y.shape[1], n_regions=conn.n_regions)
-        if rows is not None and set(rows) == set(labels) and tuple(rows) != labels:
-            order = [list(rows).index(l) for l in labels]
-            gain_m = gain_m[order]
-    else:
-        sensors = vep.read_contacts_file(contacts)
-        pos = {l: i for i, l in enumerate(sensors.labels)}
-        missing = [l for l in labels if l not in pos]
-        if missing and len(sensors.labels) == len(labels):
-            keep = list(range(len(labels)))  # no names in common: same order
-        elif missing:
-            raise InputError(f"{len(missing)} SEEG contact(s) have no position (e.g. {missing[:3]})", source=str(contacts), field="contacts")
-        else:
-            keep = [pos[l] for l in labels]
-        if parcellation is not None:  # 1/d^2 over the voxels of each region, columns matched to the connectome by name
-            from ..observe import seeg_gain_from_parcellation
-
-            gain_m = seeg_gain_from_parcellation(sensors.subset(keep), parcellation, lut=lut, labels=conn.labels)[0].gain
-        else:
-            gain_m, _, _ = vep.patient_gain(conn, sensors.subset(keep), None)
-    from ..vep.io import envelope_from_recording, resample_envelope
-
-    if observation == "envelope":
-        y = envelope_from_recording(rec, baseline=baseline, n_times=n_times, fs_hz=fs) if raw else resample_envelope(y, n_times)
-    elif n_times:
-        y = resample_envelope(y, n_times)
-    y, okw, channels = vep.io.observation_options(y, labels, observation=observation, scale=scale, montage=montage,
-                                                  source="braintwin vep fit")
-    con.print(f"SEEG {rec.source}: {y.shape[1]} channels ({observation}, {montage}), {y.shape[0]} samples; "
-              f"connectome {conn.n_regions} regions")
+    y, gain_m, conn, labels, okw, channels, rec = _read_inputs(
+        seeg, connectome, gain, contacts, envelope=envelope, fs=fs, baseline=baseline, n_times=n_times, recording=recording,
+        window=window, parcellation=parcellation, lut=lut, observation=observation, scale=scale, montage=montage, con=con,
+        source="braintwin vep fit")
     if method == "npe":
         f = vep.fit_npe(y, gain_m, conn, dt=dt, tau0=tau0, estimator=estimator, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
                         progress=progress, contact_labels=list(labels), train_kwargs={"max_epochs": max_epochs})
@@ -277,3 +291,120 @@ def fit_cmd(
     twin = twin_from_fit(f, conn, tau0=tau0, contact_labels=list(labels), seeds={method: seed})
     con.print("twin:", twin.save(out / "twin.h5"))
     return 0 if f.ok else 1
+
+
+def _hypotheses_from_cli(specs: List[str], toml_file: Optional[Path]) -> dict:
+    """``--hypothesis "name=rA,rB"`` (or ``"name=rA,rB;pz=rC"``) and/or a TOML file of ``[name] ez = [...] pz = [...]``."""
+    src = "braintwin vep compare"
+    out: dict = {}
+    if toml_file is not None:
+        import tomllib
+
+        try:
+            doc = tomllib.loads(Path(toml_file).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise InputError(f"not valid TOML: {e}", source=str(toml_file), field="hypotheses") from None
+        doc = doc.get("hypotheses", doc)
+        for name, spec in doc.items():
+            if not isinstance(spec, dict):
+                raise InputError(f"hypothesis {name!r} must be a table with 'ez' (and optionally 'pz')", source=str(toml_file),
+                                 field="hypotheses")
+            out[str(name)] = spec
+    for spec in specs:
+        name, sep, rest = spec.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--hypothesis {spec!r}: expected name=REGION,REGION[;pz=REGION,...]", source=src, field="hypothesis")
+        ez, _, pz = rest.partition(";pz=")
+        if name.strip() in out:
+            raise InputError(f"hypothesis {name.strip()!r} given twice", source=src, field="hypothesis")
+        out[name.strip()] = {"ez": [r.strip() for r in ez.split(",") if r.strip()], "pz": [r.strip() for r in pz.split(",") if r.strip()]}
+    return out
+
+
+def _write_comparison(out: Path, cmp, con) -> None:
+    """hypotheses.json (table and sentence), hypotheses.csv and hypotheses.png."""
+    from .._io import atomic_path
+
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "hypotheses.json") as tmp:
+        tmp.write_text(json.dumps({**cmp.to_tree(), "sentence": cmp.sentence()}, indent=1, default=float))
+    cols = ["rank", "name", "elpd_loo", "se", "d_elpd", "dse", "weight", "p_loo", "pareto_k_bad", "pareto_k_max", "diagnostics_ok"]
+    lines = [",".join(cols + ["ez", "pz"])]
+    for r in cmp.table:
+        lines.append(",".join([str(r[c]) for c in cols] + [" ".join(r["ez"]), " ".join(r["pz"])]))
+    with atomic_path(out / "hypotheses.csv") as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    con.print("figure:", _save_fig(cmp.plot(), out / "hypotheses.png"))
+
+
+@vep_app.command("compare")
+def compare_cmd(
+    seeg: Path = typer.Option(..., "--seeg", help="SEEG file, as for 'vep fit'."),
+    connectome: str = typer.Option(..., "--connectome", "-c", help="Connectome file or built-in name (weights divided by their maximum, diagonal zeroed)."),
+    hypothesis: List[str] = typer.Option([], "--hypothesis", help="A clinical hypothesis: name=REGION,REGION (its EZ), "
+                                         "optionally ;pz=REGION,... Give at least two (or --hypotheses)."),
+    hypotheses: Optional[Path] = typer.Option(None, "--hypotheses", help="TOML file: one table per hypothesis, [name] ez = [...] pz = [...]."),
+    gain: Optional[Path] = typer.Option(None, "--gain", help="Monopolar gain file (contacts x regions)."),
+    contacts: Optional[str] = typer.Option(None, "--contacts", help="Contact positions or 'seeg_588' (inverse-square gain)."),
+    out: Path = typer.Option(Path("vep_compare"), "--out", "-o", help="Folder for the outputs."),
+    envelope: str = typer.Option("auto", "--envelope", help="As for 'vep fit'."),
+    fs: Optional[float] = typer.Option(None, "--fs", help="Sampling rate of raw SEEG in Hz."),
+    baseline: float = typer.Option(5.0, "--baseline", help="Baseline length in s for the envelope of raw SEEG."),
+    n_times: int = typer.Option(150, "--n-times", help="Resample the envelope to this many samples (0: keep)."),
+    dt: float = typer.Option(0.25, "--dt", help="Model time between samples (sub-stepped when above the step the model allows)."),
+    tau0: float = typer.Option(20.0, "--tau0", help="Slow time scale of the VEP2D."),
+    chains: int = typer.Option(4, "--chains"),
+    warmup: int = typer.Option(300, "--warmup"),
+    samples: int = typer.Option(500, "--samples"),
+    seed: int = typer.Option(0, "--seed"),
+    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    recording: List[str] = typer.Option([], "--recording", help="Reading options (BIDS), as for 'vep fit'."),
+    window: List[str] = typer.Option([], "--window", help="Seizure window, as for 'vep fit'."),
+    parcellation: Optional[Path] = typer.Option(None, "--parcellation", help="With --contacts: gain over this label image's voxels."),
+    lut: Optional[Path] = typer.Option(None, "--lut", help="Lookup table naming the parcellation's regions."),
+    observation: str = typer.Option("envelope", "--observation", help="'envelope', 'sensor' or 'sensor-log', as for 'vep fit'."),
+    scale: str = typer.Option("fit", "--scale", help="'fit' an amplitude and offset, or 'fixed'."),
+    montage: str = typer.Option("monopolar", "--montage", help="'monopolar' or 'bipolar'."),
+    max_dt: Optional[float] = typer.Option(None, "--max-dt", help="Largest integration step."),
+    target_accept: float = typer.Option(0.9, "--target-accept", help="NUTS target acceptance probability."),
+    ez_prior: str = typer.Option("-1.8,0.3", "--ez-prior", help="Mean,sd of x0 at a hypothesised EZ."),
+    pz_prior: str = typer.Option("-2.25,0.2", "--pz-prior", help="Mean,sd of x0 at a hypothesised PZ."),
+):
+    """Compare clinical EZ hypotheses: each enters the Bayesian VEP as a prior on x0; PSIS-LOO ranks them.
+
+    Writes hypotheses.json/.csv/.png, twin.h5 (the best hypothesis's fit, with the comparison) and report.html.
+    """
+    src = "braintwin vep compare"
+    hyps = _hypotheses_from_cli(hypothesis, hypotheses)
+    priors_xy = []
+    for opt, text in (("ez_prior", ez_prior), ("pz_prior", pz_prior)):
+        try:
+            m, sd = (float(v) for v in text.split(","))
+        except ValueError:
+            raise InputError(f"expected mean,sd, got {text!r}", source=src, field=opt) from None
+        priors_xy.append((m, sd))
+    _devices(chains)
+    from rich.console import Console
+
+    import braintwin as bt
+    import braintwin.vep as vep
+    from ..workflows.vep.hypotheses import parse_hypotheses
+
+    parse_hypotheses(hyps, bt.connectome.as_connectome(connectome).labels)  # refuse bad labels before reading or fitting
+    con = Console(stderr=True)
+    y, gain_m, conn, labels, okw, channels, rec = _read_inputs(
+        seeg, connectome, gain, contacts, envelope=envelope, fs=fs, baseline=baseline, n_times=n_times, recording=recording,
+        window=window, parcellation=parcellation, lut=lut, observation=observation, scale=scale, montage=montage, con=con,
+        source=src)
+    cmp = vep.compare_hypotheses(y, hyps, gain=gain_m, connectome=conn, ez_prior=priors_xy[0], pz_prior=priors_xy[1], dt=dt,
+                                 tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=progress,
+                                 max_dt=max_dt, target_accept_prob=target_accept, **okw)
+    con.print(str(cmp))
+    _write_comparison(out, cmp, con)
+    from ..workflows.vep.workflow import twin_from_fit
+
+    best = cmp.fits[cmp.best]
+    twin = cmp.attach(twin_from_fit(best, conn, tau0=tau0, contact_labels=list(labels), seeds={"nuts": seed}))
+    con.print("twin:", twin.save(out / "twin.h5"))
+    con.print("report:", bt.report.write_report(twin, out / "report.html"))
+    return 0 if all(r["diagnostics_ok"] for r in cmp.table) else 1
