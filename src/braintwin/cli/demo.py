@@ -107,6 +107,16 @@ def demo_rest_cmd(
     con.print(f"outputs in {out}/: connectome.png, simulation.h5, timeseries.png, batch_G_sweep.png, summary.json")
 
 
+def _verdict(fit) -> str:
+    """'ok', or 'FAILED (why)': the diagnostics' problems and any refusal to label, in one line."""
+    if fit.ok:
+        return "ok"
+    why = list(fit.diagnostics.problems)
+    if fit.labels.refused:
+        why.append("chains disagree: no labels")
+    return f"FAILED ({'; '.join(why)})"
+
+
 @app.command("demo")
 def demo_cmd(
     out: Path = typer.Option(Path("demo_out"), "--out", "-o", help="Folder for the demo's outputs."),
@@ -157,7 +167,7 @@ def demo_cmd(
     acc = f.accuracy()
     summary["fit"] = {"seconds": round(f.timings.get("total", float("nan")), 1), "diagnostics_ok": bool(f.ok), "accuracy": acc}
     twin = twin_from_fit(f, p.connectome, tau0=p.tau0, I1=p.I1, contact_labels=p.contact_labels, seeds={"patient": seed, "nuts": seed})
-    con.print(f"{label_summary(twin)}; diagnostics {'ok' if f.ok else 'FAILED'}; "
+    con.print(f"{label_summary(twin)}; diagnostics {_verdict(f)}; "
               f"{acc['correct']}/{acc['n_regions']} labels agree with the truth")
     twin.save(out / "twin.h5")
     con.print(f"twin {twin.subject_id} written to {out / 'twin.h5'}")
@@ -173,7 +183,7 @@ def demo_cmd(
     summary["update"] = {"seconds": round(f.timings.get("total", float("nan")), 1), "diagnostics_ok": bool(f.ok), "accuracy": acc,
                          "regions_with_narrower_x0": narrower}
     con.print(f"updated in {f.timings['total']:.0f} s (first fit {summary['fit']['seconds']:.0f} s); {label_summary(twin)}; "
-              f"diagnostics {'ok' if f.ok else 'FAILED'}; x0 narrower in {narrower}/{len(sd_before)} regions")
+              f"diagnostics {_verdict(f)}; x0 narrower in {narrower}/{len(sd_before)} regions")
     twin.save(out / "twin.h5")
 
     con.rule("[bold]4/6 EZ map")

@@ -334,14 +334,19 @@ def hypotheses_figure(table: Sequence[Mapping], ax=None):
 
 def _rank(names: list[str], lls: list[np.ndarray], fits: list, hyps: list[Hypothesis]) -> list[dict]:
     """``az.compare`` of the pointwise log-likelihoods -> rows best first, with Pareto k counts and the fits' diagnostics."""
+    import warnings
+
     import arviz as az
 
     data = {n: az.from_dict(posterior={"x0": f.samples["x0"]}, log_likelihood={"obs": ll}) for n, ll, f in zip(names, lls, fits)}
-    df = az.compare(data, ic="loo", method="stacking", scale="log")
+    with warnings.catch_warnings():  # ArviZ's own Pareto-k warning is reported per row (pareto_k_bad); pandas deprecations
+        warnings.simplefilter("ignore")
+        df = az.compare(data, ic="loo", method="stacking", scale="log")
+        ks = {n: np.asarray(az.loo(data[n], pointwise=True).pareto_k) for n in names}
     rows = []
     for name, rec in df.iterrows():
         i = names.index(name)
-        k = np.asarray(az.loo(data[name], pointwise=True).pareto_k)
+        k = ks[name]
         f, h = fits[i], hyps[i]
         d = f.diagnostics
         rows.append({"rank": int(rec["rank"]), "name": name, "elpd_loo": float(rec["elpd_loo"]), "se": float(rec["se"]),
