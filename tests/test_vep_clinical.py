@@ -241,3 +241,40 @@ def test_cli_refuses_a_bipolar_envelope_and_bad_choices(tmp_path, capsys):
     assert "bipolar" in capsys.readouterr().err
     assert main(base + ["--observation", "power"]) == 2
     assert "observation" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# a reduced sensor-level patient: every EZ and PZ recovered (issue 17, "Done when")
+
+
+@pytest.mark.slow
+def test_reduced_sensor_level_patient_recovers_every_ez_and_pz():
+    """10 regions, 16 contacts, 80 samples observed as y = G exp(x) (no envelope, amplitude or offset), 2 chains x 200/200."""
+    import braintwin as bt
+    import braintwin.vep as vep
+
+    regions = ["rAMYG", "rPHC", "rHC", "rTCI", "rTCV", "rTCPOL", "rTCC", "rTCS", "rIA", "rV1"]
+    p = vep.synthetic_patient(bt.Connectome.builtin("tvb76").subset(regions), ez=["rTCC", "rTCV"],
+                              pz=["rTCI", "rAMYG", "rTCPOL", "rTCS"], dt=0.25, n_times=80, n_contacts=16, tau0=20.0, seed=1)
+    clean = np.exp(p.x) @ p.gain.T  # the sensor-level forward model, by hand
+    y = clean + 0.05 * clean.std() * np.random.default_rng(0).standard_normal(clean.shape)
+    f = vep.fit(y, p.gain, p.connectome, dt=p.dt, tau0=p.tau0, I1=p.I1, observe="linear", fit_scale=False, num_chains=2,
+                num_warmup=200, num_samples=200, seed=0, target_accept_prob=0.99, warn=False)
+    assert f.problem.observe == "linear" and not f.problem.fit_scale
+    assert sorted(f.labels.ez) == sorted(p.ez) and sorted(f.labels.pz) == sorted(p.pz), (str(f.labels), p.ez, p.pz)
+    assert not f.labels.refused
+    ez = [i for i, r in enumerate(p.region_labels) if r in p.ez]
+    assert np.all(f.labels.p_ez[ez] > 0.9)
+    assert f.diagnostics.max_rhat("x0") < 1.1 and f.diagnostics.divergences <= 5
+
+
+def test_demo_says_why_a_fit_failed():
+    from braintwin.cli.demo import _verdict
+
+    ok = SimpleNamespace(ok=True)
+    assert _verdict(ok) == "ok"
+    bad = SimpleNamespace(ok=False, diagnostics=SimpleNamespace(problems=["R-hat of x0 up to 1.014 > 1.01 (1 entries)"]),
+                          labels=SimpleNamespace(refused=None))
+    assert _verdict(bad) == "FAILED (R-hat of x0 up to 1.014 > 1.01 (1 entries))"
+    refused = SimpleNamespace(ok=False, diagnostics=SimpleNamespace(problems=[]), labels=SimpleNamespace(refused={"regions": []}))
+    assert "chains disagree" in _verdict(refused)

@@ -160,67 +160,17 @@ def _tvb76_patient(seed: int):
     raise last
 
 
-@vep_app.command("fit")
-def fit_cmd(
-    seeg: Path = typer.Option(..., "--seeg", help="SEEG file: .npy/.npz/.csv/.tsv (time x contact), .edf/.bdf/.vhdr/.fif or a BIDS folder (MNE)."),
-    connectome: str = typer.Option(..., "--connectome", "-c", help="Connectome file or built-in name (weights divided by their maximum, diagonal zeroed)."),
-    gain: Optional[Path] = typer.Option(None, "--gain", help="Monopolar gain file (contacts x regions, rows in the SEEG's contact order)."),
-    contacts: Optional[str] = typer.Option(None, "--contacts", help="Contact positions (label x y z, mm; or a BIDS electrodes.tsv) or 'seeg_588': the inverse-square gain is computed."),
-    out: Path = typer.Option(Path("vep_fit"), "--out", "-o", help="Folder for the outputs."),
-    envelope: str = typer.Option("auto", "--envelope", help="'yes': the file holds the log-power envelope; 'no': raw SEEG (its envelope is computed); 'auto': raw for EDF."),
-    fs: Optional[float] = typer.Option(None, "--fs", help="Sampling rate of raw SEEG in Hz (EDF gives it)."),
-    baseline: float = typer.Option(5.0, "--baseline", help="Baseline length in s for the envelope of raw SEEG."),
-    n_times: int = typer.Option(150, "--n-times", help="Resample the envelope to this many samples (0: keep)."),
-    dt: float = typer.Option(0.25, "--dt", help="Model time between samples; split into integration sub-steps when above the step the model allows (see --max-dt)."),
-    tau0: float = typer.Option(20.0, "--tau0", help="Slow time scale of the VEP2D."),
-    chains: int = typer.Option(4, "--chains"),
-    warmup: int = typer.Option(300, "--warmup"),
-    samples: int = typer.Option(500, "--samples"),
-    seed: int = typer.Option(0, "--seed"),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
-    recording: List[str] = typer.Option([], "--recording", help="Reading options, e.g. kind=seeg,subject=01,task=seizure (BIDS)."),
-    window: List[str] = typer.Option([], "--window", help="Seizure window, e.g. annotation=seizure_onset,offset=20,baseline=5."),
-    parcellation: Optional[Path] = typer.Option(None, "--parcellation", help="With --contacts: gain over this label image's voxels (NIfTI)."),
-    lut: Optional[Path] = typer.Option(None, "--lut", help="Lookup table naming the parcellation's regions."),
-    method: str = typer.Option("nuts", "--method", help="'nuts' (Bayesian VEP, gradient-based) or 'npe' (amortised VEP: "
-                               "neural posterior estimation on the vep_sbi features; trains once per connectome and contact set)."),
-    n_sims: int = typer.Option(10_000, "--n-sims", help="With --method npe: simulations of the training campaign (when no estimator is cached)."),
-    estimator: Optional[Path] = typer.Option(None, "--estimator", help="With --method npe: a trained estimator file (refused if made for another connectome or contact set)."),
-    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="With --method npe: estimator cache (default ~/.cache/braintwin/vep_npe)."),
-    max_epochs: int = typer.Option(200, "--max-epochs", help="With --method npe: most training epochs (early stopping decides)."),
-    observation: str = typer.Option("envelope", "--observation", help="'envelope' (log-power envelope, real recordings), "
-                                    "'sensor' (y = gain exp(x) on its raw scale; bipolar possible) or 'sensor-log' (log y)."),
-    scale: str = typer.Option("fit", "--scale", help="'fit' an amplitude and offset, or 'fixed' (1 and 0: data on the model's scale)."),
-    montage: str = typer.Option("monopolar", "--montage", help="'monopolar' or 'bipolar' (neighbouring contacts of an electrode; with --observation sensor)."),
-    max_dt: Optional[float] = typer.Option(None, "--max-dt", help="Largest integration step (default: from tau0 and the fast time scale); a larger --dt is sub-stepped."),
-    x_init: float = typer.Option(-2.0, "--x-init", help="Prior centre of every region's initial x."),
-    z_init: float = typer.Option(4.0, "--z-init", help="Prior centre of every region's initial z."),
-    target_accept: float = typer.Option(0.9, "--target-accept", help="NUTS target acceptance probability."),
-    map_maxiter: int = typer.Option(1000, "--map-maxiter", help="L-BFGS iterations of each MAP start (the chains start around "
-                                    "the best MAP; a sharp posterior needs several thousand)."),
-    min_shrinkage: float = typer.Option(0.5, "--min-shrinkage", help="A healthy region whose x0 posterior shrank less than this "
-                                        "(1 - var_post / var_prior) is labelled 'not observable' (0: never)."),
-):
-    """Infer x0 and the EZ/PZ map from a patient's SEEG; writes the fit's files and twin.h5.
+def _read_inputs(seeg: Path, connectome: str, gain: Optional[Path], contacts: Optional[str], *, envelope: str, fs, baseline: float,
+                 n_times: int, recording, window, parcellation, lut, observation: str, scale: str, montage: str, con, source: str):
+    """The SEEG observation, gain and connectome of ``vep fit`` / ``vep compare``, read and checked as the options say.
 
-    --dt is the model time between samples: it is split into integration sub-steps when it exceeds the step the
-    model's time scales allow (tau0 and the fast rate of x), so a coarse --dt never silently distorts the fit.
+    Returns ``(y, gain, connectome, contact_labels, observation_kwargs, channels, recording)``.
     """
-    if method not in ("nuts", "npe"):
-        raise InputError(f"--method must be nuts or npe, got {method!r}", source="braintwin vep fit", field="method")
-    if method == "npe" and (observation != "envelope" or montage != "monopolar"):
-        raise InputError("--method npe is trained on the monopolar log-power envelope (vep_sbi features); "
-                         "use --observation envelope --montage monopolar", source="braintwin vep fit", field="observation")
-    _devices(chains)
-    import numpy as np
-    from rich.console import Console
-
     import braintwin as bt
     import braintwin.vep as vep
 
-    con = Console(stderr=True)
     if (gain is None) == (contacts is None):
-        raise InputError("give exactly one of --gain and --contacts", source="braintwin vep fit", field="gain")
+        raise InputError("give exactly one of --gain and --contacts", source=source, field="gain")
     conn = bt.connectome.as_connectome(connectome).normalized("max").with_zero_diagonal()
     from .data import parse_options
 
@@ -228,7 +178,7 @@ def fit_cmd(
                         window=parse_options(window, "window") or None)
     raw = rec.fs_hz is not None if envelope == "auto" else envelope == "no"  # MNE formats give fs: raw signals
     if envelope not in ("auto", "yes", "no"):
-        raise InputError(f"--envelope must be auto, yes or no; got {envelope!r}", source="braintwin vep fit", field="envelope")
+        raise InputError(f"--envelope must be auto, yes or no; got {envelope!r}", source=source, field="envelope")
     y = rec.data
     labels = rec.labels
     if gain is not None:
@@ -259,9 +209,102 @@ def fit_cmd(
     elif n_times:
         y = resample_envelope(y, n_times)
     y, okw, channels = vep.io.observation_options(y, labels, observation=observation, scale=scale, montage=montage,
-                                                  source="braintwin vep fit")
+                                                  source=source)
     con.print(f"SEEG {rec.source}: {y.shape[1]} channels ({observation}, {montage}), {y.shape[0]} samples; "
               f"connectome {conn.n_regions} regions")
+    return y, gain_m, conn, labels, okw, channels, rec
+
+
+#: Options shared by ``vep fit`` and ``vep compare`` (declared once).
+_OPTS = {
+    "seeg": typer.Option(..., "--seeg", help="SEEG file: .npy/.npz/.csv/.tsv (time x contact), .edf/.bdf/.vhdr/.fif or a BIDS folder (MNE)."),
+    "connectome": typer.Option(..., "--connectome", "-c", help="Connectome file or built-in name (weights divided by their maximum, diagonal zeroed)."),
+    "gain": typer.Option(None, "--gain", help="Monopolar gain file (contacts x regions, rows in the SEEG's contact order)."),
+    "contacts": typer.Option(None, "--contacts", help="Contact positions (label x y z, mm; or a BIDS electrodes.tsv) or 'seeg_588': the inverse-square gain is computed."),
+    "envelope": typer.Option("auto", "--envelope", help="'yes': the file holds the log-power envelope; 'no': raw SEEG (its envelope is computed); 'auto': raw for EDF."),
+    "fs": typer.Option(None, "--fs", help="Sampling rate of raw SEEG in Hz (EDF gives it)."),
+    "baseline": typer.Option(5.0, "--baseline", help="Baseline length in s for the envelope of raw SEEG."),
+    "n_times": typer.Option(150, "--n-times", help="Resample the envelope to this many samples (0: keep)."),
+    "dt": typer.Option(0.25, "--dt", help="Model time between samples; split into integration sub-steps when above the step the model allows (see --max-dt)."),
+    "tau0": typer.Option(20.0, "--tau0", help="Slow time scale of the VEP2D."),
+    "chains": typer.Option(4, "--chains"),
+    "warmup": typer.Option(300, "--warmup"),
+    "samples": typer.Option(500, "--samples"),
+    "seed": typer.Option(0, "--seed"),
+    "progress": typer.Option(True, "--progress/--no-progress"),
+    "recording": typer.Option([], "--recording", help="Reading options, e.g. kind=seeg,subject=01,task=seizure (BIDS)."),
+    "window": typer.Option([], "--window", help="Seizure window, e.g. annotation=seizure_onset,offset=20,baseline=5."),
+    "parcellation": typer.Option(None, "--parcellation", help="With --contacts: gain over this label image's voxels (NIfTI)."),
+    "lut": typer.Option(None, "--lut", help="Lookup table naming the parcellation's regions."),
+    "observation": typer.Option("envelope", "--observation", help="'envelope' (log-power envelope, real recordings), "
+                                    "'sensor' (y = gain exp(x) on its raw scale; bipolar possible) or 'sensor-log' (log y)."),
+    "scale": typer.Option("fit", "--scale", help="'fit' an amplitude and offset, or 'fixed' (1 and 0: data on the model's scale)."),
+    "montage": typer.Option("monopolar", "--montage", help="'monopolar' or 'bipolar' (neighbouring contacts of an electrode; with --observation sensor)."),
+    "max_dt": typer.Option(None, "--max-dt", help="Largest integration step (default: from tau0 and the fast time scale); a larger --dt is sub-stepped."),
+    "target_accept": typer.Option(0.9, "--target-accept", help="NUTS target acceptance probability."),
+}
+
+
+@vep_app.command("fit")
+def fit_cmd(
+    seeg: Path = _OPTS["seeg"],
+    connectome: str = _OPTS["connectome"],
+    gain: Optional[Path] = _OPTS["gain"],
+    contacts: Optional[str] = _OPTS["contacts"],
+    out: Path = typer.Option(Path("vep_fit"), "--out", "-o", help="Folder for the outputs."),
+    envelope: str = _OPTS["envelope"],
+    fs: Optional[float] = _OPTS["fs"],
+    baseline: float = _OPTS["baseline"],
+    n_times: int = _OPTS["n_times"],
+    dt: float = _OPTS["dt"],
+    tau0: float = _OPTS["tau0"],
+    chains: int = _OPTS["chains"],
+    warmup: int = _OPTS["warmup"],
+    samples: int = _OPTS["samples"],
+    seed: int = _OPTS["seed"],
+    progress: bool = _OPTS["progress"],
+    recording: List[str] = _OPTS["recording"],
+    window: List[str] = _OPTS["window"],
+    parcellation: Optional[Path] = _OPTS["parcellation"],
+    lut: Optional[Path] = _OPTS["lut"],
+    method: str = typer.Option("nuts", "--method", help="'nuts' (Bayesian VEP, gradient-based) or 'npe' (amortised VEP: "
+                               "neural posterior estimation on the vep_sbi features; trains once per connectome and contact set)."),
+    n_sims: int = typer.Option(10_000, "--n-sims", help="With --method npe: simulations of the training campaign (when no estimator is cached)."),
+    estimator: Optional[Path] = typer.Option(None, "--estimator", help="With --method npe: a trained estimator file (refused if made for another connectome or contact set)."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="With --method npe: estimator cache (default ~/.cache/braintwin/vep_npe)."),
+    max_epochs: int = typer.Option(200, "--max-epochs", help="With --method npe: most training epochs (early stopping decides)."),
+    observation: str = _OPTS["observation"],
+    scale: str = _OPTS["scale"],
+    montage: str = _OPTS["montage"],
+    max_dt: Optional[float] = _OPTS["max_dt"],
+    x_init: float = typer.Option(-2.0, "--x-init", help="Prior centre of every region's initial x."),
+    z_init: float = typer.Option(4.0, "--z-init", help="Prior centre of every region's initial z."),
+    target_accept: float = _OPTS["target_accept"],
+    map_maxiter: int = typer.Option(1000, "--map-maxiter", help="L-BFGS iterations of each MAP start (the chains start around "
+                                    "the best MAP; a sharp posterior needs several thousand)."),
+    min_shrinkage: float = typer.Option(0.5, "--min-shrinkage", help="A healthy region whose x0 posterior shrank less than this "
+                                        "(1 - var_post / var_prior) is labelled 'not observable' (0: never)."),
+):
+    """Infer x0 and the EZ/PZ map from a patient's SEEG; writes the fit's files and twin.h5.
+
+    --dt is the model time between samples: it is split into integration sub-steps when it exceeds the step the
+    model's time scales allow (tau0 and the fast rate of x), so a coarse --dt never silently distorts the fit.
+    """
+    if method not in ("nuts", "npe"):
+        raise InputError(f"--method must be nuts or npe, got {method!r}", source="braintwin vep fit", field="method")
+    if method == "npe" and (observation != "envelope" or montage != "monopolar"):
+        raise InputError("--method npe is trained on the monopolar log-power envelope (vep_sbi features); "
+                         "use --observation envelope --montage monopolar", source="braintwin vep fit", field="observation")
+    _devices(chains)
+    from rich.console import Console
+
+    import braintwin.vep as vep
+
+    con = Console(stderr=True)
+    y, gain_m, conn, labels, okw, channels, rec = _read_inputs(
+        seeg, connectome, gain, contacts, envelope=envelope, fs=fs, baseline=baseline, n_times=n_times, recording=recording,
+        window=window, parcellation=parcellation, lut=lut, observation=observation, scale=scale, montage=montage, con=con,
+        source="braintwin vep fit")
     if method == "npe":
         f = vep.fit_npe(y, gain_m, conn, dt=dt, tau0=tau0, estimator=estimator, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
                         progress=progress, contact_labels=list(labels), train_kwargs={"max_epochs": max_epochs})
@@ -277,3 +320,120 @@ def fit_cmd(
     twin = twin_from_fit(f, conn, tau0=tau0, contact_labels=list(labels), seeds={method: seed})
     con.print("twin:", twin.save(out / "twin.h5"))
     return 0 if f.ok else 1
+
+
+def _hypotheses_from_cli(specs: List[str], toml_file: Optional[Path]) -> dict:
+    """``--hypothesis "name=rA,rB"`` (or ``"name=rA,rB;pz=rC"``) and/or a TOML file of ``[name] ez = [...] pz = [...]``."""
+    src = "braintwin vep compare"
+    out: dict = {}
+    if toml_file is not None:
+        import tomllib
+
+        try:
+            doc = tomllib.loads(Path(toml_file).read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as e:
+            raise InputError(f"not valid TOML: {e}", source=str(toml_file), field="hypotheses") from None
+        doc = doc.get("hypotheses", doc)
+        for name, spec in doc.items():
+            if not isinstance(spec, dict):
+                raise InputError(f"hypothesis {name!r} must be a table with 'ez' (and optionally 'pz')", source=str(toml_file),
+                                 field="hypotheses")
+            out[str(name)] = spec
+    for spec in specs:
+        name, sep, rest = spec.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--hypothesis {spec!r}: expected name=REGION,REGION[;pz=REGION,...]", source=src, field="hypothesis")
+        ez, _, pz = rest.partition(";pz=")
+        if name.strip() in out:
+            raise InputError(f"hypothesis {name.strip()!r} given twice", source=src, field="hypothesis")
+        out[name.strip()] = {"ez": [r.strip() for r in ez.split(",") if r.strip()], "pz": [r.strip() for r in pz.split(",") if r.strip()]}
+    return out
+
+
+def _write_comparison(out: Path, cmp, con) -> None:
+    """hypotheses.json (table and sentence), hypotheses.csv and hypotheses.png."""
+    from .._io import atomic_path
+
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "hypotheses.json") as tmp:
+        tmp.write_text(json.dumps({**cmp.to_tree(), "sentence": cmp.sentence()}, indent=1, default=float))
+    cols = ["rank", "name", "elpd_loo", "se", "d_elpd", "dse", "weight", "p_loo", "pareto_k_bad", "pareto_k_max", "diagnostics_ok"]
+    lines = [",".join(cols + ["ez", "pz"])]
+    for r in cmp.table:
+        lines.append(",".join([str(r[c]) for c in cols] + [" ".join(r["ez"]), " ".join(r["pz"])]))
+    with atomic_path(out / "hypotheses.csv") as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
+    con.print("figure:", _save_fig(cmp.plot(), out / "hypotheses.png"))
+
+
+@vep_app.command("compare")
+def compare_cmd(
+    seeg: Path = _OPTS["seeg"],
+    connectome: str = _OPTS["connectome"],
+    hypothesis: List[str] = typer.Option([], "--hypothesis", help="A clinical hypothesis: name=REGION,REGION (its EZ), "
+                                         "optionally ;pz=REGION,... Give at least two (or --hypotheses)."),
+    hypotheses: Optional[Path] = typer.Option(None, "--hypotheses", help="TOML file: one table per hypothesis, [name] ez = [...] pz = [...]."),
+    gain: Optional[Path] = _OPTS["gain"],
+    contacts: Optional[str] = _OPTS["contacts"],
+    out: Path = typer.Option(Path("vep_compare"), "--out", "-o", help="Folder for the outputs."),
+    envelope: str = _OPTS["envelope"],
+    fs: Optional[float] = _OPTS["fs"],
+    baseline: float = _OPTS["baseline"],
+    n_times: int = _OPTS["n_times"],
+    dt: float = _OPTS["dt"],
+    tau0: float = _OPTS["tau0"],
+    chains: int = _OPTS["chains"],
+    warmup: int = _OPTS["warmup"],
+    samples: int = _OPTS["samples"],
+    seed: int = _OPTS["seed"],
+    progress: bool = _OPTS["progress"],
+    recording: List[str] = _OPTS["recording"],
+    window: List[str] = _OPTS["window"],
+    parcellation: Optional[Path] = _OPTS["parcellation"],
+    lut: Optional[Path] = _OPTS["lut"],
+    observation: str = _OPTS["observation"],
+    scale: str = _OPTS["scale"],
+    montage: str = _OPTS["montage"],
+    max_dt: Optional[float] = _OPTS["max_dt"],
+    target_accept: float = _OPTS["target_accept"],
+    ez_prior: str = typer.Option("-1.8,0.3", "--ez-prior", help="Mean,sd of x0 at a hypothesised EZ."),
+    pz_prior: str = typer.Option("-2.25,0.2", "--pz-prior", help="Mean,sd of x0 at a hypothesised PZ."),
+):
+    """Compare clinical EZ hypotheses: each enters the Bayesian VEP as a prior on x0; PSIS-LOO ranks them.
+
+    Writes hypotheses.json/.csv/.png, twin.h5 (the best hypothesis's fit, with the comparison) and report.html.
+    """
+    src = "braintwin vep compare"
+    hyps = _hypotheses_from_cli(hypothesis, hypotheses)
+    priors_xy = []
+    for opt, text in (("ez_prior", ez_prior), ("pz_prior", pz_prior)):
+        try:
+            m, sd = (float(v) for v in text.split(","))
+        except ValueError:
+            raise InputError(f"expected mean,sd, got {text!r}", source=src, field=opt) from None
+        priors_xy.append((m, sd))
+    _devices(chains)
+    from rich.console import Console
+
+    import braintwin as bt
+    import braintwin.vep as vep
+    from ..workflows.vep.hypotheses import parse_hypotheses
+
+    parse_hypotheses(hyps, bt.connectome.as_connectome(connectome).labels)  # refuse bad labels before reading or fitting
+    con = Console(stderr=True)
+    y, gain_m, conn, labels, okw, channels, rec = _read_inputs(
+        seeg, connectome, gain, contacts, envelope=envelope, fs=fs, baseline=baseline, n_times=n_times, recording=recording,
+        window=window, parcellation=parcellation, lut=lut, observation=observation, scale=scale, montage=montage, con=con,
+        source=src)
+    cmp = vep.compare_hypotheses(y, hyps, gain=gain_m, connectome=conn, ez_prior=priors_xy[0], pz_prior=priors_xy[1], dt=dt,
+                                 tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=progress,
+                                 max_dt=max_dt, target_accept_prob=target_accept, **okw)
+    con.print(str(cmp))
+    _write_comparison(out, cmp, con)
+    from ..workflows.vep.workflow import twin_from_fit
+
+    best = cmp.fits[cmp.best]
+    twin = cmp.attach(twin_from_fit(best, conn, tau0=tau0, contact_labels=list(labels), seeds={"nuts": seed}))
+    con.print("twin:", twin.save(out / "twin.h5"))
+    con.print("report:", bt.report.write_report(twin, out / "report.html"))
+    return 0 if all(r["diagnostics_ok"] for r in cmp.table) else 1

@@ -16,6 +16,8 @@ healthy, each label with its posterior probability.
 - :mod:`braintwin.vep.io`: the user's SEEG (NPY, CSV/TSV, EDF), gain or contacts;
   :data:`OBSERVATION_CHOICES` (log-power envelope, sensor level raw or log, monopolar
   or bipolar) and :func:`observation_options`;
+- :func:`compare_hypotheses`: clinicians' EZ hypotheses entered as priors on x0, fitted and
+  ranked by PSIS-LOO (ArviZ) -> :class:`HypothesisComparison` (table, ``plot()``, report section);
 - :func:`clinical_patient`: the benchmark patient at a real implant's scale (tvb96 with
   subcortical regions, 160 contacts, tau0 = 90, sensor-level ``G exp(x)``).
 
@@ -47,6 +49,7 @@ from __future__ import annotations
 from . import surgery  # noqa: F401  (registers the "seizure" what-if outcome)
 from .clinical import ClinicalPatient, clinical_patient
 from .fit import VEPFit, fit, fit_patient, initial_guess
+from .hypotheses import HypothesisComparison, compare_hypotheses, hypothesis_prior
 from .io import OBSERVATION_CHOICES, observation_options, read_contacts_file, read_gain, read_seeg
 from .labels import (PZ_THRESHOLD, UNDETERMINED, X0_CRITICAL, LabelTable, chain_disagreement, ez_hypothesis,
                      label_probabilities, label_regions, refuse_labels, twin_labels)
@@ -72,6 +75,9 @@ __all__ = [
     "fit",
     "fit_patient",
     "fit_npe",
+    "compare_hypotheses",
+    "HypothesisComparison",
+    "hypothesis_prior",
     "VEPFit",
     "LabelTable",
     "label_regions",

@@ -1,0 +1,60 @@
+"""Benchmark: the demo's first fit (``braintwin demo``, step 2/6) on several seeds (prints ONE JSON line).
+
+The demo's patient (``--patient-seed``, 0 for ``make demo``) is fitted once per
+sampler seed with the demo's NUTS settings (or the ones given), 4 chains on 2
+JAX CPU devices as the CLI runs them.  The line lists, per seed, the diagnostics
+the demo reports (max R-hat, min ESS, divergences, verdict and its problems)
+and the labels recovered; ``all_ok`` is true when every fit passed.  Used to
+choose the demo's settings (issue 17 item 7; results in ``braintwin.cli.demo.demo_cmd``'s
+docstring).
+
+Usage::
+
+    python benchmarks/vep_demo_seeds.py --seeds 0,1,2,3 --patient-seed 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from _common import emit  # benchmarks/ is sys.path[0] when run as a script
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", default="0,1,2", help="sampler seeds (comma-separated)")
+    ap.add_argument("--patient-seed", type=int, default=None, help="patient seed (default: each sampler seed, as 'demo --seed')")
+    ap.add_argument("--chains", type=int, default=4)
+    ap.add_argument("--warmup", type=int, default=None, help="default: the demo's")
+    ap.add_argument("--samples", type=int, default=None, help="default: the demo's")
+    ap.add_argument("--target-accept", type=float, default=None, help="default: the demo's")
+    a = ap.parse_args()
+    import numpyro
+
+    numpyro.set_host_device_count(2)
+    import braintwin as bt
+    import braintwin.vep as vep
+    from braintwin.cli.demo import DEMO_NUTS
+    from braintwin.cli.vep import DEMO_EZ, DEMO_PZ, DEMO_REGIONS
+
+    kw = dict(DEMO_NUTS, num_chains=a.chains)
+    for k, v in (("num_warmup", a.warmup), ("num_samples", a.samples), ("target_accept_prob", a.target_accept)):
+        if v is not None:
+            kw[k] = v
+    conn = bt.Connectome.builtin("tvb76").subset(list(DEMO_REGIONS))
+    runs, t_all = [], time.perf_counter()
+    for s in [int(x) for x in a.seeds.split(",")]:
+        ps = s if a.patient_seed is None else a.patient_seed
+        p = vep.synthetic_patient(conn, ez=list(DEMO_EZ), pz=list(DEMO_PZ), dt=0.25, n_times=80, n_contacts=16, tau0=20.0, seed=ps)
+        f = vep.fit_patient(p, seed=s, warn=False, **kw)
+        d = f.diagnostics
+        runs.append({"patient_seed": ps, "seed": s, "seconds": round(f.timings["total"], 1), "max_rhat": round(d.max_rhat(), 4),
+                     "min_ess": round(d.min_ess(), 1), "divergences": int(d.divergences), "ok": bool(f.ok), "problems": d.problems,
+                     "labels_correct": f.accuracy()["correct"], "n_regions": len(p.x0)})
+    emit({"workload": "vep_demo_seeds", "seconds": round(time.perf_counter() - t_all, 1), "settings": kw,
+          "all_ok": all(r["ok"] for r in runs), "runs": runs})
+
+
+if __name__ == "__main__":
+    main()
