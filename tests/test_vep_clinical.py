@@ -241,3 +241,50 @@ def test_cli_refuses_a_bipolar_envelope_and_bad_choices(tmp_path, capsys):
     assert "bipolar" in capsys.readouterr().err
     assert main(base + ["--observation", "power"]) == 2
     assert "observation" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# the model-error floor of the observation noise (a tempered likelihood)
+
+
+def test_noise_floor_is_added_in_quadrature_and_scales_with_the_data():
+    from braintwin.workflows.vep.model import noise_sd
+    from braintwin.workflows.vep.priors import EPS_FLOOR
+
+    y = 1e-3 * np.arange(8.0).reshape(4, 2)
+    sd = np.std(y)
+    lin = VEPProblem(y, np.ones((2, 3)), np.zeros((3, 3)), observe="linear", priors=VEPPriors(eps_loc=0.1, eps_scale=1.0))
+    # default floor of sensor-level data: EPS_FLOOR["linear"] of the data's sd
+    assert lin.eps_floor == pytest.approx(EPS_FLOOR["linear"] * sd)
+    for star in (-8.0, -1.0, 0.0, 2.0):
+        e = 0.1 * sd * np.exp(star)
+        assert noise_sd(lin, star) == pytest.approx(np.sqrt((EPS_FLOOR["linear"] * sd) ** 2 + e ** 2), rel=1e-12)
+    # a tiny measurement noise cannot take the likelihood below the floor
+    assert noise_sd(lin, -30.0) == pytest.approx(lin.eps_floor, rel=1e-9)
+    # the log envelope keeps the plain log-normal noise unless a floor is asked for
+    log = VEPProblem(np.ones((4, 2)), np.ones((2, 3)), np.zeros((3, 3)))
+    assert EPS_FLOOR["log"] == 0.0 and log.eps_floor == 0.0 and noise_sd(log, -1.0) == pytest.approx(0.1 * np.exp(-1.0))
+    fixed = VEPProblem(y, np.ones((2, 3)), np.zeros((3, 3)), observe="linear", priors=VEPPriors(eps_floor=0.2))
+    assert fixed.eps_floor == pytest.approx(0.2 * sd)
+    no_floor = VEPProblem(y, np.ones((2, 3)), np.zeros((3, 3)), observe="linear", priors=VEPPriors(eps_floor=0.0))
+    assert no_floor.eps_floor == 0.0 and noise_sd(no_floor, -30.0) < 1e-15
+    with pytest.raises(InputError, match="eps_floor"):
+        VEPPriors(eps_floor=-0.1)
+
+
+def test_noise_floor_round_trips_and_bounds_the_model():
+    from numpyro.handlers import seed, trace
+
+    from braintwin.infer.nuts import x64
+    from braintwin.workflows.vep.model import constrain, unconstrain, vep_model
+
+    rng = np.random.default_rng(0)
+    y = np.abs(rng.normal(size=(6, 3)))
+    prob = VEPProblem(y, np.ones((3, 2)), np.zeros((2, 2)), observe="linear", fit_scale=False, priors=VEPPriors(eps_floor=0.3))
+    for eps in (0.4 * np.std(y), 2.0 * np.std(y)):
+        assert constrain(prob, unconstrain(prob, {"eps": eps}))["eps"] == pytest.approx(eps, rel=1e-10)
+    # a value below the floor is started just above it
+    assert prob.eps_floor <= constrain(prob, unconstrain(prob, {"eps": 1e-9}))["eps"] < 1.01 * prob.eps_floor
+    with x64():
+        eps = [float(trace(seed(vep_model, s)).get_trace(prob, observed=False)["eps"]["value"]) for s in range(30)]
+    assert min(eps) >= prob.eps_floor
