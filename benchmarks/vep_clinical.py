@@ -94,6 +94,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--target-accept", type=float, default=0.9)
     ap.add_argument("--map-maxiter", type=int, default=1000, help="passed to vep fit --map-maxiter")
+    ap.add_argument("--eps-floor", type=float, default=None, help="passed to vep fit --eps-floor (default: the CLI's, 0.05 of the data's sd)")
     ap.add_argument("--out", default=None, help="keep the fit's outputs here (default: a temporary folder)")
     ap.add_argument("--diagnose", action="store_true", help="no NUTS: MAP from every start (data-driven, prior, truth), one line each")
     ap.add_argument("--maxiter", type=int, default=300, help="L-BFGS iterations per MAP start (--diagnose)")
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
                "--connectome", "tvb96", "--observation", a.observation, "--scale", "fixed", "--dt", str(a.dt), "--n-times", "0",
                "--tau0", str(p.tau0), "--x-init", "-2.5", "--z-init", "3.5", "--chains", str(a.chains), "--warmup", str(a.warmup),
                "--samples", str(a.samples), "--seed", str(a.seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--no-progress",
-               "--out", str(out)]
+               "--out", str(out)] + ([] if a.eps_floor is None else ["--eps-floor", str(a.eps_floor)])
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.perf_counter() - t0
@@ -141,7 +142,7 @@ def diagnose(p, a) -> int:
     from braintwin.workflows.vep.labels import label_regions
     from braintwin.workflows.vep.model import make_forward, SAFE_BOUNDS, unconstrain
 
-    pri = vep.VEPPriors(x_init_loc=-2.5, z_init_loc=3.5)
+    pri = vep.VEPPriors(x_init_loc=-2.5, z_init_loc=3.5, eps_floor=a.eps_floor)
     dt, steps = _integration(a.dt, 1, p.tau0, p.I1, pri, None)
     prob = vep.VEPProblem(p.observation, p.gain, p.connectome.weights, dt=dt, steps_per_sample=steps, tau0=p.tau0, I1=p.I1,
                           priors=pri, labels=p.region_labels, observe="linear" if a.observation == "sensor" else "log",
@@ -196,12 +197,12 @@ def _record(p, s: dict, seconds: float, a, rc: int) -> dict:
         "disagreeing_regions": [r["region"] for r in (s.get("labels_refused") or {}).get("regions", [])][:10],
         "ez": s["ez"], "pz": s["pz"], "true_ez": p.ez, "true_pz": p.pz,
         "x0": {r: s["x0"][r] for r in sorted(set(p.ez) | set(p.pz))},
-        "K": s["K"], "true_K": p.K,
+        "K": s["K"], "true_K": p.K, "eps": s.get("eps"),
         "exit_code": rc,
         "timings": s.get("timings"),
         "settings": {"chains": a.chains, "warmup": a.warmup, "samples": a.samples, "observation": a.observation,
                      "dt": a.dt, "n_contacts": a.n_contacts, "seed": a.seed, "target_accept": a.target_accept,
-                     "map_maxiter": a.map_maxiter},
+                     "map_maxiter": a.map_maxiter, "eps_floor": a.eps_floor},
     }
 
 
