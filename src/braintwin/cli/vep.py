@@ -199,7 +199,7 @@ def fit_cmd(
     map_maxiter: int = typer.Option(1000, "--map-maxiter", help="L-BFGS iterations of each MAP start (the chains start around "
                                     "the best MAP; a sharp posterior needs several thousand)."),
     eps_floor: Optional[float] = typer.Option(None, "--eps-floor", help="Floor of the observation noise in units of the data's sd "
-                                              "(model error the ODE cannot follow; default 0.05 for --observation sensor, 0 otherwise)."),
+                                              "(model error the ODE cannot follow; default 0.1 for --observation sensor, 0 otherwise)."),
     min_shrinkage: float = typer.Option(0.5, "--min-shrinkage", help="A healthy region whose x0 posterior shrank less than this "
                                         "(1 - var_post / var_prior) is labelled 'not observable' (0: never)."),
 ):

@@ -34,7 +34,7 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
   and the fast rate of ``x``), see :func:`braintwin.vep.fit`.
 * **Model-error floor.**  The likelihood's sd is :func:`noise_sd`,
   ``sqrt(f^2 + eps_meas^2)``: a floor ``f`` (``VEPPriors.eps_floor``, by default
-  0.05 of the data's sd for sensor-level data) added in quadrature to the
+  0.1 of the data's sd for sensor-level data) added in quadrature to the
   log-normal measurement noise.  The recorded dynamics carry latent noise the
   ODE cannot follow; fitted as white sensor noise, that residual drives the
   noise to 1 % of the data's sd and the posterior to an ill-conditioned sliver

@@ -16,7 +16,7 @@ __all__ = ["VEPPriors", "PersonPrior", "EPS_FLOOR"]
 
 #: Default model-error floor of the observation noise per observation model, in the data's unit
 #: (see ``VEPPriors.eps_floor``; the value for sensor-level data is measured in ``benchmarks/vep_clinical.py``).
-EPS_FLOOR = {"log": 0.0, "linear": 0.05}
+EPS_FLOOR = {"log": 0.0, "linear": 0.1}
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ class VEPPriors:
         Model-error floor of the noise, in the data's unit (``VEPProblem.data_unit``):
         the likelihood's sd is ``sqrt(eps_floor^2 + e^2)`` with ``e`` the log-normal
         measurement noise above, so it can never fall below the floor (a tempered
-        likelihood).  ``None``: :data:`EPS_FLOOR` of the observation model (0.05 of
-        the data's sd for sensor-level data, 0 for the log envelope).  Why: the
+        likelihood).  ``None``: :data:`EPS_FLOOR` of the observation model (0.1 of
+        the data's sd for sensor-level data, the RMS misfit the true parameters leave
+        on the clinical patient; 0 for the log envelope).  Why: the
         fitted ODE cannot follow the latent noise of the recorded dynamics, so the
         residual is model error, not white sensor noise; without a floor the fit
         explains it with a tiny noise (1 % of the data's sd on the clinical
