@@ -290,3 +290,29 @@ def test_noise_floor_round_trips_and_bounds_the_model():
         eps = np.asarray(Predictive(vep_model, num_samples=500, return_sites=["eps"])(jax.random.PRNGKey(0), prob, None, False)["eps"])
     # the log-normal part spans the floor (median 0.1 sd < 0.3 sd) yet the likelihood's sd never goes below it
     assert eps.min() >= prob.eps_floor and np.median(eps) < 1.2 * prob.eps_floor
+
+
+@pytest.mark.slow
+def test_ode_fit_of_sde_data_shrinks_the_noise_unless_floored():
+    """Reduced clinical patient (5 regions, 10 contacts, latent noise 0.01): the ODE's MAP explains the SDE's data with a
+    noise far below the misfit the true parameters leave (the ill-conditioning of issue 17); the floor holds it there."""
+    import braintwin.vep as vep
+    from braintwin.infer.nuts import find_map, potential_of, x64
+    from braintwin.workflows.vep.fit import _map_inits
+    from braintwin.workflows.vep.model import SAFE_BOUNDS, make_forward, vep_model
+
+    p = clinical.clinical_patient(n_regions=5, n_contacts=10, duration=40.0, sample_period=1.0, seed=0)
+    sd = np.std(p.observation)
+    eps = {}
+    for floor in (0.0, 0.1):
+        pri = VEPPriors(x_init_loc=-2.5, z_init_loc=3.5, eps_floor=floor)
+        dt, steps = _integration(1.0, 1, p.tau0, p.I1, pri, None)
+        prob = vep.VEPProblem(p.observation, p.gain, p.connectome.weights, dt=dt, steps_per_sample=steps, tau0=p.tau0, I1=p.I1,
+                              priors=pri, observe="linear", fit_scale=False)
+        with x64():
+            fwd = make_forward(prob.weights, dt=dt, n_samples=prob.n_times, steps_per_sample=steps, safe_bounds=SAFE_BOUNDS)
+            flat = potential_of(vep_model, (prob, fwd))
+            m = find_map(flat, starts=1, inits=_map_inits([prob])[:1], maxiter=300)
+            eps[floor] = float(flat.postprocess(flat.unravel(m.z))["eps"]) / sd
+    assert eps[0.0] < 0.05          # the noise collapses (measured 0.9 %;  the truth's ODE misfit is ~10 % of the sd)
+    assert 0.1 <= eps[0.1] < 0.12   # held at the floor
