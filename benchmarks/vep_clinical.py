@@ -100,7 +100,10 @@ load 8-15, so times are 2-4x an idle machine's):
   nats (-160747, -160745, -160747).  Labels: EZ exact (-1.568 / -1.627), no false
   EZ, no PZ (-2.071, -2.094, -2.121: not recruited in this recording).  R-hat
   falls with the floor: 2.5-3.3 (none), 1.57 (0.05), 1.11 (0.1).
-  ``f = 0.2``: not finished by the deadline of this session.
+  ``f = 0.2`` (load had dropped to about 4): 434 s, max R-hat x0 1.10, min ESS
+  15 (K 58), **20 divergences**, step 0.048-0.064, 90 leapfrog steps, sds up to
+  0.27 (RM-TCi_R, a PZ, -2.29 +- 0.27), EZ exact, no false EZ, no PZ.  No better
+  mixing than 0.1 and it costs divergences and PZ identification: 0.1 is kept.
 * **Reduced cases** (``clinical_patient(n_regions=..)``: the EZ, PZ and the regions
   most connected to the EZ).  There the PZ (x0 -2.06, 0.002 above the isolated
   saddle-node -2.062) seize on their own within the window, their onset times
