@@ -67,6 +67,62 @@ average 12-15; defaults unless said):
   ill-conditioned (eps 1e-4, sds down to 5e-4) that the MAP search of the fit
   (1000 iterations) stops far from the mode, the Laplace mass matrix is taken
   there, and a short warm-up leaves each chain drifting in its own place.
+
+Convergence remedies (issue 17 item 3; measured 2026-12-04 in-process with
+``bt.vep.fit``, the CLI's settings, 2 chains, ``target_accept 0.9``, same machine,
+load 8-15, so times are 2-4x an idle machine's):
+
+* **What the misfit is.**  The ODE run with the *true* x0, K and initial state
+  leaves a residual of 10.6 % (seed 0) / 10.7 % (seed 1) of the data's sd
+  (RMS), heavy-tailed (median |r| 0.3-0.4 % of the sd), concentrated at the
+  seizure onsets, whose timing the latent noise moves.  The white part of the
+  data is 1.0-1.7 % of its sd (second differences; residual of a 5-sample moving
+  average).  The unfloored fit's eps (7.7e-5 = 1.05 % of the sd) is exactly that
+  white part: the fit bends x0 and the 192 initial states to follow one
+  realisation of the latent noise, which is what makes the posterior a sliver.
+* **Noise floor** (``--eps-floor``, :func:`braintwin.vep.model.noise_sd`: the
+  likelihood's sd is ``sqrt(f^2 + eps^2)``, ``f`` a fraction of the data's sd):
+  ``f = 0.05``, 2 chains x 100/100, MAP 1000 iterations: 1621 s (MAP 144, compile
+  77, warm-up 705, sampling 589), 0 divergences, max R-hat x0 1.57 (was 2.47 /
+  3.31 unfloored), min ESS 2.8, K R-hat 1.00 (ESS 140), eps sits on the floor
+  (3.7e-4 = 5 % of the sd), posterior sds 0.003-0.05 (5-10x wider), NUTS step
+  0.026-0.031 with 153 leapfrog steps per draw; the three data-driven MAP
+  starts end within 10 nats (-178014, -178012, -178004; the prior and random
+  starts 40,000 nats higher).  Labels: EZ
+  exact (RM-Amyg_R -1.568, RM-HC_R -1.629), no false EZ, no PZ (x0 -2.072,
+  -2.091, -2.095; none of the three seizes in this seed's recording, so the
+  recruitment rule calls them healthy).  Better conditioned, not converged.
+  ``f = 0.1`` (the default of ``vep fit --observation sensor``: the size of the
+  misfit the true parameters leave), same settings: 1441 s (MAP 366, Laplace 53,
+  compile 69, warm-up 320, sampling 476), 0 divergences, max R-hat x0 1.11, min
+  ESS x0 16 (K 343), step 0.050-0.052 with 116 leapfrog steps per draw, eps
+  7.3e-4 (on the floor), sds 0.006-0.08, the data-driven MAP starts within 2
+  nats (-160747, -160745, -160747).  Labels: EZ exact (-1.568 / -1.627), no false
+  EZ, no PZ (-2.071, -2.094, -2.121: not recruited in this recording).  R-hat
+  falls with the floor: 2.5-3.3 (none), 1.57 (0.05), 1.11 (0.1).
+  ``f = 0.2`` (load had dropped to about 4): 434 s, max R-hat x0 1.10, min ESS
+  15 (K 58), **20 divergences**, step 0.048-0.064, 90 leapfrog steps, sds up to
+  0.27 (RM-TCi_R, a PZ, -2.29 +- 0.27), EZ exact, no false EZ, no PZ.  No better
+  mixing than 0.1 and it costs divergences and PZ identification: 0.1 is kept.
+* **Reduced cases** (``clinical_patient(n_regions=..)``: the EZ, PZ and the regions
+  most connected to the EZ).  There the PZ (x0 -2.06, 0.002 above the isolated
+  saddle-node -2.062) seize on their own within the window, their onset times
+  pin x0 to +-1e-4 (RM-TCi_R -2.0585 +- 0.0000), MAP starts end hundreds to
+  thousands of nats apart (multimodal) and K collapses (0.0006-0.02 for 0.05):
+  10 regions / 20 contacts, 2 x 200/200: ``f = 0``: 855 s, R-hat 1.02, ESS 88, 2
+  divergences, but PHC_R and TCpol_R called EZ (K 0.0006); ``f = 0.05``: 1477 s,
+  R-hat 4.56, 9 divergences (another MAP basin).  5 regions / 10 contacts,
+  sample period 1, 2 x 100/100: ``f = 0.05``: 605 s, R-hat 1.89, ESS 1.4, 250
+  leapfrog steps (tree depth saturated); ``f = 0.2``: 385 s, R-hat 1.46, ESS 2.5,
+  13 divergences, sds 0.012-0.018, 146 steps.  The floor widens the posterior
+  and shortens the trees; it does not join modes made by onset timing.  A
+  Student-t likelihood (3 degrees of freedom, for the heavy-tailed misfit), 5
+  regions, ``f = 0.05``: 238 s, R-hat 1.63, ESS 2.3, K R-hat 1.71: no better
+  than the Gaussian (1.89), not kept.
+* Not measured (no time left on this 2-core machine): a converged MAP
+  (``--map-maxiter`` several thousand) with the floor, x0 relative to each
+  region's network-critical value, latent-noise (non-centred SDE) fitting (192
+  x 480 latent increments at this size).
 """
 
 from __future__ import annotations
@@ -94,6 +150,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--target-accept", type=float, default=0.9)
     ap.add_argument("--map-maxiter", type=int, default=1000, help="passed to vep fit --map-maxiter")
+    ap.add_argument("--eps-floor", type=float, default=None, help="passed to vep fit --eps-floor (default: the CLI's, 0.1 of the data's sd)")
     ap.add_argument("--out", default=None, help="keep the fit's outputs here (default: a temporary folder)")
     ap.add_argument("--diagnose", action="store_true", help="no NUTS: MAP from every start (data-driven, prior, truth), one line each")
     ap.add_argument("--maxiter", type=int, default=300, help="L-BFGS iterations per MAP start (--diagnose)")
@@ -114,7 +171,7 @@ def main(argv=None) -> int:
                "--connectome", "tvb96", "--observation", a.observation, "--scale", "fixed", "--dt", str(a.dt), "--n-times", "0",
                "--tau0", str(p.tau0), "--x-init", "-2.5", "--z-init", "3.5", "--chains", str(a.chains), "--warmup", str(a.warmup),
                "--samples", str(a.samples), "--seed", str(a.seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--no-progress",
-               "--out", str(out)]
+               "--out", str(out)] + ([] if a.eps_floor is None else ["--eps-floor", str(a.eps_floor)])
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.perf_counter() - t0
@@ -141,7 +198,7 @@ def diagnose(p, a) -> int:
     from braintwin.workflows.vep.labels import label_regions
     from braintwin.workflows.vep.model import make_forward, SAFE_BOUNDS, unconstrain
 
-    pri = vep.VEPPriors(x_init_loc=-2.5, z_init_loc=3.5)
+    pri = vep.VEPPriors(x_init_loc=-2.5, z_init_loc=3.5, eps_floor=a.eps_floor)
     dt, steps = _integration(a.dt, 1, p.tau0, p.I1, pri, None)
     prob = vep.VEPProblem(p.observation, p.gain, p.connectome.weights, dt=dt, steps_per_sample=steps, tau0=p.tau0, I1=p.I1,
                           priors=pri, labels=p.region_labels, observe="linear" if a.observation == "sensor" else "log",
@@ -196,12 +253,12 @@ def _record(p, s: dict, seconds: float, a, rc: int) -> dict:
         "disagreeing_regions": [r["region"] for r in (s.get("labels_refused") or {}).get("regions", [])][:10],
         "ez": s["ez"], "pz": s["pz"], "true_ez": p.ez, "true_pz": p.pz,
         "x0": {r: s["x0"][r] for r in sorted(set(p.ez) | set(p.pz))},
-        "K": s["K"], "true_K": p.K,
+        "K": s["K"], "true_K": p.K, "eps": s.get("eps"),
         "exit_code": rc,
         "timings": s.get("timings"),
         "settings": {"chains": a.chains, "warmup": a.warmup, "samples": a.samples, "observation": a.observation,
                      "dt": a.dt, "n_contacts": a.n_contacts, "seed": a.seed, "target_accept": a.target_accept,
-                     "map_maxiter": a.map_maxiter},
+                     "map_maxiter": a.map_maxiter, "eps_floor": a.eps_floor},
     }
 
 

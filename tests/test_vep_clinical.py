@@ -278,3 +278,75 @@ def test_demo_says_why_a_fit_failed():
     assert _verdict(bad) == "FAILED (R-hat of x0 up to 1.014 > 1.01 (1 entries))"
     refused = SimpleNamespace(ok=False, diagnostics=SimpleNamespace(problems=[]), labels=SimpleNamespace(refused={"regions": []}))
     assert "chains disagree" in _verdict(refused)
+# the model-error floor of the observation noise (a tempered likelihood)
+
+
+def test_noise_floor_is_added_in_quadrature_and_scales_with_the_data():
+    from braintwin.workflows.vep.model import noise_sd
+    from braintwin.workflows.vep.priors import EPS_FLOOR
+
+    y = 1e-3 * np.arange(8.0).reshape(4, 2)
+    sd = np.std(y)
+    lin = VEPProblem(y, np.ones((2, 3)), np.zeros((3, 3)), observe="linear", priors=VEPPriors(eps_loc=0.1, eps_scale=1.0))
+    # default floor of sensor-level data: EPS_FLOOR["linear"] of the data's sd
+    assert lin.eps_floor == pytest.approx(EPS_FLOOR["linear"] * sd)
+    for star in (-8.0, -1.0, 0.0, 2.0):
+        e = 0.1 * sd * np.exp(star)
+        assert noise_sd(lin, star) == pytest.approx(np.sqrt((EPS_FLOOR["linear"] * sd) ** 2 + e ** 2), rel=1e-12)
+    # a tiny measurement noise cannot take the likelihood below the floor
+    assert noise_sd(lin, -30.0) == pytest.approx(lin.eps_floor, rel=1e-9)
+    # the log envelope keeps the plain log-normal noise unless a floor is asked for
+    log = VEPProblem(np.ones((4, 2)), np.ones((2, 3)), np.zeros((3, 3)))
+    assert EPS_FLOOR["log"] == 0.0 and log.eps_floor == 0.0 and noise_sd(log, -1.0) == pytest.approx(0.1 * np.exp(-1.0))
+    fixed = VEPProblem(y, np.ones((2, 3)), np.zeros((3, 3)), observe="linear", priors=VEPPriors(eps_floor=0.2))
+    assert fixed.eps_floor == pytest.approx(0.2 * sd)
+    no_floor = VEPProblem(y, np.ones((2, 3)), np.zeros((3, 3)), observe="linear", priors=VEPPriors(eps_floor=0.0))
+    assert no_floor.eps_floor == 0.0 and noise_sd(no_floor, -30.0) < 1e-15
+    with pytest.raises(InputError, match="eps_floor"):
+        VEPPriors(eps_floor=-0.1)
+
+
+def test_noise_floor_round_trips_and_bounds_the_model():
+    from braintwin.infer.nuts import x64
+    from braintwin.workflows.vep.model import constrain, unconstrain, vep_model
+
+    rng = np.random.default_rng(0)
+    y = np.abs(rng.normal(size=(6, 3)))
+    prob = VEPProblem(y, np.ones((3, 2)), np.zeros((2, 2)), observe="linear", fit_scale=False, priors=VEPPriors(eps_floor=0.3))
+    for eps in (0.4 * np.std(y), 2.0 * np.std(y)):
+        assert constrain(prob, unconstrain(prob, {"eps": eps}))["eps"] == pytest.approx(eps, rel=1e-10)
+    # a value below the floor is started just above it
+    assert prob.eps_floor <= constrain(prob, unconstrain(prob, {"eps": 1e-9}))["eps"] < 1.01 * prob.eps_floor
+    import jax
+    from numpyro.infer import Predictive
+
+    with x64():
+        eps = np.asarray(Predictive(vep_model, num_samples=500, return_sites=["eps"])(jax.random.PRNGKey(0), prob, None, False)["eps"])
+    # the log-normal part spans the floor (median 0.1 sd < 0.3 sd) yet the likelihood's sd never goes below it
+    assert eps.min() >= prob.eps_floor and np.median(eps) < 1.2 * prob.eps_floor
+
+
+@pytest.mark.slow
+def test_ode_fit_of_sde_data_shrinks_the_noise_unless_floored():
+    """Reduced clinical patient (5 regions, 10 contacts, latent noise 0.01): the ODE's MAP explains the SDE's data with a
+    noise far below the misfit the true parameters leave (the ill-conditioning of issue 17); the floor holds it there."""
+    import braintwin.vep as vep
+    from braintwin.infer.nuts import find_map, potential_of, x64
+    from braintwin.workflows.vep.fit import _map_inits
+    from braintwin.workflows.vep.model import SAFE_BOUNDS, make_forward, vep_model
+
+    p = clinical.clinical_patient(n_regions=5, n_contacts=10, duration=40.0, sample_period=1.0, seed=0)
+    sd = np.std(p.observation)
+    eps = {}
+    for floor in (0.0, 0.1):
+        pri = VEPPriors(x_init_loc=-2.5, z_init_loc=3.5, eps_floor=floor)
+        dt, steps = _integration(1.0, 1, p.tau0, p.I1, pri, None)
+        prob = vep.VEPProblem(p.observation, p.gain, p.connectome.weights, dt=dt, steps_per_sample=steps, tau0=p.tau0, I1=p.I1,
+                              priors=pri, observe="linear", fit_scale=False)
+        with x64():
+            fwd = make_forward(prob.weights, dt=dt, n_samples=prob.n_times, steps_per_sample=steps, safe_bounds=SAFE_BOUNDS)
+            flat = potential_of(vep_model, (prob, fwd))
+            m = find_map(flat, starts=1, inits=_map_inits([prob])[:1], maxiter=300)
+            eps[floor] = float(flat.postprocess(flat.unravel(m.z))["eps"]) / sd
+    assert eps[0.0] < 0.05          # the noise collapses (measured 0.9 %;  the truth's ODE misfit is ~10 % of the sd)
+    assert 0.1 <= eps[0.1] < 0.12   # held at the floor

@@ -113,7 +113,8 @@ def _build_vep(config: Path, cfg: dict) -> None:
     f = vep.fit(obs, gain, conn, dt=float(cfg.get("dt", 0.25)), tau0=float(cfg.get("tau0", 20.0)), I1=float(cfg.get("I1", 3.1)),
                 num_chains=chains, num_warmup=int(cfg.get("warmup", 300)), num_samples=int(cfg.get("samples", 300)),
                 seed=int(cfg.get("seed", 0)), progress=True, max_dt=None if max_dt is None else float(max_dt),
-                priors=vep.VEPPriors(x_init_loc=float(cfg.get("x_init", -2.0)), z_init_loc=float(cfg.get("z_init", 4.0))), **okw)
+                priors=vep.VEPPriors(x_init_loc=float(cfg.get("x_init", -2.0)), z_init_loc=float(cfg.get("z_init", 4.0)),
+                                     eps_floor=None if cfg.get("eps_floor") is None else float(cfg["eps_floor"])), **okw)
     twin = twin_from_fit(f, conn, subject_id=cfg.get("subject_id"), tau0=float(cfg.get("tau0", 20.0)), I1=float(cfg.get("I1", 3.1)),
                          contact_labels=contact_names, seeds={"fit": int(cfg.get("seed", 0))}, config=cfg, metadata=cfg.get("metadata"))
     for k in ("seeg", "gain", "contacts", "parcellation", "tractography"):

@@ -282,6 +282,8 @@ def fit_cmd(
     target_accept: float = _OPTS["target_accept"],
     map_maxiter: int = typer.Option(1000, "--map-maxiter", help="L-BFGS iterations of each MAP start (the chains start around "
                                     "the best MAP; a sharp posterior needs several thousand)."),
+    eps_floor: Optional[float] = typer.Option(None, "--eps-floor", help="Floor of the observation noise in units of the data's sd "
+                                              "(model error the ODE cannot follow; default 0.1 for --observation sensor, 0 otherwise)."),
     min_shrinkage: float = typer.Option(0.5, "--min-shrinkage", help="A healthy region whose x0 posterior shrank less than this "
                                         "(1 - var_post / var_prior) is labelled 'not observable' (0: never)."),
 ):
@@ -310,7 +312,7 @@ def fit_cmd(
                         progress=progress, contact_labels=list(labels), train_kwargs={"max_epochs": max_epochs})
     else:
         f = vep.fit(y, gain_m, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed,
-                    progress=progress, priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init), max_dt=max_dt,
+                    progress=progress, priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init, eps_floor=eps_floor), max_dt=max_dt,
                     target_accept_prob=target_accept, min_shrinkage=min_shrinkage or None, map_maxiter=map_maxiter, **okw)
     _report(f, con)
     _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels), "channels": list(channels), "method": method,

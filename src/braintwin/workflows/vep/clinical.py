@@ -48,7 +48,7 @@ import numpy as np
 
 from ...errors import InputError
 
-__all__ = ["ClinicalPatient", "clinical_patient", "register_centres", "simulate_em", "DEFAULT_EZ", "DEFAULT_PZ"]
+__all__ = ["ClinicalPatient", "clinical_patient", "core_regions", "register_centres", "simulate_em", "DEFAULT_EZ", "DEFAULT_PZ"]
 
 SOURCE = "clinical_patient"
 #: Default EZ of the benchmark (right mesial temporal) and PZ (its strongest tvb96 neighbours).
@@ -194,6 +194,27 @@ def simulate_em(weights, x0, *, K: float, tau0: float, I1: float, dt: float, n_s
     return np.asarray(out)
 
 
+def core_regions(conn, named: Sequence[str], ez: Sequence[str], n: int) -> list[str]:
+    """The ``named`` regions, then the others by decreasing tract weight to and from the ``ez``, ``n`` in all.
+
+    Example
+    -------
+    >>> from types import SimpleNamespace
+    >>> W = np.array([[0, 1, 3, 0], [1, 0, 0, 2], [3, 0, 0, 0], [0, 2, 0, 0.]])
+    >>> core_regions(SimpleNamespace(labels=list("abcd"), weights=W), ["a"], ["a"], 3)
+    ['a', 'c', 'b']
+    """
+    labels = list(conn.labels)
+    if not len(named) <= n <= len(labels):
+        raise InputError(f"n_regions must lie between {len(named)} (the EZ and PZ) and {len(labels)}, got {n}", source=SOURCE,
+                         field="n_regions")
+    W = np.asarray(conn.weights, float)
+    e = _region_indices(labels, ez, "ez")
+    strength = W[e].sum(axis=0) + W[:, e].sum(axis=1)
+    rest = [labels[i] for i in np.argsort(-strength, kind="stable") if labels[i] not in named]
+    return list(named) + rest[: n - len(named)]
+
+
 def _region_indices(labels: Sequence[str], names, what: str) -> list[int]:
     idx = []
     for r in names:
@@ -207,7 +228,8 @@ def clinical_patient(*, ez: Sequence[str] = DEFAULT_EZ, pz: Sequence[str] = DEFA
                      K: float = 0.05, tau0: float = 90.0, I1: float = 3.1, x0_ez: float = -1.6, x0_pz: float = -2.06,
                      x0_healthy: float = -3.5, x_init: float = -2.5, z_init: float = 3.5, dt: float = 0.1,
                      sigma: float = 0.01, duration: float = 80.0, sample_period: float = 0.5, noise: float = 0.0,
-                     seizure_threshold: float = -0.5, min_distance: float = 1.0, seed: int = 0) -> ClinicalPatient:
+                     seizure_threshold: float = -0.5, min_distance: float = 1.0, n_regions: int | None = None,
+                     seed: int = 0) -> ClinicalPatient:
     """The benchmark patient of issue 17 (see the module docstring for the choices).
 
     Parameters
@@ -224,6 +246,10 @@ def clinical_patient(*, ez: Sequence[str] = DEFAULT_EZ, pz: Sequence[str] = DEFA
         Model time between observed samples (a multiple of ``dt``).
     noise : float
         Standard deviation of additive measurement noise on ``G exp(x)`` (0: none, the issue's case).
+    n_regions : int, optional
+        A reduced patient (tests, quick checks): the EZ, the PZ and the regions most strongly
+        connected to the EZ (:func:`core_regions`), ``n_regions`` in all; the contacts are chosen
+        for them.  Default: all 96.
     seed : int
 
     Example
@@ -242,6 +268,9 @@ def clinical_patient(*, ez: Sequence[str] = DEFAULT_EZ, pz: Sequence[str] = DEFA
     c96 = bt.Connectome.builtin("tvb96").normalized("max").with_zero_diagonal()
     centres, rms = register_centres(c96, bt.Connectome.builtin("tvb76"))
     conn = c96.replace(centres=np.asarray(centres, float))
+    if n_regions is not None:
+        conn = conn.subset(core_regions(conn, list(ez) + list(pz), list(ez), int(n_regions)))
+        centres = conn.centres
     labels = list(conn.labels)
     ez_i, pz_i = _region_indices(labels, ez, "ez"), _region_indices(labels, pz, "pz")
     x0 = np.full(len(labels), float(x0_healthy))

@@ -218,6 +218,8 @@ class VEPFit:
             "timings": {k: round(float(v), 3) for k, v in self.timings.items()},
             "x0": {r: {"mean": float(m), "sd": float(s)} for r, m, s in zip(self.regions, x0.mean(0), x0.std(0))},
             "K": {"mean": float(self.samples["K"].mean()), "sd": float(self.samples["K"].std())},
+            "eps": {"mean": float(self.samples["eps"].mean()), "floor": float(self.problem.eps_floor),
+                    "data_sd": float(np.std(self.problem.observation))} if "eps" in self.samples else None,
             "labels": self.labels.to_dict(),
             "labels_refused": self.labels.refused,
             "observe": {"model": self.problem.observe, "fit_scale": bool(self.problem.fit_scale),

@@ -32,6 +32,13 @@ Generative model (Hashemi et al. 2020, "The Bayesian Virtual Epileptic Patient")
   priors in units of the data's standard deviation; ``fit_scale=False`` fixes
   ``a = 1, b = 0``.  The Heun step is at most :func:`max_step` (from ``tau0``
   and the fast rate of ``x``), see :func:`braintwin.vep.fit`.
+* **Model-error floor.**  The likelihood's sd is :func:`noise_sd`,
+  ``sqrt(f^2 + eps_meas^2)``: a floor ``f`` (``VEPPriors.eps_floor``, by default
+  0.1 of the data's sd for sensor-level data) added in quadrature to the
+  log-normal measurement noise.  The recorded dynamics carry latent noise the
+  ODE cannot follow; fitted as white sensor noise, that residual drives the
+  noise to 1 % of the data's sd and the posterior to an ill-conditioned sliver
+  in which chains do not mix (``benchmarks/vep_clinical.py``).
 * **Priors** (all sampled as standard normals ``*_star``, non-centred):
 
   - the person-level parameters ``x0`` (per region) and ``K`` through
@@ -68,7 +75,7 @@ from ...observe.seeg import seeg_forward
 from .integration import fast_rate, max_step, substeps
 from .labels import X0_CRITICAL
 from .observation import OBSERVATIONS, check_observe, observe_sources
-from .priors import PersonPrior, VEPPriors
+from .priors import EPS_FLOOR, PersonPrior, VEPPriors
 
 __all__ = [
     "VEPPriors",
@@ -91,6 +98,7 @@ __all__ = [
     "unconstrain",
     "constrain",
     "recording_suffix",
+    "noise_sd",
 ]
 
 
@@ -231,6 +239,12 @@ class VEPProblem:
             return 1.0
         sd = float(np.std(self.observation))
         return sd if sd > 0 else 1.0
+
+    @property
+    def eps_floor(self) -> float:
+        """The noise floor in the observation's own unit: ``priors.eps_floor`` (or :data:`EPS_FLOOR`) times :attr:`data_unit`."""
+        f = self.priors.eps_floor
+        return float(EPS_FLOOR[self.observe] if f is None else f) * self.data_unit
 
     def offset_loc(self) -> float:
         """Prior mean of the offset: from the priors, else from the data's first samples (0 for linear data)."""
@@ -552,7 +566,7 @@ def vep_model(problem, forward=None, observed: bool = True):
         amp = numpyro.deterministic("amplitude" + sfx, pr.amp_loc * jnp.exp(pr.amp_scale * amp_star))
         unit = prob.data_unit
         off = numpyro.deterministic("offset" + sfx, prob.offset_loc() + pr.offset_scale * unit * off_star)
-        eps = numpyro.deterministic("eps" + sfx, pr.eps_loc * unit * jnp.exp(pr.eps_scale * eps_star))
+        eps = numpyro.deterministic("eps" + sfx, noise_sd(prob, eps_star, m=jnp))
         x = fwd(x0, K, prob.tau0, prob.I1, jnp.stack([x_init, z_init]))
         mu = observe_sources(x, prob, amp, off, m=jnp)
         numpyro.sample("obs" + sfx, dist.Normal(mu, eps).to_event(2), obs=jnp.asarray(prob.observation) if observed else None)
@@ -580,7 +594,7 @@ def constrain(problem: VEPProblem, star: dict, suffix: str = "") -> dict:
         "K": K,
         "amplitude": float(pr.amp_loc * np.exp(pr.amp_scale * float(star["amp_star" + suffix]))),
         "offset": float(problem.offset_loc() + pr.offset_scale * problem.data_unit * float(star["offset_star" + suffix])),
-        "eps": float(pr.eps_loc * problem.data_unit * np.exp(pr.eps_scale * float(star["eps_star" + suffix]))),
+        "eps": float(noise_sd(problem, float(star["eps_star" + suffix]))),
     }
 
 
@@ -614,9 +628,44 @@ def unconstrain(problem: VEPProblem, values: dict, suffix: str = "") -> dict:
         "amp_star" + suffix: np.log(float(values.get("amplitude", pr.amp_loc)) / pr.amp_loc) / pr.amp_scale,
         "offset_star" + suffix: (float(values.get("offset", problem.offset_loc())) - problem.offset_loc())
         / (pr.offset_scale * problem.data_unit),
-        "eps_star" + suffix: np.log(float(values.get("eps", pr.eps_loc * problem.data_unit)) / (pr.eps_loc * problem.data_unit))
-        / pr.eps_scale,
+        "eps_star" + suffix: _noise_star(problem, values.get("eps")),
     }
+
+
+def noise_sd(problem: VEPProblem, eps_star, *, m=np):
+    r"""The likelihood's standard deviation: measurement noise and a model-error floor, added in quadrature.
+
+    .. math:: \varepsilon = \sqrt{f^2 + (u\, \varepsilon_{loc}\, e^{\varepsilon_{scale} \varepsilon^*})^2}
+
+    with ``f`` = :attr:`VEPProblem.eps_floor` (``priors.eps_floor`` times the data's unit
+    ``u``, :attr:`VEPProblem.data_unit`) and ``eps_star`` the standard-normal site.  Independent
+    errors add their variances: the sensor noise (log-normal prior) and the part of the data the
+    ODE cannot follow (the latent noise of the recorded dynamics), which is not white sensor noise
+    and must not be fitted as an arbitrarily small one.  ``f = 0`` gives the plain log-normal noise.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from braintwin.vep import VEPPriors, VEPProblem
+    >>> pr = VEPProblem(np.ones((2, 1)), [[1.0]], [[0.0]], priors=VEPPriors(eps_loc=0.3, eps_floor=0.4))
+    >>> round(float(noise_sd(pr, 0.0)), 6)   # sqrt(0.4^2 + 0.3^2)
+    0.5
+    """
+    pr = problem.priors
+    e = pr.eps_loc * problem.data_unit * m.exp(pr.eps_scale * eps_star)
+    f = problem.eps_floor
+    return m.sqrt(f * f + e * e) if f > 0 else e
+
+
+def _noise_star(problem: VEPProblem, eps) -> float:
+    """Inverse of :func:`noise_sd` (the prior median when ``eps`` is None; just above the floor when ``eps`` is below it)."""
+    pr = problem.priors
+    loc = pr.eps_loc * problem.data_unit
+    if eps is None:
+        return 0.0
+    e2 = float(eps) ** 2 - problem.eps_floor ** 2
+    e = np.sqrt(e2) if e2 > 0 else 1e-3 * loc
+    return float(np.log(e / loc) / pr.eps_scale)
 
 
 def _init_centre(problem: VEPProblem, x0, K):

@@ -12,7 +12,11 @@ import numpy as np
 
 from ...errors import InputError
 
-__all__ = ["VEPPriors", "PersonPrior"]
+__all__ = ["VEPPriors", "PersonPrior", "EPS_FLOOR"]
+
+#: Default model-error floor of the observation noise per observation model, in the data's unit
+#: (see ``VEPPriors.eps_floor``; the value for sensor-level data is measured in ``benchmarks/vep_clinical.py``).
+EPS_FLOOR = {"log": 0.0, "linear": 0.1}
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,17 @@ class VEPPriors:
         Standard deviation of the offset.
     eps_loc, eps_scale : float
         Median and log-standard deviation of the measurement noise.
+    eps_floor : float or None
+        Model-error floor of the noise, in the data's unit (``VEPProblem.data_unit``):
+        the likelihood's sd is ``sqrt(eps_floor^2 + e^2)`` with ``e`` the log-normal
+        measurement noise above, so it can never fall below the floor (a tempered
+        likelihood).  ``None``: :data:`EPS_FLOOR` of the observation model (0.1 of
+        the data's sd for sensor-level data, the RMS misfit the true parameters leave
+        on the clinical patient; 0 for the log envelope).  Why: the
+        fitted ODE cannot follow the latent noise of the recorded dynamics, so the
+        residual is model error, not white sensor noise; without a floor the fit
+        explains it with a tiny noise (1 % of the data's sd on the clinical
+        patient) and an ill-conditioned likelihood in which chains do not mix.
     x_init_loc, x_init_scale, z_init_loc, z_init_scale : float
         Normal priors of the initial state of every region.
     initial : {"prior", "rest"}
@@ -60,6 +75,7 @@ class VEPPriors:
     offset_scale: float = 1.0
     eps_loc: float = 0.1
     eps_scale: float = 1.0
+    eps_floor: float | None = None
     x_init_loc: float = -2.0
     x_init_scale: float = 0.3
     z_init_loc: float = 4.0
@@ -77,6 +93,8 @@ class VEPPriors:
             v = getattr(self, k)
             if not (np.isfinite(v) and v > 0):
                 raise InputError(f"must be a positive number, got {v!r}", source="VEPPriors", field=k)
+        if self.eps_floor is not None and not (np.isfinite(self.eps_floor) and self.eps_floor >= 0):
+            raise InputError(f"must be a number >= 0 or None, got {self.eps_floor!r}", source="VEPPriors", field="eps_floor")
 
     def replace(self, **changes) -> "VEPPriors":
         """A copy with some priors changed."""
