@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -20,11 +21,20 @@ def linear(params, seeds):
     return theta @ A.T + 0.1 * eps
 
 
+_CALLS = [0]
+
+
 def slow_linear(params, seeds):
-    """``linear``, 30 ms per row, announcing each chunk on stdout before running it."""
+    """``linear``, 30 ms per row, announcing each chunk on stdout before running it.
+
+    With ``BT_TOY_STALL_AT=k`` in the environment the k-th chunk stalls for a minute, so a
+    test that interrupts the process at that chunk never races a child that already finished.
+    """
+    _CALLS[0] += 1
     print(f"chunk {len(seeds)}", flush=True)
     sys.stdout.flush()
-    time.sleep(0.03 * len(seeds))
+    stall = os.environ.get("BT_TOY_STALL_AT")
+    time.sleep(60.0 if stall and _CALLS[0] == int(stall) else 0.03 * len(seeds))
     return linear(params, seeds)
 
 

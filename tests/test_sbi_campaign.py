@@ -74,8 +74,9 @@ def test_campaign_killed_with_sigkill_resumes_without_loss(tmp_path, sig):
         f"run_campaign(sbi_toys.simulator(slow=True), sbi_toys.prior(), 120, {str(path)!r}, chunk_size=10, seed=5, "
         "progress=False)"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=ENV,
-                            text=True)
+    # the 4th chunk stalls (sbi_toys): the signal lands in it however slowly this process reads the lines
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env={**ENV, "BT_TOY_STALL_AT": "4"}, text=True)
     try:
         started = 0
         for line in proc.stdout:  # a chunk starts only after the previous one was committed
