@@ -70,6 +70,40 @@ the sbi_calibration benchmark and other engineers' test runs alongside):
   sequential round, ``NPE.truncated_sequential``, per patient), an embedding trained
   with the flow instead of PCA, and per-contact features restricted to the envelope
   (maximum, area, onset), which carry the location and the order of recruitment.
+* Experiments of 2026-12-04 (second session; idle machine, load ~1-1.5; scripts not
+  kept in the library, since neither reached the targets).  The campaign itself is
+  cheap: 10,200 simulations with kept envelopes in 26 s wall.  All 10 patients have
+  tau0 = 30 (one estimator).
+
+  - *Regional (factorised) NPE.*  The envelopes are mapped to region space by a
+    ridge inverse of the gain (``exp(env) @ ((G'G + 0.01 tr(G'G)/R I)^-1 G')'``);
+    per region: rise, log rise, rise relative to the largest, area, onset (half
+    rise), onset minus the earliest, the neighbours' mean relative rise, onset
+    minus the earliest neighbour's, the rise of neighbours that started earlier,
+    the region's gain visibility and in-strength, and the number of recruited
+    contacts.  One 1-D flow of ``x0_i`` on those 12 numbers is trained on every
+    (simulation, region) pair (760,000 rows for 10,000 simulations, 241 s, 60
+    epochs), K by its own 1-D flow on global summaries; labels by the same rule
+    on 200 draws (regions drawn independently).  Held-out rows: 90 % intervals
+    cover 92 %, P(x0 > -2.05) > 0.5 is right for 96 % of regions.  Labels over
+    the 10 patients: EZ precision 0.64, EZ recall 0.8, PZ recall 0.27 (4,000
+    simulations: 0.64 / 0.7 / 0.23), against 0.571 / 0.4 / 0.0 for the joint flow
+    on 64 principal components: better, far from 0.95 / 0.95 / 0.9.
+  - *A per-patient round over the active regions* (regions whose ridge-inverse rise
+    is > 0.4 of the largest: 5-7 per patient; their x0 from the prior truncated to
+    [-2.8, -1.4], the others' to [-4, -2.3]; 3,000 simulations; one joint flow of
+    the active x0 and K on each active region's rise, area and onsets at 20/50/80 %
+    of its rise; ~20 s per patient): patients 1-4 gave EZ precision 0.6, recall
+    0.75, PZ recall 0.25.
+  - *Why it stays hard.*  On these strong-tract patients the EZ and the PZ they
+    recruit are one clique seen by the same contacts, and their onsets are nearly
+    simultaneous (patient seed 4: EZ lPCI at t = 14.0, EZ lPFCDL at 21.25, PZ lS2 at
+    21.25, PZ lPCIP at 24.75; seed 22: EZ lPCIP 15.5, PZ lPCI 16.25): the summaries
+    say *which* regions seize (EZ + PZ recall together ~0.9) but not *which of them
+    would seize alone*.  NUTS separates them from the whole time course through the
+    network model; the amortised estimator would need the active regions' time
+    courses themselves (an embedding network learnt with the flow), which is the
+    next step.
 
 Run: ``python benchmarks/sbi_vep.py [--patients 10] [--n-sims 10000] [--n-test 200]
 [--out bench_out/sbi_vep]``.  An estimator already in ``--out`` is reused (delete
