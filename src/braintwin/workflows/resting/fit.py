@@ -212,6 +212,10 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
         +-0.05 and to 0.35-0.44 for eta +-0.4, 200 volumes), so simulations spent far
         from the person teach the estimator little about what matters there.  The
         refined estimator is this recording's only (not cached, not amortised).
+        Measured at 100 prior + 30 refined simulations (200 volumes): no gain (the
+        posterior came out wider, fc_r_ratio 0.59 against 0.74 amortised, see
+        ``benchmarks/rest_twin.py``), so it is off by default; meant for campaigns
+        in the thousands.
 
     Returns
     -------
