@@ -26,6 +26,32 @@ of 0.96 (fc_r_ratio 0.79, target 0.9 not met) and SC-FC 0.46.  Before the summar
 (FC principal components) the same benchmark gave a posterior wider than the prior
 (nsig's 90% interval [0, 5.8e148]) and truth_in_90_fraction 0.67.
 
+Why the predictive runs fall short (measured 2026-12-04, 19 single runs of 200 volumes, each
+against the person's 10-min FC; load 3-6 on the 2 cores): the person (random TVB initial
+state, G 0.15, eta -4.8) sits in a mixed state, 70 of 76 regions on MPR's upper branch
+(BOLD level > 1.5) and 6 on the lower, and its FC is sharply peaked in (G, eta).  At
+eta -4.8: r 0.25 at G 0.05 (every region on the lower branch), 0.40 at 0.10, 0.75 at 0.12,
+0.71 / 0.75 / 0.87 at 0.15 (three seeds), 0.52 at 0.18, 0.48 at 0.20, 0.13 at 0.24; at
+G 0.15: 0.44 / 0.17 / 0.39 / 0.35 at eta -5.2 / -5.0 / -4.6 / -4.4, with a ridge (0.84 at
+G 0.18, eta -5.0).  So a posterior over G [0.06, 0.23] x eta [-5.7, -4.5] (what 100-200
+prior simulations give) puts most predictive draws where single runs reach 0.2-0.5: the
+0.49 median.  The features are also noisy at fixed parameters (the summaries' within-
+hemisphere mean FC 0.09-0.29 across seeds at the truth: which regions sit low depends
+on the initial state and the noise), which is why few prior simulations cannot narrow
+it.  Not a failed integration (all 19 runs finished with status ok) nor the
+preprocessing (the truth's runs reach 0.92 through the same steps).
+
+Per-person refinement (``--refine-rounds``, TSNPE) measured at a reduced size, 200
+volumes (``benchmarks/rest_twin_refine_ab.py 200 100 30``: the same cached campaign of 100 prior simulations, 10
+predictive runs, ceiling 0.898 from 10 runs at the truth; load 6-7): amortised NPE
+fc_r_ratio 0.740 (single 0.456), G [0.086, 0.218], eta [-5.90, -4.51], 910 CPU-s
+(1,029 s); one TSNPE round of 30 simulations fc_r_ratio 0.588 (single 0.152), G [0.049,
+0.220], eta [-5.86, -4.22], nsig wider too, +354 CPU-s.  Worse: the truncated region at
+epsilon 1e-4 of so wide a posterior is most of the prior, so 30 draws add little, and the
+estimator retrained on ~130 noisy rows comes out wider.  It stays an option (default off)
+for campaigns in the thousands; not run at 10 min of BOLD (~190 simulations = ~6,400
+CPU-s, more than the session's 2 shared cores, at load 6-7, could finish).
+
 Sizes (``--n-times 833`` is the issue's 10 min of BOLD; the default, 100 volumes, is
 the demo's 10-minute budget on 2 cores, see ``workflows/resting/demo.py``):
 ``python benchmarks/rest_twin.py [--n-sims 200] [--n-times 100] [--out bench_out/rest_twin]``.
@@ -45,14 +71,20 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-sims", type=int, default=200)
     ap.add_argument("--n-times", type=int, default=100)
+    ap.add_argument("--refine-rounds", type=int, default=0, help="per-person TSNPE rounds after the campaign")
+    ap.add_argument("--n-per-round", type=int, default=None, help="simulations per TSNPE round (default n_sims / 2)")
+    ap.add_argument("--no-second-visit", action="store_true", help="skip visit 2 (10 predictive runs; saves ~7%% at 10 min of BOLD)")
     ap.add_argument("--out", default="bench_out/rest_twin")
     a = ap.parse_args(argv)
-    s = run_rest_demo(a.out, n_sims=a.n_sims, n_times=a.n_times, log=lambda m: print(m, file=sys.stderr))
+    s = run_rest_demo(a.out, n_sims=a.n_sims, n_times=a.n_times, refine_rounds=a.refine_rounds,
+                      n_per_round=a.n_per_round, second_visit=not a.no_second_visit, log=lambda m: print(m, file=sys.stderr))
     emit({"workload": "rest_twin", "seconds": round(s["seconds"], 1), "truth_in_90_fraction": s["truth_in_90_fraction"],
           "fc_r_ratio": s.get("fc_r_ratio"), "fc_r_twin": s["fc_r_twin"], "fc_r_ceiling": s.get("fc_r_ceiling"),
           "fc_r_ratio_single": s.get("fc_r_ratio_single"), "fc_r_median": s["fc_r_median"],
           "fc_r_ceiling_single": s.get("fc_r_ceiling_single"),
           "sc_fc_r": s["sc_fc_r"], "fcd_ks": s["fcd_ks_median"], "n_sims": a.n_sims, "n_times": a.n_times,
+          "refine_rounds": a.refine_rounds, "n_per_round": a.n_per_round,
+          "parameters_q05_q50_q95": s["parameters_q05_q50_q95"],
           "timings_s": s["timings_s"]})
 
 

@@ -10,7 +10,7 @@ from scipy.stats import ks_2samp
 
 import braintwin as bt
 from braintwin.cli import main
-from braintwin.errors import InputError
+from braintwin.errors import BraintwinWarning, InputError
 from braintwin.features.connectivity import fcd, fcd_triu
 from braintwin.workflows import resting
 
@@ -257,3 +257,18 @@ def test_a_run_that_diverges_is_integrated_again_at_the_finer_step(monkeypatch):
     assert status.tolist() == [0, 0, 0] and np.all(np.isfinite(x))
     with pytest.raises(InputError, match="retry_dt"):
         resting.RestSimulator(conn, tr_ms=720.0, n_times=63, retry_dt=0.1)
+
+
+@pytest.mark.slow
+def test_refinement_round_gives_an_estimator_for_this_recording_only(small_twin):
+    d, truth, fit, _, _ = small_twin
+    conn = SMALL.normalized("max").with_zero_diagonal()
+    # the fixture's campaign and estimator are reused from the cache; only the TSNPE round simulates
+    ref = resting.fit_rest(fit.bold, conn, tr_ms=720.0, n_sims=200, n_ppc=4, prior=resting.default_prior(G_max=1.5),
+                           cache_dir=d, refine_rounds=1, n_per_round=40, progress=False, log=lambda m: None)
+    assert "refinement" in ref.timings
+    np.testing.assert_allclose(ref.estimator.truncated_for, fit.simulator.features_of(fit.bold))
+    lo, hi = np.quantile(ref.posterior.samples["G"], [0.05, 0.95])
+    assert lo <= truth["G"] <= hi
+    with pytest.warns(BraintwinWarning, match="refined"):  # valid for this recording's features only
+        ref.estimator.posterior(fit.simulator.features_of(fit.bold) + 0.1, n=10)

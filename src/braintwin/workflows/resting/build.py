@@ -24,7 +24,8 @@ __all__ = ["REST_KEYS", "build_rest_twin", "synthetic_person", "read_gradient"]
 
 #: Keys of a resting-state ``twin build`` configuration.
 REST_KEYS = {"workflow", "bold", "tr_s", "connectome", "mapping", "subject_id", "out", "n_sims", "n_ppc", "n_draws",
-             "dt", "skip_ms", "gradient", "cache_dir", "seed", "metadata", "report", "max_times", "G_max", "prior"}
+             "dt", "skip_ms", "gradient", "cache_dir", "seed", "metadata", "report", "max_times", "G_max", "prior",
+             "refine_rounds", "n_per_round"}
 
 
 def synthetic_person(connectome, *, G: float = 0.15, eta: float = -4.8, nsig: float = 0.01, n_times: int = 200,
@@ -99,7 +100,9 @@ def build_rest_twin(cfg: Mapping[str, Any], base: Path = Path("."), *, progress:
     fit: RestFit = fit_rest(bold, conn, prior=_prior(cfg, gradient is not None), n_sims=int(cfg.get("n_sims", 200)), n_ppc=int(cfg.get("n_ppc", 20)),
                             n_draws=int(cfg.get("n_draws", 1000)), dt=float(cfg.get("dt", 0.05)),
                             skip_ms=float(cfg.get("skip_ms", 20_000.0)), gradient=gradient, cache_dir=cache,
-                            seed=int(cfg.get("seed", 0)), max_times=cfg.get("max_times"), progress=progress, log=log)
+                            seed=int(cfg.get("seed", 0)), max_times=cfg.get("max_times"),
+                            refine_rounds=int(cfg.get("refine_rounds", 0)), n_per_round=cfg.get("n_per_round"),
+                            progress=progress, log=log)
     twin = twin_from_rest(fit, subject_id=cfg.get("subject_id"), metadata=cfg.get("metadata"),
                           config=dict(cfg), seeds={"fit": int(cfg.get("seed", 0))})
     twin.record_input(path("bold"))
