@@ -135,8 +135,16 @@ SIMULATOR = {
 FEATURES = {"sets": ["fc_stats", "fcd_stats", "amplitude_stats"],
             "options": {"fcd_window": 10, "fcd_step": 1, "sc": "connectome"}}
 PRIOR = {"params": {"G": {"dist": "uniform", "low": 0.0, "high": 0.25},
-                    "eta": {"dist": "uniform", "low": -6.0, "high": -4.0},
+                    "eta": {"dist": "uniform", "low": -6.4, "high": -5.4},
                     "nsig": {"dist": "lognormal", "loc": -4.6, "scale": 0.5}}}
+
+
+def conditioning_columns(feature_names, sets) -> list[int]:
+    """Indices of the features named ``set[...]`` for each feature set in ``sets`` (campaign order kept)."""
+    unknown = [s for s in sets if s not in FEATURES["sets"]]
+    if unknown:
+        raise SystemExit(f"unknown feature set(s) {unknown}; the campaign computes {FEATURES['sets']}")
+    return [i for i, n in enumerate(feature_names) if n.split("[", 1)[0] in sets]
 
 
 def main() -> None:
@@ -146,6 +154,8 @@ def main() -> None:
     ap.add_argument("--n-components", type=int, default=0, help="condition on this many principal components (0: on every feature)")
     ap.add_argument("--ensemble", type=int, default=1, help="flows in the NPE ensemble")
     ap.add_argument("--standardize", choices=("rank", "zscore"), default="rank", help="feature scaling for the flow")
+    ap.add_argument("--condition-on", default=",".join(FEATURES["sets"]),
+                    help="comma list of the campaign's feature sets the flow conditions on (all simulated either way)")
     ap.add_argument("--quick", action="store_true", help="smoke run: short simulations, short training")
     ap.add_argument("--out", type=Path, default=Path("bench_out/sbi_calibration"))
     ap.add_argument("--seed", type=int, default=0)
@@ -170,10 +180,12 @@ def main() -> None:
     if len(theta) < args.n_test + 20:
         raise SystemExit(f"only {len(theta)} usable simulations of {n_total}: {counts}")
     cut = len(theta) - args.n_test
+    cols = conditioning_columns(campaign.feature_names, args.condition_on.split(","))
+    x, names = x[:, cols], [campaign.feature_names[i] for i in cols]
     t1 = time.perf_counter()
     est = (NPE(prior, n_components=min(args.n_components, cut - 1) or None, ensemble=args.ensemble,
                standardize=args.standardize)
-           .append_simulations(theta[:cut], x[:cut], feature_names=campaign.feature_names, config=campaign.config)
+           .append_simulations(theta[:cut], x[:cut], feature_names=names, config=campaign.config)
            .train(seed=args.seed, max_epochs=50 if args.quick else 500))
     write_estimator(est, args.out / "rest.npe")
     t_train = time.perf_counter() - t1
@@ -202,7 +214,7 @@ def main() -> None:
         "n_train": int(cut), "n_test": int(args.n_test), "epochs": [m["epochs"] for m in est.training["members"]],
         "standardize": args.standardize, "ensemble": args.ensemble,
         "quick": bool(args.quick), "duration_ms": sim_cfg["duration"], "skip_ms": sim_cfg["skip_ms"], "dt": sim_cfg["dt"],
-        "n_features": int(x.shape[1]),
+        "n_features": int(x.shape[1]), "condition_on": args.condition_on.split(","),
         **{k: int(v) for k, v in counts.items()},
     })
 
