@@ -156,7 +156,6 @@ def main() -> None:
     ap.add_argument("--standardize", choices=("rank", "zscore"), default="rank", help="feature scaling for the flow")
     ap.add_argument("--condition-on", default=",".join(FEATURES["sets"]),
                     help="comma list of the campaign's feature sets the flow conditions on (all simulated either way)")
-    ap.add_argument("--whiten", action="store_true", help="condition on the whitened principal components of the scaled features")
     ap.add_argument("--quick", action="store_true", help="smoke run: short simulations, short training")
     ap.add_argument("--out", type=Path, default=Path("bench_out/sbi_calibration"))
     ap.add_argument("--seed", type=int, default=0)
@@ -185,7 +184,7 @@ def main() -> None:
     x, names = x[:, cols], [campaign.feature_names[i] for i in cols]
     t1 = time.perf_counter()
     est = (NPE(prior, n_components=min(args.n_components, cut - 1) or None, ensemble=args.ensemble,
-               standardize=args.standardize, whiten=args.whiten)
+               standardize=args.standardize)
            .append_simulations(theta[:cut], x[:cut], feature_names=names, config=campaign.config)
            .train(seed=args.seed, max_epochs=50 if args.quick else 500))
     write_estimator(est, args.out / "rest.npe")
@@ -213,7 +212,7 @@ def main() -> None:
         "shrinkage_median": dict(zip(labels, zs["shrinkage_median"])),
         "simulate_seconds": round(t_sim, 1), "train_seconds": round(t_train, 1), "calibrate_seconds": round(t_cal, 1),
         "n_train": int(cut), "n_test": int(args.n_test), "epochs": [m["epochs"] for m in est.training["members"]],
-        "standardize": args.standardize, "whiten": args.whiten, "ensemble": args.ensemble,
+        "standardize": args.standardize, "ensemble": args.ensemble,
         "quick": bool(args.quick), "duration_ms": sim_cfg["duration"], "skip_ms": sim_cfg["skip_ms"], "dt": sim_cfg["dt"],
         "n_features": int(x.shape[1]), "condition_on": args.condition_on.split(","),
         **{k: int(v) for k, v in counts.items()},

@@ -407,18 +407,3 @@ def test_posterior_file_round_trip_with_calibration(tmp_path):
     (tmp_path / "bad.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"0" * 50)
     with pytest.raises(InputError, match="corrupt or unreadable"):
         read_posterior(tmp_path / "bad.h5")
-
-
-def test_whitened_features_have_unit_variance_and_survive_the_file(prior, tmp_path):
-    theta = prior.sample(240, 31)
-    x = simulate(theta, np.random.default_rng(32))
-    x = np.column_stack([x, x @ np.random.default_rng(33).normal(size=(3, 2))])  # 5 features of rank 3
-    est = NPE(prior, whiten=True, n_transforms=1, hidden=8).append_simulations(theta, x).train(seed=0, max_epochs=2)
-    z = ((x - est.x_mean) / est.x_std) @ est.projection
-    cov = np.cov(z.T, bias=True)
-    assert est.projection.shape == (5, 5)
-    np.testing.assert_allclose(cov[:3, :3], np.eye(3), atol=1e-8)  # the 3 real directions: unit variance, uncorrelated
-    assert np.allclose(est.projection[:, 3:], 0.0)  # the 2 degenerate ones carry nothing (not divided by ~0)
-    back = read_estimator(write_estimator(est, tmp_path / "white.npe"))
-    t = est.sample(x[0], 5, seed=0)
-    assert back.settings["whiten"] and np.array_equal(back.log_prob(t, x[0]), est.log_prob(t, x[0]))

@@ -88,7 +88,7 @@ def read_estimator(path) -> Estimator:
             prior = Prior.from_dict(_in_column_order(meta["prior"], meta.get("parameter_order")))
             std = {k: np.asarray(v, dtype=np.float64) for k, v in meta["standardisation"].items()}
             proj = (np.load(io.BytesIO(zf.read("projection.npy")), allow_pickle=False)
-                    if meta["settings"].get("n_components") or meta["settings"].get("whiten") else None)
+                    if meta["settings"].get("n_components") else None)
             like = _build_flow(jr.key(0), prior.dim, len(meta["feature_names"]) if proj is None else proj.shape[1],
                                meta["settings"])
             flows = [eqx.tree_deserialise_leaves(io.BytesIO(zf.read(f"member{k}.eqx")), like)

@@ -128,8 +128,7 @@ class Estimator:
         For a TSNPE estimator, the observation it was refined for (valid for that one only).
     projection : ndarray (n_features, n_components) or None
         Linear embedding of the z-scored features (principal axes of the training
-        features) when ``NPE(n_components=...)``, scaled to unit variance with ``whiten=True``;
-        the flow conditions on ``z @ projection``.
+        features) when ``NPE(n_components=...)``; the flow conditions on ``z @ projection``.
     x_quantiles : ndarray (n_levels, n_features) or None
         With ``NPE(standardize="rank")``: the training features' quantiles at levels
         ``(k + 0.5) / n_levels``; features are mapped by :func:`rank_gauss` instead of z-scored.
@@ -382,12 +381,6 @@ class NPE:
         Condition on the first ``n_components`` principal components of the z-scored
         features (a linear embedding for many features, e.g. the 2,850 FC entries of
         76 regions) instead of on every feature.
-    whiten : bool, optional
-        Rotate the scaled features onto their principal axes and scale each to unit
-        variance (all of them unless ``n_components``).  A parameter that moves a
-        feature combination of small spread (eta on MPR's lower branch: a few % of the
-        BOLD level, whose spread is mostly the noise level's) then reaches the
-        conditioner at the same scale as the dominant ones.
     standardize : {"zscore", "rank"}, optional
         How features are scaled for the flow: z-scored with the training mean and
         sd (default), or mapped through their training distribution to a standard
@@ -404,7 +397,7 @@ class NPE:
 
     def __init__(self, prior: Prior, *, flow: str = "maf", n_transforms: int = 5, hidden: int = 50,
                  depth: int = 1, n_bins: int = 8, ensemble: int = 1, n_components: int | None = None,
-                 standardize: str = "zscore", whiten: bool = False):
+                 standardize: str = "zscore"):
         if not isinstance(prior, Prior):
             raise InputError(f"expected a braintwin Prior, got {type(prior).__name__}", field="prior")
         self.prior = prior
@@ -417,8 +410,6 @@ class NPE:
             raise InputError(f"standardize must be 'zscore' or 'rank', got {standardize!r}", field="standardize")
         if standardize == "rank":
             self.settings["standardize"] = "rank"
-        if whiten:
-            self.settings["whiten"] = True
         self.theta = np.empty((0, prior.dim))
         self.x: np.ndarray | None = None
         self.feature_names: list[str] | None = None
@@ -531,7 +522,7 @@ class NPE:
         u_mean, u_std = u.mean(0), np.where(u.std(0) > 0, u.std(0), 1.0)
         x_q = training_quantiles(self.x) if self.settings.get("standardize") == "rank" else None
         z = (self.x - x_mean) / x_std if x_q is None else rank_gauss(self.x, x_q)
-        projection = _principal_axes(z, self.settings.get("n_components"), whiten=bool(self.settings.get("whiten")))
+        projection = _principal_axes(z, self.settings.get("n_components"))
         if projection is not None:
             z = z @ projection
         data = (((u - u_mean) / u_std).astype(np.float32), z.astype(np.float32))
@@ -597,23 +588,14 @@ class NPE:
         return est
 
 
-def _principal_axes(z: np.ndarray, k: int | None, *, whiten: bool = False) -> np.ndarray | None:
-    """The first ``k`` principal axes of z-scored features, ``(n_features, k)`` (None: no embedding).
-
-    With ``whiten`` every axis is divided by its component's sd (``k`` defaults to
-    every feature), so the projected training features have unit variance each.
-    """
-    if k is None and not whiten:
+def _principal_axes(z: np.ndarray, k: int | None) -> np.ndarray | None:
+    """The first ``k`` principal axes of z-scored features, ``(n_features, k)`` (None: no embedding)."""
+    if k is None:
         return None
-    k = min(z.shape) if k is None else k
     if k > min(z.shape):
         raise InputError(f"n_components={k} exceeds min(n_sims, n_features) = {min(z.shape)}", field="n_components")
-    _, sv, vt = np.linalg.svd(z - z.mean(0), full_matrices=False)
-    axes = vt[:k].T.copy()
-    if whiten:
-        sd = sv[:k] / np.sqrt(len(z))
-        axes /= np.where(sd > 1e-12 * max(sd[0], 1e-300), sd, np.inf)  # a constant direction is dropped (0)
-    return axes
+    _, _, vt = np.linalg.svd(z - z.mean(0), full_matrices=False)
+    return vt[:k].T.copy()
 
 
 def _truncated_prior_draws(est: Estimator, x_obs, n: int, epsilon: float, rng: np.random.Generator) -> np.ndarray:
