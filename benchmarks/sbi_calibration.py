@@ -1,4 +1,4 @@
-"""SBI calibration benchmark (issue 14): MPR + BOLD on tvb76, G, eta and nsig from FC, FCD and BOLD-level summaries.
+"""SBI calibration benchmark (issue 14): MPR + BOLD on tvb76, G, eta and nsig from BOLD-level summaries (FC, FCD optional).
 
 Pipeline, as a user runs it: a campaign (prior draws -> simulate -> BOLD -> features,
 one HDF5 file), NPE trained on the first ``--n-sims`` usable rows, and calibration on
@@ -64,8 +64,8 @@ Levers, measured on 2026-12-04 (load average 7-15 on the 2 shared cores througho
   diverged, at dt 0.025: none (dt 0.02 and 0.01 give the same upper-branch BOLD level
   within 0.3% on 3 of 4 runs; the fourth settled in another mixed state).  Over the old
   prior G ~ U(0, 0.5) at dt 0.05, 18 of the 21 runs with G > 0.3 diverged (1 of 19
-  below).  The benchmark's campaign at dt 0.04 flags 19 of 650 (2.9%) as diverged: the
-  price of 2x fewer steps than dt 0.02; they are counted in the JSON line.
+  below).  The old prior's campaign at dt 0.04 flagged 19 of 650 (2.9%) as diverged, all
+  upper-branch; the lower-branch prior: 0 of 800.  Diverged runs are counted in the JSON line.
 - Initial state.  From TVB's random initial state (r in [0, 2], V in [-2, 1.5] per
   region) 14 of 17 runs sat on the upper branch (BOLD level ~3.8 instead of ~0.5) at
   any G, because the draw put regions above the separatrix and nsig ~ 0.01 rarely
