@@ -27,14 +27,16 @@ _CALLS = [0]
 def slow_linear(params, seeds):
     """``linear``, 30 ms per row, announcing each chunk on stdout before running it.
 
-    With ``BT_TOY_STALL_AT=k`` in the environment the k-th chunk stalls for a minute, so a
+    With ``BT_TOY_STALL_AT=k`` in the environment the k-th chunk stalls for 20 s, so a
     test that interrupts the process at that chunk never races a child that already finished.
+    Not longer: on Ctrl-C the interpreter still waits for the running chunk to return before
+    it exits, and the test waits 60 s for the exit (a one-minute stall always timed out).
     """
     _CALLS[0] += 1
     print(f"chunk {len(seeds)}", flush=True)
     sys.stdout.flush()
     stall = os.environ.get("BT_TOY_STALL_AT")
-    time.sleep(60.0 if stall and _CALLS[0] == int(stall) else 0.03 * len(seeds))
+    time.sleep(20.0 if stall and _CALLS[0] == int(stall) else 0.03 * len(seeds))
     return linear(params, seeds)
 
 
