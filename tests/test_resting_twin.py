@@ -59,6 +59,15 @@ def test_bad_bold_refused(edit, needle):
         resting.as_bold(y, SMALL, tr_ms=720.0)
 
 
+@pytest.mark.parametrize("kw, needle", [({"refine_rounds": -1}, "refine_rounds"), ({"refine_rounds": 1.5}, "refine_rounds"),
+                                         ({"refine_rounds": 1, "n_per_round": 0}, "n_per_round")])
+def test_bad_refinement_settings_refused_before_any_simulation(tmp_path, kw, needle):
+    y = np.random.default_rng(1).normal(size=(70, SMALL.n_regions))
+    with pytest.raises(InputError, match=needle):
+        resting.fit_rest(y, SMALL, tr_ms=720.0, cache_dir=tmp_path, progress=False, log=lambda m: None, **kw)
+    assert not any(tmp_path.iterdir())  # nothing simulated, nothing written
+
+
 def test_too_few_samples_for_fcd_window():
     with pytest.raises(InputError, match="too few for FCD windows"):
         resting.fcd_window_for(720.0, 40)  # 15 s windows = 21 samples: 63 needed

@@ -236,6 +236,9 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
     y, tr = as_bold(bold, conn, tr_ms=tr_ms, mapping=mapping)
     y = y[: max_times or len(y)]
     sim = RestSimulator(conn, tr_ms=tr, n_times=len(y), dt=dt, skip_ms=skip_ms, gradient=gradient, **simulator_options)
+    for name, v, least in (("refine_rounds", refine_rounds, 0), ("n_per_round", n_per_round, 1)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least):
+            raise InputError(f"{name} must be an integer >= {least}, got {v!r}", field=name)
     prior = prior or default_prior(gradient=gradient is not None)
     est, cal, paths, timings = rest_estimator(sim, prior, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
                                                   progress=progress, log=log)
