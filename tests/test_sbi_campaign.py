@@ -75,8 +75,12 @@ def test_campaign_killed_with_sigkill_resumes_without_loss(tmp_path, sig):
         "progress=False)"
     )
     # the 4th chunk stalls (sbi_toys): the signal lands in it however slowly this process reads the lines
+    # SIGINT at its default in the child, as in a terminal: a test run from a background job
+    # (nohup, `make test &`) inherits an ignored SIGINT, which Python (and so the campaign)
+    # then rightly keeps ignoring, and the Ctrl-C case would run to the end
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env={**ENV, "BT_TOY_STALL_AT": "4"}, text=True)
+                            env={**ENV, "BT_TOY_STALL_AT": "4"}, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         started = 0
         for line in proc.stdout:  # a chunk starts only after the previous one was committed
