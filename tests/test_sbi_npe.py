@@ -407,3 +407,43 @@ def test_posterior_file_round_trip_with_calibration(tmp_path):
     (tmp_path / "bad.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"0" * 50)
     with pytest.raises(InputError, match="corrupt or unreadable"):
         read_posterior(tmp_path / "bad.h5")
+
+
+def test_regression_summaries_match_analytic_posterior_among_noise_features(prior, tmp_path):
+    """Fearnhead-Prangle summaries: 3 informative features + 12 pure-noise ones, conditioned on 2 summaries.
+
+    The posterior mean of w is linear in x, so the summaries are sufficient here and the
+    posterior must still be the analytic one; the file round trip keeps the fit.
+    """
+    rng = np.random.default_rng(31)
+    theta = prior.sample(1500, 30)
+    x = np.concatenate([simulate(theta, rng), rng.normal(size=(1500, 12))], axis=1)
+    names = NAMES + [f"noise{i}" for i in range(12)]
+    est = NPE(prior, regression_summaries=2).append_simulations(theta, x, feature_names=names).train(seed=0)
+    assert est.summaries["coef"].shape == (15 + 15 * 16 // 2, 2)  # degree-2 monomials of 15 features
+    x_obs = np.concatenate([[0.5, 0.2, 0.1], rng.normal(size=12)])
+    mu, cov = analytic(x_obs[:3])
+    s = est.sample(x_obs, 4000, seed=1)
+    w = np.stack([s[:, 0], np.log(s[:, 1])], axis=1)
+    sd = np.sqrt(np.diag(cov))
+    assert np.all(np.abs(w.mean(0) - mu) < 0.3 * sd), (w.mean(0), mu)
+    assert np.all(np.abs(w.std(0) / sd - 1) < 0.25), (w.std(0), sd)
+    back = read_estimator(write_estimator(est, tmp_path / "summ.npe"))
+    assert np.array_equal(back.log_prob(s[:20], x_obs), est.log_prob(s[:20], x_obs))
+
+
+def test_regression_summaries_fit_known_coefficients():
+    """Exact linear data: the summaries reproduce u (near-zero penalty chosen), cross-fitted or not."""
+    from braintwin.infer.sbi.summaries import apply_summaries, fit_summaries
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(200, 4))
+    u = z @ np.array([[1.0, 0.0], [0.5, -2.0], [0.0, 0.3], [0.0, 0.0]]) + 0.7
+    fit, s_train = fit_summaries(z, u, degree=1)
+    assert fit["alpha"] == 1e-5
+    np.testing.assert_allclose(s_train, u, atol=1e-3)
+    np.testing.assert_allclose(apply_summaries(z[:5], fit), u[:5], atol=1e-3)
+    with pytest.raises(InputError, match="degree"):
+        fit_summaries(z, u, degree=4)
+    with pytest.raises(InputError, match="regression_summaries"):
+        NPE(Prior({"a": Normal(0.0, 1.0)}), regression_summaries=0)

@@ -1,7 +1,7 @@
 """Estimator files: one ``.npe`` zip holding ``metadata.json`` (prior, feature names and
 sets, connectome/gain checksums, flow settings, standardisation, versions), one
 ``member<k>.eqx`` per ensemble member (equinox leaves) and, with a PCA embedding,
-``projection.npy``.  Written atomically; read back with every failure as one line.
+``projection.npy`` (regression summaries' coefficients sit in the metadata).  Written atomically; read back with every failure as one line.
 """
 
 from __future__ import annotations
@@ -89,8 +89,12 @@ def read_estimator(path) -> Estimator:
             std = {k: np.asarray(v, dtype=np.float64) for k, v in meta["standardisation"].items()}
             proj = (np.load(io.BytesIO(zf.read("projection.npy")), allow_pickle=False)
                     if meta["settings"].get("n_components") else None)
-            like = _build_flow(jr.key(0), prior.dim, len(meta["feature_names"]) if proj is None else proj.shape[1],
-                               meta["settings"])
+            summ = meta.get("summaries")
+            if summ is not None:
+                summ = {k: (np.asarray(v, dtype=np.float64) if isinstance(v, list) else v) for k, v in summ.items()}
+            cond_dim = (prior.dim if summ is not None else
+                        len(meta["feature_names"]) if proj is None else proj.shape[1])
+            like = _build_flow(jr.key(0), prior.dim, cond_dim, meta["settings"])
             flows = [eqx.tree_deserialise_leaves(io.BytesIO(zf.read(f"member{k}.eqx")), like)
                      for k in range(meta["settings"]["ensemble"])]
     except InputError:
@@ -101,4 +105,4 @@ def read_estimator(path) -> Estimator:
     tf = meta.get("truncated_for")
     return Estimator(prior, flows, list(meta["feature_names"]), std["x_mean"], std["x_std"], std["u_mean"],
                      std["u_std"], meta["settings"], meta.get("config", {}), meta.get("training", {}),
-                     None if tf is None else np.asarray(tf, dtype=np.float64), proj, std.get("x_quantiles"))
+                     None if tf is None else np.asarray(tf, dtype=np.float64), proj, std.get("x_quantiles"), summ)
