@@ -192,6 +192,8 @@ def main() -> None:
     ap.add_argument("--n-test", type=int, default=200, help="held-out simulations for SBC/TARP")
     ap.add_argument("--n-components", type=int, default=0, help="condition on this many principal components (0: on every feature)")
     ap.add_argument("--ensemble", type=int, default=1, help="flows in the NPE ensemble")
+    ap.add_argument("--summaries", type=int, default=0,
+                    help="condition on regression summaries of this degree (Fearnhead & Prangle; 0: on the features)")
     ap.add_argument("--standardize", choices=("rank", "zscore"), default="rank", help="feature scaling for the flow")
     ap.add_argument("--condition-on", default="amplitude_stats",
                     help="comma list of the campaign's feature sets the flow conditions on (all simulated either way)")
@@ -223,7 +225,7 @@ def main() -> None:
     x, names = x[:, cols], [campaign.feature_names[i] for i in cols]
     t1 = time.perf_counter()
     est = (NPE(prior, n_components=min(args.n_components, cut - 1) or None, ensemble=args.ensemble,
-               standardize=args.standardize)
+               standardize=args.standardize, regression_summaries=args.summaries or None)
            .append_simulations(theta[:cut], x[:cut], feature_names=names, config=campaign.config)
            .train(seed=args.seed, max_epochs=50 if args.quick else 500))
     write_estimator(est, args.out / "rest.npe")
@@ -251,7 +253,7 @@ def main() -> None:
         "shrinkage_median": dict(zip(labels, zs["shrinkage_median"])),
         "simulate_seconds": round(t_sim, 1), "train_seconds": round(t_train, 1), "calibrate_seconds": round(t_cal, 1),
         "n_train": int(cut), "n_test": int(args.n_test), "epochs": [m["epochs"] for m in est.training["members"]],
-        "standardize": args.standardize, "ensemble": args.ensemble,
+        "standardize": args.standardize, "ensemble": args.ensemble, "summaries": args.summaries,
         "quick": bool(args.quick), "duration_ms": sim_cfg["duration"], "skip_ms": sim_cfg["skip_ms"], "dt": sim_cfg["dt"],
         "n_features": int(x.shape[1]), "condition_on": args.condition_on.split(","),
         **{k: int(v) for k, v in counts.items()},

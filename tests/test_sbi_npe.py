@@ -447,3 +447,47 @@ def test_regression_summaries_fit_known_coefficients():
         fit_summaries(z, u, degree=4)
     with pytest.raises(InputError, match="regression_summaries"):
         NPE(Prior({"a": Normal(0.0, 1.0)}), regression_summaries=0)
+
+
+def test_cli_conditions_on_some_feature_sets(cli, prior):
+    """A campaign with two feature sets; the estimator uses one (``--condition-on``), with rank scaling and
+    regression summaries; diagnose, sample (an observation carrying both sets) and the PPC pick its columns."""
+    import sys
+
+    invoke, d, camps = cli
+    camp = FakeCampaign(prior)
+    noise = np.random.default_rng(7).normal(size=(len(camp.x), 2))
+    camp.x = np.column_stack([camp.x, noise])
+    camp.feature_names = [f"lin[{n}]" for n in NAMES] + ["junk[n1]", "junk[n2]"]
+    camps["camp.h5"] = camp
+
+    class FiveFeatures(LinearSimulator):
+        feature_names = camp.feature_names
+
+        def simulate(self, params, seeds):
+            x, status = super().simulate(params, seeds)
+            return np.column_stack([x, np.zeros((len(x), 2))]), status
+
+    sys.modules["braintwin.infer.sbi.config"].simulator_from_dict = lambda sim, features, source=None: FiveFeatures()
+    r = invoke("train", str(d / "run.toml"), "--condition-on", "lin", "--standardize", "rank", "--summaries", "1", "--json")
+    assert r.exit_code == 0, r.output
+    est = read_estimator(d / "camp.npe")
+    assert est.feature_names == camp.feature_names[:3] and est.summaries["coef"].shape == (3, 2)
+    assert est.x_quantiles is not None
+    r = invoke("diagnose", str(d / "run.toml"), "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads((d / "camp" / "calibration.json").read_text())["sbc"]["n_sims"] == 60
+    (d / "obs.json").write_text(json.dumps({"feature_names": camp.feature_names, "x": [0.5, 0.2, 0.1, 9.0, 9.0]}))
+    r = invoke("sample", str(d / "run.toml"), "--observed", str(d / "obs.json"), "--n", "50", "--ppc", "10", "--json")
+    assert r.exit_code == 0, r.output
+    from braintwin.infer.posterior import read_posterior
+
+    post = read_posterior(d / "obs.posterior.h5")
+    assert post.info["feature_names"] == camp.feature_names[:3] and post.info["x_obs"] == [0.5, 0.2, 0.1]
+    assert len(post.diagnostics["ppc"]["p"]) == 3
+    (d / "obs2.json").write_text(json.dumps({"feature_names": ["junk[n1]", "junk[n2]", "lin[m1]", "x[y]"],
+                                             "x": [1, 2, 3, 4]}))
+    r = invoke("sample", str(d / "run.toml"), "--observed", str(d / "obs2.json"))
+    assert isinstance(r.exception, InputError) and "missing" in str(r.exception)
+    r = invoke("train", str(d / "run.toml"), "--condition-on", "fc_stats")
+    assert isinstance(r.exception, InputError) and r.exception.field == "npe.condition_on"

@@ -1,7 +1,9 @@
 """``braintwin sbi train|sample|diagnose``: neural posterior estimation from a campaign file.
 
-* ``train CONFIG.toml [--campaign FILE] [--out FILE.npe] [--flow maf|nsf] [--ensemble K] ...``:
-  trains on the campaign's usable rows, keeping the last ``n_test`` out for ``diagnose``;
+* ``train CONFIG.toml [--campaign FILE] [--out FILE.npe] [--flow maf|nsf] [--ensemble K]
+  [--condition-on SET,SET] [--standardize zscore|rank] [--summaries DEGREE] ...``: trains on
+  the campaign's usable rows (on some of its feature sets with ``condition_on``), keeping
+  the last ``n_test`` out for ``diagnose``;
 * ``diagnose CONFIG.toml [--estimator FILE.npe] [--out-dir DIR]``: SBC, TARP and
   z-score/shrinkage on the held-out rows -> ``calibration.json`` and one figure each;
 * ``sample CONFIG.toml --observed FEATURES.json [--estimator FILE.npe] [--calibration
@@ -30,10 +32,50 @@ from ..errors import InputError
 
 NPE_KEYS = {"campaign", "estimator", "flow", "n_transforms", "hidden", "depth", "n_bins", "ensemble", "seed",
             "max_epochs", "patience", "batch_size", "learning_rate", "val_fraction", "n_test", "n_draws",
-            "out_dir", "n_samples", "posterior", "n_components"}
+            "out_dir", "n_samples", "posterior", "n_components", "condition_on", "standardize",
+            "regression_summaries"}
 TRAIN_DEFAULTS = {"flow": "maf", "n_transforms": 5, "hidden": 50, "depth": 1, "n_bins": 8, "ensemble": 1, "seed": 0,
                   "max_epochs": 500, "patience": 20, "batch_size": 128, "learning_rate": 1e-3, "val_fraction": 0.1,
-                  "n_test": 200}
+                  "n_test": 200, "standardize": "zscore"}
+
+
+def feature_columns(names: list, condition_on, src: str) -> list[int]:
+    """Columns of the features whose set (the name before ``[``) is in ``condition_on`` (all when empty).
+
+    Lets an estimator condition on some of the feature sets a campaign computed (e.g. a
+    campaign with FC, FCD and amplitude statistics, an estimator on the amplitudes).
+    """
+    if not condition_on:
+        return list(range(len(names)))
+    wanted = [condition_on] if isinstance(condition_on, str) else list(condition_on)
+    sets = {str(n).split("[", 1)[0] for n in names}
+    unknown = [w for w in wanted if w not in sets]
+    if unknown:
+        raise InputError(f"unknown feature set(s) {', '.join(map(str, unknown))}; the campaign has "
+                         f"{', '.join(sorted(sets))}", source=src, field="npe.condition_on")
+    return [i for i, n in enumerate(names) if str(n).split("[", 1)[0] in wanted]
+
+
+def columns_by_name(names, wanted, src: str, field: str = "feature_names") -> list[int]:
+    """Indices of ``wanted`` feature names in ``names`` (an estimator trained on a subset of a campaign's sets)."""
+    index = {str(n): i for i, n in enumerate(names)}
+    missing = [w for w in wanted if w not in index]
+    if missing:
+        raise InputError(f"{len(missing)} of the estimator's features are missing (e.g. {missing[0]})",
+                         source=src, field=field)
+    return [index[w] for w in wanted]
+
+
+class _Columns:
+    """A campaign simulator seen through some of its features (for a subset estimator's predictive check)."""
+
+    def __init__(self, sim, names):
+        self.sim, self.cols = sim, columns_by_name(sim.feature_names, names, "simulator")
+        self.feature_names = list(names)
+
+    def simulate(self, params, seeds):
+        x, status = self.sim.simulate(params, seeds)
+        return x[:, self.cols], status
 
 
 def npe_settings(config: Path, **flags: Any) -> dict:
@@ -81,11 +123,14 @@ def train(config: Path, **flags: Any) -> dict:
     s = npe_settings(config, **flags)
     campaign = read_campaign(s["campaign"])
     (theta, x), _, counts = _split(campaign, int(s["n_test"]), str(s["campaign"]))
+    cols = feature_columns(campaign.feature_names, s.get("condition_on"), str(config))
+    summ = s.get("regression_summaries")
     npe = NPE(campaign.prior, flow=s["flow"], n_transforms=int(s["n_transforms"]), hidden=int(s["hidden"]),
               depth=int(s["depth"]), n_bins=int(s["n_bins"]), ensemble=int(s["ensemble"]),
-              n_components=None if s.get("n_components") is None else int(s["n_components"]))
-    npe.append_simulations(theta, x, feature_names=campaign.feature_names, config=campaign.config,
-                           source=str(s["campaign"]))
+              n_components=None if s.get("n_components") is None else int(s["n_components"]),
+              standardize=str(s["standardize"]), regression_summaries=None if not summ else int(summ))
+    npe.append_simulations(theta, x[:, cols], feature_names=[campaign.feature_names[i] for i in cols],
+                           config=campaign.config, source=str(s["campaign"]))
     npe.counts.update({f"campaign_{k}": int(v) for k, v in counts.items()})
     est = npe.train(seed=int(s["seed"]), max_epochs=int(s["max_epochs"]), patience=int(s["patience"]),
                     batch_size=int(s["batch_size"]), learning_rate=float(s["learning_rate"]),
@@ -109,8 +154,9 @@ def diagnose(config: Path, **flags: Any) -> dict:
     if not n_test:
         raise InputError("the estimator was trained without held-out rows (n_test = 0)", source=str(s["estimator"]))
     campaign = read_campaign(s["campaign"])
-    est.check_compatible(feature_names=campaign.feature_names, config=campaign.config, source=str(s["campaign"]))
+    est.check_compatible(config=campaign.config, source=str(s["campaign"]))
     theta, x, _ = campaign.training_data()
+    x = x[:, columns_by_name(campaign.feature_names, est.feature_names, str(s["campaign"]))]
     if n_ok is None or len(theta) < n_ok:
         raise InputError(f"the campaign has {len(theta)} usable rows, the estimator was trained with {n_ok}",
                          source=str(s["campaign"]))
@@ -164,8 +210,9 @@ def predictive_check(config: Path, est, post, x: list, n_sims: int, seed: int):
     cfg = sim.config() if hasattr(sim, "config") else {}
     keys = {"connectome_sha256": "connectome_sha256", "gain_sha256": "gain_sha256", "features": "feature_sets",
             "feature_options": "feature_options"}
-    est.check_compatible(feature_names=sim.feature_names, source=str(config),
-                         config={ours: cfg[theirs] for theirs, ours in keys.items() if theirs in cfg})
+    est.check_compatible(source=str(config), config={ours: cfg[theirs] for theirs, ours in keys.items() if theirs in cfg})
+    if list(sim.feature_names) != list(est.feature_names):
+        sim = _Columns(sim, est.feature_names)  # refuses a simulator lacking some of the estimator's features
     return posterior_predictive_check(sim, post, x, n_sims=int(n_sims), seed=int(seed))
 
 
@@ -179,6 +226,9 @@ def sample(config: Path, observed: Path, *, calibration: Optional[Path] = None, 
     s = npe_settings(config, **flags)
     est = read_estimator(s["estimator"])
     names, x, cfg = read_observation(observed)
+    if names is not None and len(names) > est.n_features:  # an observation with every set; the estimator uses some
+        x = [x[i] for i in columns_by_name(names, est.feature_names, str(observed))]
+        names = list(est.feature_names)
     est.check_compatible(feature_names=names, config=cfg, source=str(observed))
     diag = None
     if calibration is not None:
@@ -218,6 +268,11 @@ def register(sbi_app: typer.Typer) -> None:
         flow: Optional[str] = typer.Option(None, "--flow", help="maf (default) or nsf."),
         ensemble: Optional[int] = typer.Option(None, "--ensemble", help="Number of flows in the ensemble [1]."),
         n_transforms: Optional[int] = typer.Option(None, "--n-transforms", help="Flow layers [5]."),
+        condition_on: Optional[str] = typer.Option(None, "--condition-on",
+                                                   help="Comma list of the campaign's feature sets to condition on [all]."),
+        standardize: Optional[str] = typer.Option(None, "--standardize", help="Feature scaling: zscore or rank [zscore]."),
+        summaries: Optional[int] = typer.Option(None, "--summaries",
+                                                help="Condition on regression summaries of this degree (1-3) [off]."),
         n_test: Optional[int] = typer.Option(None, "--n-test", help="Usable rows held out for diagnose [200]."),
         max_epochs: Optional[int] = typer.Option(None, "--max-epochs", help="Most training epochs [500]."),
         seed: Optional[int] = typer.Option(None, "--seed", help="Seed [0]."),
@@ -225,7 +280,9 @@ def register(sbi_app: typer.Typer) -> None:
     ):
         """Train a neural posterior estimator on a campaign's usable simulations."""
         r = train(config, campaign=campaign, estimator=out, flow=flow, ensemble=ensemble, n_transforms=n_transforms,
-                  n_test=n_test, max_epochs=max_epochs, seed=seed)
+                  n_test=n_test, max_epochs=max_epochs, seed=seed, standardize=standardize,
+                  regression_summaries=summaries,
+                  condition_on=None if condition_on is None else [c.strip() for c in condition_on.split(",") if c.strip()])
         _echo(r, as_json, f"wrote {r['out']}: trained on {r['n_train']} simulations ({r['n_test']} held out)")
 
     @sbi_app.command("diagnose")
