@@ -33,10 +33,10 @@ from ..errors import InputError
 NPE_KEYS = {"campaign", "estimator", "flow", "n_transforms", "hidden", "depth", "n_bins", "ensemble", "seed",
             "max_epochs", "patience", "batch_size", "learning_rate", "val_fraction", "n_test", "n_draws",
             "out_dir", "n_samples", "posterior", "n_components", "condition_on", "standardize",
-            "regression_summaries"}
+            "regression_summaries", "restarts"}
 TRAIN_DEFAULTS = {"flow": "maf", "n_transforms": 5, "hidden": 50, "depth": 1, "n_bins": 8, "ensemble": 1, "seed": 0,
                   "max_epochs": 500, "patience": 20, "batch_size": 128, "learning_rate": 1e-3, "val_fraction": 0.1,
-                  "n_test": 200, "standardize": "zscore"}
+                  "n_test": 200, "standardize": "zscore", "restarts": 1}
 
 
 def feature_columns(names: list, condition_on, src: str) -> list[int]:
@@ -134,7 +134,7 @@ def train(config: Path, **flags: Any) -> dict:
     npe.counts.update({f"campaign_{k}": int(v) for k, v in counts.items()})
     est = npe.train(seed=int(s["seed"]), max_epochs=int(s["max_epochs"]), patience=int(s["patience"]),
                     batch_size=int(s["batch_size"]), learning_rate=float(s["learning_rate"]),
-                    val_fraction=float(s["val_fraction"]))
+                    val_fraction=float(s["val_fraction"]), restarts=int(s["restarts"]))
     est.training.update({"campaign": str(s["campaign"]), "n_test": int(s["n_test"]), "n_ok": int(counts["n_ok"])})
     write_estimator(est, s["estimator"])
     return {"out": str(s["estimator"]), "n_train": est.training["n_train"], "n_test": int(s["n_test"]),
