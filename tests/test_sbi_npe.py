@@ -512,3 +512,18 @@ def test_cli_conditions_on_some_feature_sets(cli, prior):
     assert isinstance(r.exception, InputError) and "missing" in str(r.exception)
     r = invoke("train", str(d / "run.toml"), "--condition-on", "fc_stats")
     assert isinstance(r.exception, InputError) and r.exception.field == "npe.condition_on"
+
+
+def test_cli_paths_toml_relative_to_it_flags_to_the_working_directory(tmp_path):
+    from braintwin.cli.sbi_npe import npe_settings
+
+    (tmp_path / "cfg").mkdir()
+    toml = tmp_path / "cfg" / "run.toml"
+    toml.write_text('[campaign]\nout = "c.h5"\n')
+    s = npe_settings(toml)
+    assert s["campaign"] == tmp_path / "cfg" / "c.h5" and s["estimator"] == tmp_path / "cfg" / "c.npe"
+    toml.write_text('[campaign]\nout = "c.h5"\n\n[npe]\nestimator = "e/x.npe"\nout_dir = "cal"\n')
+    s = npe_settings(toml)
+    assert s["estimator"] == tmp_path / "cfg" / "e" / "x.npe" and s["out_dir"] == tmp_path / "cfg" / "cal"
+    s = npe_settings(toml, estimator=Path("here.npe"), campaign=Path("mine.h5"))
+    assert s["estimator"] == Path("here.npe") and s["campaign"] == Path("mine.h5")

@@ -94,14 +94,19 @@ def npe_settings(config: Path, **flags: Any) -> dict:
     if unknown:
         raise InputError(f"unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(NPE_KEYS))}",
                          source=src, field=f"npe.{unknown[0]}")
-    s = {**TRAIN_DEFAULTS, **npe, **{k: v for k, v in flags.items() if v is not None}}
+    # paths in the TOML file are relative to it; paths given as flags to the working directory
     base = Path(config).parent
-    camp = s.get("campaign") or d.get("campaign", {}).get("out")
+    npe = dict(npe)
+    for key in ("campaign", "estimator", "out_dir", "posterior"):
+        if npe.get(key):
+            npe[key] = base / npe[key]
+    camp_out = d.get("campaign", {}).get("out")
+    s = {**TRAIN_DEFAULTS, **npe, **{k: v for k, v in flags.items() if v is not None}}
+    camp = s.get("campaign") or (base / camp_out if camp_out else None)
     if camp is None:
         raise InputError("no campaign file: [npe] campaign, [campaign] out or --campaign", source=src, field="npe.campaign")
-    s["campaign"] = base / camp if not Path(camp).is_absolute() else Path(camp)
-    est = s.get("estimator") or s["campaign"].with_suffix(".npe")
-    s["estimator"] = base / est if not Path(est).is_absolute() else Path(est)
+    s["campaign"] = Path(camp)
+    s["estimator"] = Path(s.get("estimator") or s["campaign"].with_suffix(".npe"))  # default: beside the campaign
     return s
 
 
