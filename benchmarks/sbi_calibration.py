@@ -100,6 +100,21 @@ campaign, training and calibration only, ~15-40 CPU-s per variant):
 
   With the campaign's 3,232 CPU-s, the whole benchmark is ~27.5 min on 2 free cores.
 
+- *FC and FCD only* (the issue's wording; ``--condition-on fc_stats,fcd_stats``, same
+  campaign, restarts 3): median shrinkage G / eta / nsig -0.08 / -0.13 / 0.11 with
+  degree-1 summaries, -0.04 / -0.09 / 0.13 with degree 2, -0.07 / -0.09 / 0.09 on the 15
+  features themselves; SBC p >= 0.11 and TARP <= 0.017, i.e. calibrated *because* the
+  posterior is the prior.  Decision (the expert's call the issue leaves open): the
+  benchmark conditions on the BOLD-level summaries.  On the resting (lower) branch the
+  network fluctuates linearly around its fixed point, so z-scored FC and FCD are set by
+  the connectome and hardly by (G, eta), and not at all by the noise level (a linear
+  system's correlations do not depend on the noise amplitude); FC and FCD become
+  informative only where runs switch branches, the regime where the previous prior broke
+  G's calibration (History below).  Caveat a user must know: the amplitude features use
+  BOLD in the model's units, which a scanner does not give; they validate the inference
+  machinery on simulated data.  The resting-state twin on a person's recording
+  (``workflows/resting``) conditions on z-scored FC and FCD summaries.
+
 Budget (CPU seconds, measured with ``time.process_time``, the load-free figure): one
 simulated second costs 0.040 CPU-s at dt 0.05, 0.050 at dt 0.04 and 0.096 at dt 0.02
 (76 regions, delays, one thread).  The default, 800 runs of 60 s at dt 0.04, measured
