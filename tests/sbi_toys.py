@@ -31,7 +31,7 @@ def slow_linear(params, seeds):
     test that interrupts the process at that chunk never races a child that already finished.
     Shorter than the test's 60-s wait for the exit.  (The Ctrl-C case once failed at times:
     a suite started from a background job hands its children an ignored SIGINT, which Python
-    keeps; the test now starts its child with SIGINT at its default, as a terminal does.)
+    keeps; the test's child now installs Python's own Ctrl-C handler, as in a terminal.)
     """
     _CALLS[0] += 1
     print(f"chunk {len(seeds)}", flush=True)

@@ -69,18 +69,18 @@ def test_rows_do_not_depend_on_chunking(tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["SIGKILL", "Ctrl-C"])
 def test_campaign_killed_with_sigkill_resumes_without_loss(tmp_path, sig):
     path = tmp_path / "killed.h5"
+    # the child's Ctrl-C handler is Python's own, as in a terminal: a suite started from a
+    # background job (nohup, `make test &`) hands its children an ignored SIGINT, which
+    # Python (and so the campaign) would rightly keep ignoring
     script = (
+        "import signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
         "import sbi_toys; from braintwin.infer.sbi.campaign import run_campaign; "
         f"run_campaign(sbi_toys.simulator(slow=True), sbi_toys.prior(), 120, {str(path)!r}, chunk_size=10, seed=5, "
         "progress=False)"
     )
     # the 4th chunk stalls (sbi_toys): the signal lands in it however slowly this process reads the lines
-    # SIGINT at its default in the child, as in a terminal: a test run from a background job
-    # (nohup, `make test &`) inherits an ignored SIGINT, which Python (and so the campaign)
-    # then rightly keeps ignoring, and the Ctrl-C case would run to the end
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env={**ENV, "BT_TOY_STALL_AT": "4"}, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            env={**ENV, "BT_TOY_STALL_AT": "4"}, text=True)
     try:
         started = 0
         for line in proc.stdout:  # a chunk starts only after the previous one was committed
