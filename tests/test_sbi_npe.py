@@ -527,3 +527,15 @@ def test_cli_paths_toml_relative_to_it_flags_to_the_working_directory(tmp_path):
     assert s["estimator"] == tmp_path / "cfg" / "e" / "x.npe" and s["out_dir"] == tmp_path / "cfg" / "cal"
     s = npe_settings(toml, estimator=Path("here.npe"), campaign=Path("mine.h5"))
     assert s["estimator"] == Path("here.npe") and s["campaign"] == Path("mine.h5")
+
+
+def test_calibration_tarp_in_unbounded_space_survives_draws_on_the_edge():
+    from braintwin.infer.sbi.calibration import _unbounded
+    from braintwin.infer.sbi.priors import Uniform
+
+    p = Prior({"G": Uniform(0.0, 0.25), "nsig": LogNormal(-4.6, 0.5)})
+    v = np.array([[[0.25, 0.01], [0.1, 0.02], [0.0, 0.005]]])  # draws exactly on G's bounds
+    u = _unbounded(p, v)
+    assert np.all(np.isfinite(u)) and u.shape == v.shape
+    assert u[0, 0, 0] == u[0, 1, 0] == u[0, 2, 0]  # both edges clipped to the only finite value
+    np.testing.assert_allclose(u[0, :, 1], np.log([0.01, 0.02, 0.005]))  # a log-normal's log

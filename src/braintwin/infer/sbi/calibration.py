@@ -392,9 +392,29 @@ def prior_sd(prior, n: int = 20_000, seed: int = 0) -> np.ndarray:
     return prior.sample(int(n), seed).std(axis=0)
 
 
+def _unbounded(prior, values) -> np.ndarray:
+    """``prior.to_unbounded(values)`` with draws on the support's edge (float rounding: +-inf) clipped
+    to the column's most extreme finite value; the values themselves for a prior without a bijection."""
+    to_u = getattr(prior, "to_unbounded", None)
+    if to_u is None:
+        return np.asarray(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        u = np.asarray(to_u(np.asarray(values, dtype=np.float64)), dtype=np.float64)
+    flat = u.reshape(-1, u.shape[-1])
+    for j in range(flat.shape[1]):
+        ok = np.isfinite(flat[:, j])
+        if not ok.all() and ok.any():
+            flat[:, j] = np.clip(np.nan_to_num(flat[:, j], nan=np.median(flat[ok, j]), posinf=np.inf, neginf=-np.inf),
+                                 flat[ok, j].min(), flat[ok, j].max())
+    return flat.reshape(u.shape)
+
+
 def calibrate(estimator, theta, x, *, n_draws: int = 200, seed: int = 0, alpha: float = 0.05,
               tarp_tolerance: float = 0.1) -> dict:
     """SBC, TARP and z-score/shrinkage of an estimator on held-out simulations.
+
+    TARP is computed in the prior's unbounded space (:meth:`Prior.to_unbounded`); SBC and
+    the z-scores are per parameter (ranks do not depend on the space).
 
     Parameters
     ----------
@@ -425,8 +445,12 @@ def calibrate(estimator, theta, x, *, n_draws: int = 200, seed: int = 0, alpha: 
     """
     draws = posterior_draws(estimator, x, n_draws, seed)
     labels = list(estimator.prior.labels)
+    # TARP's distances in the prior's unbounded space (log of a log-normal noise level, the
+    # flow's own space): in raw units a scale parameter's long tail dominates them
+    # (measured: one-reference curves 0.125-0.14 from the diagonal in raw units, 0.08-0.10 in log)
+    u_draws, u_theta = _unbounded(estimator.prior, draws), _unbounded(estimator.prior, theta)
     out = {"sbc": sbc(draws, theta, labels=labels, alpha=alpha, seed=seed),
-           "tarp": tarp(draws, theta, seed=seed),
+           "tarp": tarp(u_draws, u_theta, seed=seed),
            "zscore_shrinkage": z_score_shrinkage(draws, theta, prior_sd(estimator.prior, seed=seed), labels=labels)}
     out["ok"] = bool(out["sbc"]["ok"] and out["tarp"]["max_deviation"] <= tarp_tolerance)
     return out
