@@ -43,7 +43,7 @@ from ..._versions import package_versions
 from ..posterior import Posterior
 from .priors import Prior
 from .standardize import rank_gauss, training_quantiles
-from .summaries import apply_summaries, fit_summaries
+from .summaries import apply_summaries, fit_summaries, principal_axes
 
 __all__ = ["NPE", "Estimator", "FLOWS", "COMPATIBILITY_KEYS"]
 
@@ -552,7 +552,7 @@ class NPE:
         u_mean, u_std = u.mean(0), np.where(u.std(0) > 0, u.std(0), 1.0)
         x_q = training_quantiles(self.x) if self.settings.get("standardize") == "rank" else None
         z = (self.x - x_mean) / x_std if x_q is None else rank_gauss(self.x, x_q)
-        projection = _principal_axes(z, self.settings.get("n_components"))
+        projection = principal_axes(z, self.settings.get("n_components"))
         if projection is not None:
             z = z @ projection
         w = (u - u_mean) / u_std
@@ -628,16 +628,6 @@ class NPE:
         est.truncated_for = np.asarray(x_obs, dtype=np.float64)
         est.training["tsnpe"] = {"rounds": int(rounds), "n_per_round": int(n_per_round), "epsilon": float(epsilon)}
         return est
-
-
-def _principal_axes(z: np.ndarray, k: int | None) -> np.ndarray | None:
-    """The first ``k`` principal axes of z-scored features, ``(n_features, k)`` (None: no embedding)."""
-    if k is None:
-        return None
-    if k > min(z.shape):
-        raise InputError(f"n_components={k} exceeds min(n_sims, n_features) = {min(z.shape)}", field="n_components")
-    _, _, vt = np.linalg.svd(z - z.mean(0), full_matrices=False)
-    return vt[:k].T.copy()
 
 
 def _truncated_prior_draws(est: Estimator, x_obs, n: int, epsilon: float, rng: np.random.Generator) -> np.ndarray:

@@ -1,4 +1,8 @@
-"""Regression summaries: semi-automatic summary statistics for NPE (Fearnhead & Prangle 2012).
+"""What the flow conditions on: principal components or regression summaries of the features.
+
+:func:`principal_axes` is the linear (PCA) embedding of ``NPE(n_components=k)``; the rest
+of this module is the regression summaries of ``NPE(regression_summaries=degree)``,
+semi-automatic summary statistics (Fearnhead & Prangle 2012).
 
 Many noisy features make a flow with a few hundred simulations learn slowly: each
 feature adds inputs whose relation to the parameters the flow must find by itself.
@@ -31,10 +35,20 @@ import numpy as np
 
 from ...errors import InputError
 
-__all__ = ["fit_summaries", "apply_summaries", "monomials"]
+__all__ = ["fit_summaries", "apply_summaries", "monomials", "principal_axes"]
 
 #: ridge penalties tried (per row of standardised monomials: ``alpha * n`` is added to the Gram diagonal)
 ALPHAS = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0)
+
+
+def principal_axes(z: np.ndarray, k: int | None) -> np.ndarray | None:
+    """The first ``k`` principal axes of z-scored features, ``(n_features, k)`` (None: no embedding)."""
+    if k is None:
+        return None
+    if k > min(z.shape):
+        raise InputError(f"n_components={k} exceeds min(n_sims, n_features) = {min(z.shape)}", field="n_components")
+    _, _, vt = np.linalg.svd(z - z.mean(0), full_matrices=False)
+    return vt[:k].T.copy()
 
 
 def monomials(z: np.ndarray, degree: int) -> np.ndarray:
