@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 
 from _common import emit
 
@@ -74,11 +75,24 @@ def main(argv=None) -> None:
     ap.add_argument("--refine-rounds", type=int, default=0, help="per-person TSNPE rounds after the campaign")
     ap.add_argument("--n-per-round", type=int, default=None, help="simulations per TSNPE round (default n_sims / 2)")
     ap.add_argument("--no-second-visit", action="store_true", help="skip visit 2 (10 predictive runs; saves ~7%% at 10 min of BOLD)")
+    ap.add_argument("--features", choices=("default", "fc"), default=None,
+                    help="REST_FEATURES or REST_FEATURES_FC (default: fit_rest's)")
+    ap.add_argument("--n-components", type=int, default=None)
+    ap.add_argument("--regression-summaries", type=int, default=None)
     ap.add_argument("--out", default="bench_out/rest_twin")
     a = ap.parse_args(argv)
+    from braintwin.workflows.resting import REST_FEATURES, REST_FEATURES_FC
+
+    opts = {k: v for k, v in (("features", {"default": REST_FEATURES, "fc": REST_FEATURES_FC}.get(a.features)),
+                              ("n_components", a.n_components), ("regression_summaries", a.regression_summaries))
+            if v is not None}
+    c0 = time.process_time()
     s = run_rest_demo(a.out, n_sims=a.n_sims, n_times=a.n_times, refine_rounds=a.refine_rounds,
-                      n_per_round=a.n_per_round, second_visit=not a.no_second_visit, log=lambda m: print(m, file=sys.stderr))
-    emit({"workload": "rest_twin", "seconds": round(s["seconds"], 1), "truth_in_90_fraction": s["truth_in_90_fraction"],
+                      n_per_round=a.n_per_round, second_visit=not a.no_second_visit, fit_options=opts,
+                      log=lambda m: print(m, file=sys.stderr, flush=True))
+    emit({"workload": "rest_twin", "seconds": round(s["seconds"], 1), "cpu_seconds": round(time.process_time() - c0, 1),
+          "fit_options": {k: list(v) if isinstance(v, tuple) else v for k, v in opts.items()},
+          "truth_in_90_fraction": s["truth_in_90_fraction"],
           "fc_r_ratio": s.get("fc_r_ratio"), "fc_r_twin": s["fc_r_twin"], "fc_r_ceiling": s.get("fc_r_ceiling"),
           "fc_r_ratio_single": s.get("fc_r_ratio_single"), "fc_r_median": s["fc_r_median"],
           "fc_r_ceiling_single": s.get("fc_r_ceiling_single"),
