@@ -6,9 +6,29 @@ summaries first, then the FC upper triangle); each arm trains an NPE on the same
 rows (a fifth held out, as :func:`rest_estimator` does) with its own columns and reduction,
 and gets the person's posterior.  Prints one JSON line per arm: the 90% intervals (``q``),
 ``truth_in_90_fraction``, ``width_ratio`` (90% width over the prior's, per parameter),
-training ``cpu_seconds``; for the arms named in ``--ppc`` also the posterior predictive
+training ``seconds`` and ``cpu_seconds``; for the arms named in ``--ppc`` also the posterior predictive
 ``fc_r_ratio`` (mean FC of 10 runs from posterior draws against the person's FC, over the
 same for 10 runs at the truth) -- the figures of ``benchmarks/rest_twin.py``, at a smaller size.
+
+Measured 2026-12-04, ``200 100`` (2 cores shared with another engineer's tests, load 3-6):
+the campaign 712 s, 853 CPU-s, 99 of 100 usable, 2.6 MB with the FC entries.  The
+campaign's best runs against the person's FC lie on a ridge: r 0.81 at (G 0.152, eta
+-4.96), 0.75 at (0.223, -5.09), then 0.57 and below.  fc_r_ratio (ceiling 0.898):
+
+- ``default`` (REST_FEATURES, no reduction): 0.740 (predictive seed 0), 0.700 (seed 1);
+  G [0.087, 0.218], eta [-5.90, -4.51] (median -5.44), 17 CPU-s to train.
+- ``pca10_reg1`` (REST_FEATURES_FC, 10 components, linear regression summaries): 0.790,
+  0.896; G [0.069, 0.242], eta [-5.43, -4.34] (median -4.86), 11 CPU-s.  Chosen as
+  :func:`fit_rest`'s default.
+- ``full_reg1`` (ridge summary on all 2,861 features): 0.689; ``pca5_reg2``: 0.603 (seed 0);
+  ``pca20_reg1`` and ``pca10_reg2``: G wider (0.87, 0.78 of the prior's 90% width), no
+  predictive check; ``pca10`` (no regression summary): degenerate (G [0, 0.006]).
+- ``pca10_reg1_tsnpe`` (the same + one TSNPE round of 30, Fearnhead & Prangle's pilot idea
+  through :meth:`NPE.truncated_sequential`, whose retrained regression sees every row):
+  0.487 (seed 0), G [0.022, 0.236] wider, +214 CPU-s.  Worse, like TSNPE on the summaries.
+
+Truth inside every 90% interval in every arm but ``pca10``.  With 10 predictive runs the
+ratio moves by up to 0.2 between seeds, so one line decides little.
 """
 
 from __future__ import annotations
@@ -30,6 +50,7 @@ ARMS = {  # name: (columns: "default" | "all" | "fc", NPE options)
     "pca5_reg2": ("all", {"n_components": 5, "regression_summaries": 2}),
     "full_reg1": ("all", {"regression_summaries": 1}),
     "pca10": ("all", {"n_components": 10}),
+    "pca10_reg1_tsnpe": ("all", {"n_components": 10, "regression_summaries": 1}),  # + one TSNPE round of 30
 }
 
 
@@ -47,6 +68,7 @@ def main(argv=None) -> None:
     ap.add_argument("--ppc", default="", help="comma-separated arms that get a posterior predictive check")
     ap.add_argument("--arms", default=",".join(ARMS))
     ap.add_argument("--campaign-only", action="store_true")
+    ap.add_argument("--ppc-seed", type=int, default=0, help="seed of the posterior predictive draws and runs")
     a = ap.parse_args(argv)
     n_times, n_sims = a.sizes
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
@@ -76,11 +98,13 @@ def main(argv=None) -> None:
     for arm in a.arms.split(","):
         cols, opts = ARMS[arm]
         sl = slice(0, n_default) if cols == "default" else slice(None)
-        c1 = time.process_time()
-        est = (NPE(prior, **opts).append_simulations(theta[:n_train], x[:n_train, sl], feature_names=names[sl],
-                                                    config=camp.config).train(seed=0))
+        c1, t1 = time.process_time(), time.perf_counter()
+        npe = NPE(prior, **opts).append_simulations(theta[:n_train], x[:n_train, sl], feature_names=names[sl],
+                                                    config=camp.config)
+        est = (npe.truncated_sequential(sim, x_obs[sl], rounds=1, n_per_round=30, seed=0) if arm.endswith("_tsnpe")
+               else npe.train(seed=0))
         post = est.posterior(x_obs[sl], n=1000, seed=0, feature_names=names[sl])
-        train_cpu = time.process_time() - c1
+        train_cpu, train_s = time.process_time() - c1, time.perf_counter() - t1
         s = post.samples
         q = {k: [round(float(np.quantile(s[k], p)), 4) for p in (0.05, 0.5, 0.95)] for k in TRUTH}
         inside = [q[k][0] <= v <= q[k][2] for k, v in TRUTH.items()]
@@ -89,12 +113,13 @@ def main(argv=None) -> None:
                 "n_train": int(n_train), "n_features": int(x[:, sl].shape[1]), "npe": opts, "q": q,
                 "truth_in_90_fraction": float(np.mean(inside)),
                 "width_ratio": {k: round((q[k][2] - q[k][0]) / pw[k], 3) for k in TRUTH},
-                "cpu_seconds": round(train_cpu, 1)}
+                "seconds": round(train_s, 1),
+                "cpu_seconds": round(train_cpu, 1), "ppc_seed": a.ppc_seed}
         if arm in a.ppc.split(","):
             c2, t2 = time.process_time(), time.perf_counter()
             if ceiling is None:
                 ceiling = noise_ceiling(sim, y, TRUTH, n=10)
-            p = rest_ppc(sim, post, y, n_sims=10, seed=0)
+            p = rest_ppc(sim, post, y, n_sims=10, seed=a.ppc_seed)
             line.update(fc_r_ratio=round(p["fc_r_twin"] / ceiling["mean_fc"], 3), fc_r_twin=round(p["fc_r_twin"], 3),
                         fc_r_ceiling=round(ceiling["mean_fc"], 3),
                         fc_r_ratio_single=round(p["fc_r_median"] / ceiling["median"], 3),

@@ -52,9 +52,22 @@ estimator retrained on ~130 noisy rows comes out wider.  It stays an option (def
 for campaigns in the thousands; not run at 10 min of BOLD (~190 simulations = ~6,400
 CPU-s, more than the session's 2 shared cores, at load 6-7, could finish).
 
+The whole FC pattern (measured 2026-12-04 at 200 volumes, ``benchmarks/rest_fc_features_ab.py
+200 100``, one cached campaign of 100 prior simulations, load 3-6): the fit now conditions on
+regression summaries (Fearnhead & Prangle 2012) of the first 10 principal components of
+[FC summaries, FCD statistics, FC upper triangle] (``REST_FEATURES_FC``,
+``NPE(n_components=10, regression_summaries=1)``, :func:`fit_rest`'s defaults): fc_r_ratio
+0.790 / 0.896 at two predictive seeds against 0.740 / 0.700 with the summaries alone; eta's
+median -4.86 (truth -4.8) against -5.44, G's interval somewhat wider ([0.069, 0.242]).
+Tried and worse: a ridge summary on all 2,861 features (0.689), 5 components at degree 2
+(0.603), the 10-component fit plus one TSNPE round of 30 (0.487).
+
 Sizes (``--n-times 833`` is the issue's 10 min of BOLD; the default, 100 volumes, is
 the demo's 10-minute budget on 2 cores, see ``workflows/resting/demo.py``):
-``python benchmarks/rest_twin.py [--n-sims 200] [--n-times 100] [--out bench_out/rest_twin]``.
+``python benchmarks/rest_twin.py [--n-sims 200] [--n-times 100] [--features default|fc]
+[--n-components K] [--regression-summaries D] [--out bench_out/rest_twin]`` (the last three
+default to :func:`fit_rest`'s).  ``cpu_seconds`` counts this process only: a campaign run
+beforehand on Dask workers (``run_campaign(..., n_workers=2)`` into the same cache) is not in it.
 """
 
 from __future__ import annotations

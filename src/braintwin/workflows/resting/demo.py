@@ -7,8 +7,9 @@ the recording (100 volumes at TR 720 ms = 72 s); an MPR network of 76 regions at
 dt = 0.05 ms costs a few CPU-seconds per simulated minute, so the campaign gets
 about 200 simulations.  72 s is short for FCD (studies use 5-15 min): the FCD
 window is 15 s and the FCD terms carry less information than FC; the prior is
-three-dimensional (G, eta, nsig), which 200 simulations and a flow on the FC summaries
-and FCD statistics (:data:`~braintwin.workflows.resting.REST_FEATURES`) can learn.  For a person's data use ``n_sims`` in the
+three-dimensional (G, eta, nsig), which 200 simulations and a flow on regression
+summaries of the FC pattern, FC summaries and FCD statistics (``REST_FEATURES_FC``, 10
+principal components, one linear summary per parameter; see :func:`fit_rest`) can learn.  For a person's data use ``n_sims`` in the
 thousands and the whole recording (a cluster, ``braintwin sbi simulate --scheduler``).
 """
 

@@ -23,15 +23,21 @@ from ...infer.sbi.simulators import DIVERGED, OK
 
 __all__ = ["RestSimulator", "preprocess_bold", "fcd_window_for", "REST_FEATURES", "REST_FEATURES_FC"]
 
-#: Features of the resting-state fit: four FC summaries (:func:`braintwin.features.fc_summaries`:
-#: mean FC within and between hemispheres, SC-FC r, FC spread) and the FCD distribution statistics.
-#: Not the 2,850 FC entries of tvb76: with a few hundred simulations a flow conditioned on them
-#: (or on their principal components) gave posteriors wider than the prior (measured: 136
-#: simulations, 10 components, shrinkage < 0 and the truth outside); the summaries covered it.
+#: Four FC summaries (:func:`braintwin.features.fc_summaries`: mean FC within and between
+#: hemispheres, SC-FC r, FC spread) and the FCD distribution statistics.  A flow conditioned on
+#: the 2,850 FC entries of tvb76 or on their principal components alone gave posteriors wider
+#: than the prior (136 simulations, 10 components: shrinkage < 0, the truth outside; again
+#: 2026-12-04: G [0, 0.006], nsig unbounded); these summaries covered it.
 REST_FEATURES = ("fc_summary", "fcd_stats")
 
-#: The same plus the FC upper triangle (``fc[i-j]``, 2,850 entries on tvb76), after them: the
-#: whole FC pattern, for an estimator that reduces it (``NPE(n_components=..., regression_summaries=...)``).
+#: The same plus the FC upper triangle (``fc[i-j]``, 2,850 entries on tvb76) after them: the
+#: whole FC pattern, for an estimator that reduces it (``NPE(n_components=10,
+#: regression_summaries=1)``, the fit's default, see :func:`~braintwin.workflows.resting.fit_rest`).
+#: Why: the person's FC is sharply peaked in (G, eta) and the summaries are noisy at fixed
+#: parameters, while the whole FC pattern is reproducible; its principal components through a
+#: linear regression summary put eta's posterior median at -4.86 (truth -4.8) where the
+#: summaries put it at -5.44 (``benchmarks/rest_fc_features_ab.py``).  ~23 kB per simulation
+#: in a campaign file (2.6 MB for 100 at 200 volumes).
 REST_FEATURES_FC = REST_FEATURES + ("fc",)
 
 

@@ -110,7 +110,8 @@ def _estimator_for(twin: Twin, sim: RestSimulator, y, *, estimator, cache_dir, t
     camp = read_campaign(_cached(info, "campaign_file", cache_dir))
     theta, x, _ = camp.training_data()
     log(f"TSNPE: {rounds} rounds of {n_per_round} simulations from the truncated prior")
-    return (NPE(estimator.prior, n_components=estimator.settings.get("n_components"))
+    return (NPE(estimator.prior, n_components=estimator.settings.get("n_components"),
+                regression_summaries=estimator.settings.get("regression_summaries"))
             .append_simulations(theta, x, feature_names=camp.feature_names, config=camp.config)
             .truncated_sequential(sim, sim.features_of(y), rounds=rounds, n_per_round=n_per_round, seed=seed))
 
