@@ -15,10 +15,10 @@ the campaign 712 s, 853 CPU-s, 99 of 100 usable, 2.6 MB with the FC entries.  Th
 campaign's best runs against the person's FC lie on a ridge: r 0.81 at (G 0.152, eta
 -4.96), 0.75 at (0.223, -5.09), then 0.57 and below.  fc_r_ratio (ceiling 0.898):
 
-- ``default`` (REST_FEATURES, no reduction): 0.740 (predictive seed 0), 0.700 (seed 1);
+- ``default`` (REST_FEATURES, no reduction): 0.740 (predictive seed 0), 0.700 (seed 1), 0.489 (seed 2);
   G [0.087, 0.218], eta [-5.90, -4.51] (median -5.44), 17 CPU-s to train.
 - ``pca10_reg1`` (REST_FEATURES_FC, 10 components, linear regression summaries): 0.790,
-  0.896; G [0.069, 0.242], eta [-5.43, -4.34] (median -4.86), 11 CPU-s.  Chosen as
+  0.896, 0.682 (mean 0.789 against 0.643, higher at every seed); G [0.069, 0.242], eta [-5.43, -4.34] (median -4.86), 11 CPU-s.  Chosen as
   :func:`fit_rest`'s default.
 - ``full_reg1`` (ridge summary on all 2,861 features): 0.689; ``pca5_reg2``: 0.603 (seed 0);
   ``pca20_reg1`` and ``pca10_reg2``: G wider (0.87, 0.78 of the prior's 90% width), no

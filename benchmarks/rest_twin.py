@@ -57,7 +57,8 @@ The whole FC pattern (measured 2026-12-04 at 200 volumes, ``benchmarks/rest_fc_f
 regression summaries (Fearnhead & Prangle 2012) of the first 10 principal components of
 [FC summaries, FCD statistics, FC upper triangle] (``REST_FEATURES_FC``,
 ``NPE(n_components=10, regression_summaries=1)``, :func:`fit_rest`'s defaults): fc_r_ratio
-0.790 / 0.896 at two predictive seeds against 0.740 / 0.700 with the summaries alone; eta's
+0.790 / 0.896 / 0.682 at three predictive seeds against 0.740 / 0.700 / 0.489 with the
+summaries alone (10 predictive runs each, ceiling 0.898: target 0.9 not met at 200 volumes); eta's
 median -4.86 (truth -4.8) against -5.44, G's interval somewhat wider ([0.069, 0.242]).
 Tried and worse: a ridge summary on all 2,861 features (0.689), 5 components at degree 2
 (0.603), the 10-component fit plus one TSNPE round of 30 (0.487).

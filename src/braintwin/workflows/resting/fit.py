@@ -220,8 +220,8 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
         regression summary per parameter (Fearnhead & Prangle 2012).  Why this default
         (measured 2026-12-04, ``benchmarks/rest_fc_features_ab.py 200 100``: one campaign
         of 100 prior simulations at 200 volumes, 80 for training, 10 predictive runs, the
-        ceiling 0.898; load 3-6 on 2 cores): fc_r_ratio 0.790 / 0.896 (predictive seeds
-        0 / 1) against 0.740 / 0.700 with the summaries alone (``REST_FEATURES``, no
+        ceiling 0.898; load 3-6 on 2 cores): fc_r_ratio 0.790 / 0.896 / 0.682 (predictive
+        seeds 0 / 1 / 2) against 0.740 / 0.700 / 0.489 with the summaries alone (``REST_FEATURES``, no
         reduction); eta's median -4.86 against -5.44 (truth -4.8); G's 90% interval wider
         ([0.069, 0.242] against [0.087, 0.218]), truth inside every interval in both.
         Other reductions of the same features did worse (seed 0): a ridge summary on all
