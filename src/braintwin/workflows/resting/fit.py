@@ -128,13 +128,14 @@ def _cache_paths(sim: RestSimulator, prior: Prior, n_sims: int, seed: int, cache
 
 def rest_estimator(sim: RestSimulator, prior: Prior, *, n_sims: int, cache_dir, seed: int = 0, n_test: int | None = None,
                    chunk_size: int = 16, n_components: int | None = None, regression_summaries: int | None = None,
-                   progress: bool = True, log=print):
+                   n_workers: int | None = None, progress: bool = True, log=print):
     """Campaign + trained estimator + calibration, each reused from ``cache_dir`` when already made.
 
     Returns ``(estimator, calibration dict, {"campaign": path, "estimator": path}, timings)``.  The last
     ``n_test`` usable simulations (default a fifth, at most 100) are held out of
     training for the calibration (SBC, TARP, z-score/shrinkage).  ``n_components`` and
-    ``regression_summaries`` are :class:`~braintwin.infer.sbi.NPE`'s (part of the estimator's cache key).
+    ``regression_summaries`` are :class:`~braintwin.infer.sbi.NPE`'s (part of the estimator's cache key);
+    ``n_workers``: local Dask worker processes for the campaign (:func:`~braintwin.infer.sbi.run_campaign`).
     """
     camp_path, est_path, cal_path = _cache_paths(sim, prior, n_sims, seed, cache_dir)
     if n_components is not None or regression_summaries is not None:  # another estimator of the same campaign
@@ -144,7 +145,8 @@ def rest_estimator(sim: RestSimulator, prior: Prior, *, n_sims: int, cache_dir, 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     log(f"campaign: {n_sims} simulations -> {camp_path.name}" + (" (cached)" if camp_path.exists() else ""))
-    camp = run_campaign(sim, prior, n_sims, camp_path, chunk_size=chunk_size, seed=seed, progress=progress)
+    camp = run_campaign(sim, prior, n_sims, camp_path, chunk_size=chunk_size, seed=seed, progress=progress,
+                        n_workers=n_workers)
     timings["campaign"] = time.perf_counter() - t0
     theta, x, counts = camp.training_data()
     n_test = min(100, len(theta) // 5) if n_test is None else int(n_test)
@@ -182,7 +184,7 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
              n_sims: int = 200, n_ppc: int = 20, n_draws: int = 1000, dt: float = 0.05, skip_ms: float = 20_000.0,
              gradient=None, cache_dir=".braintwin-cache", seed: int = 0, max_times: int | None = None,
              refine_rounds: int = 0, n_per_round: int | None = None, features=REST_FEATURES_FC,
-             n_components: int | None = 10, regression_summaries: int | None = 1,
+             n_components: int | None = 10, regression_summaries: int | None = 1, campaign_workers: int | None = None,
              progress: bool = True, log=print, **simulator_options) -> RestFit:
     """Fit the resting-state twin (MPR + BOLD) to one person's BOLD by neural posterior estimation.
 
@@ -227,6 +229,9 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
         Other reductions of the same features did worse (seed 0): a ridge summary on all
         2,861 features 0.689, 5 components with degree 2 0.603; 10 components without
         the regression summary gave a degenerate posterior (G [0, 0.006]).
+    campaign_workers : int, optional
+        Run the campaign on this many local worker processes (one simulation thread each);
+        the script that calls this needs an ``if __name__ == "__main__":`` guard.
     refine_rounds, n_per_round : int
         Per-person refinement (TSNPE, Deistler et al. 2022): ``refine_rounds``
         rounds of ``n_per_round`` (default ``n_sims // 2``) simulations drawn from
@@ -267,7 +272,7 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
     prior = prior or default_prior(gradient=gradient is not None)
     est, cal, paths, timings = rest_estimator(sim, prior, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
                                               n_components=n_components, regression_summaries=regression_summaries,
-                                              progress=progress, log=log)
+                                              n_workers=campaign_workers, progress=progress, log=log)
     if refine_rounds:
         t0 = time.perf_counter()
         est = refine_for(est, sim, y, paths["campaign"], rounds=refine_rounds,
