@@ -63,6 +63,16 @@ median -4.86 (truth -4.8) against -5.44, G's interval somewhat wider ([0.069, 0.
 Tried and worse: a ridge summary on all 2,861 features (0.689), 5 components at degree 2
 (0.603), the 10-component fit plus one TSNPE round of 30 (0.487).
 
+At the issue's size with these defaults (2026-12-04, ``--n-times 833 --n-sims 100
+--no-second-visit``; the campaign run beforehand into the same cache on 2 Dask workers,
+2,504 s, 3,751 CPU-s with a restarted chunk, 97 of 100 usable, 2.4 MB; the line's
+``seconds``/``cpu_seconds`` are the rest; load 2-4): truth_in_90_fraction 1.0, G 0.155
+[0.028, 0.239], eta -5.14 [-5.77, -4.42], nsig 0.0102 [0.0053, 0.0192]; twin FC r 0.760
+against a ceiling of 0.955, fc_r_ratio 0.796 (0.795 with the summaries alone, above: no
+gain at this size, one predictive seed), single runs 0.198 against 0.920; SC-FC 0.456;
+342 s, 575 CPU-s after the campaign.  Target 0.9 not met: G's interval still spans most
+of the prior.
+
 Sizes (``--n-times 833`` is the issue's 10 min of BOLD; the default, 100 volumes, is
 the demo's 10-minute budget on 2 cores, see ``workflows/resting/demo.py``):
 ``python benchmarks/rest_twin.py [--n-sims 200] [--n-times 100] [--features default|fc]

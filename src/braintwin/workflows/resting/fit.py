@@ -228,7 +228,8 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
         ([0.069, 0.242] against [0.087, 0.218]), truth inside every interval in both.
         Other reductions of the same features did worse (seed 0): a ridge summary on all
         2,861 features 0.689, 5 components with degree 2 0.603; 10 components without
-        the regression summary gave a degenerate posterior (G [0, 0.006]).
+        the regression summary gave a degenerate posterior (G [0, 0.006]).  At 833 volumes
+        (100 simulations) it tied: fc_r_ratio 0.796 against 0.795 (``benchmarks/rest_twin.py``).
     campaign_workers : int, optional
         Run the campaign on this many local worker processes (one simulation thread each);
         the script that calls this needs an ``if __name__ == "__main__":`` guard.
