@@ -52,15 +52,41 @@ estimator retrained on ~130 noisy rows comes out wider.  It stays an option (def
 for campaigns in the thousands; not run at 10 min of BOLD (~190 simulations = ~6,400
 CPU-s, more than the session's 2 shared cores, at load 6-7, could finish).
 
+The whole FC pattern (measured 2026-12-04 at 200 volumes, ``benchmarks/rest_fc_features_ab.py
+200 100``, one cached campaign of 100 prior simulations, load 3-6): the fit now conditions on
+regression summaries (Fearnhead & Prangle 2012) of the first 10 principal components of
+[FC summaries, FCD statistics, FC upper triangle] (``REST_FEATURES_FC``,
+``NPE(n_components=10, regression_summaries=1)``, :func:`fit_rest`'s defaults): fc_r_ratio
+0.790 / 0.896 / 0.682 at three predictive seeds against 0.740 / 0.700 / 0.489 with the
+summaries alone (10 predictive runs each, ceiling 0.898: target 0.9 not met at 200 volumes); eta's
+median -4.86 (truth -4.8) against -5.44, G's interval somewhat wider ([0.069, 0.242]).
+Tried and worse: a ridge summary on all 2,861 features (0.689), 5 components at degree 2
+(0.603), the 10-component fit plus one TSNPE round of 30 (0.487).
+
+At the issue's size with these defaults (2026-12-04, ``--n-times 833 --n-sims 100
+--no-second-visit``; the campaign run beforehand into the same cache on 2 Dask workers,
+2,504 s, 3,751 CPU-s with a restarted chunk, 97 of 100 usable, 2.4 MB; the line's
+``seconds``/``cpu_seconds`` are the rest; load 2-4): truth_in_90_fraction 1.0, G 0.155
+[0.028, 0.239], eta -5.14 [-5.77, -4.42], nsig 0.0102 [0.0053, 0.0192]; twin FC r 0.760
+against a ceiling of 0.955, fc_r_ratio 0.796 (0.795 with the summaries alone, above: no
+gain at this size, one predictive seed), single runs 0.198 against 0.920; SC-FC 0.456;
+342 s, 575 CPU-s after the campaign.  Target 0.9 not met: G's interval still spans most
+of the prior.
+
 Sizes (``--n-times 833`` is the issue's 10 min of BOLD; the default, 100 volumes, is
 the demo's 10-minute budget on 2 cores, see ``workflows/resting/demo.py``):
-``python benchmarks/rest_twin.py [--n-sims 200] [--n-times 100] [--out bench_out/rest_twin]``.
+``python benchmarks/rest_twin.py [--n-sims 200] [--n-times 100] [--features default|fc]
+[--n-components K] [--regression-summaries D] [--out bench_out/rest_twin]`` (the last three
+default to :func:`fit_rest`'s); ``--campaign-workers 2`` runs the campaign on two local
+worker processes (``cpu_seconds`` counts this process and its finished children).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
+import time
 
 from _common import emit
 
@@ -74,11 +100,26 @@ def main(argv=None) -> None:
     ap.add_argument("--refine-rounds", type=int, default=0, help="per-person TSNPE rounds after the campaign")
     ap.add_argument("--n-per-round", type=int, default=None, help="simulations per TSNPE round (default n_sims / 2)")
     ap.add_argument("--no-second-visit", action="store_true", help="skip visit 2 (10 predictive runs; saves ~7%% at 10 min of BOLD)")
+    ap.add_argument("--features", choices=("default", "fc"), default=None,
+                    help="REST_FEATURES or REST_FEATURES_FC (default: fit_rest's)")
+    ap.add_argument("--n-components", type=int, default=None)
+    ap.add_argument("--regression-summaries", type=int, default=None)
+    ap.add_argument("--campaign-workers", type=int, default=None, help="local Dask workers for the campaign")
     ap.add_argument("--out", default="bench_out/rest_twin")
     a = ap.parse_args(argv)
+    from braintwin.workflows.resting import REST_FEATURES, REST_FEATURES_FC
+
+    opts = {k: v for k, v in (("features", {"default": REST_FEATURES, "fc": REST_FEATURES_FC}.get(a.features)),
+                              ("n_components", a.n_components), ("regression_summaries", a.regression_summaries),
+                              ("campaign_workers", a.campaign_workers))
+            if v is not None}
+    c0 = _cpu()
     s = run_rest_demo(a.out, n_sims=a.n_sims, n_times=a.n_times, refine_rounds=a.refine_rounds,
-                      n_per_round=a.n_per_round, second_visit=not a.no_second_visit, log=lambda m: print(m, file=sys.stderr))
-    emit({"workload": "rest_twin", "seconds": round(s["seconds"], 1), "truth_in_90_fraction": s["truth_in_90_fraction"],
+                      n_per_round=a.n_per_round, second_visit=not a.no_second_visit, fit_options=opts,
+                      log=lambda m: print(m, file=sys.stderr, flush=True))
+    emit({"workload": "rest_twin", "seconds": round(s["seconds"], 1), "cpu_seconds": round(_cpu() - c0, 1),
+          "fit_options": {k: list(v) if isinstance(v, tuple) else v for k, v in opts.items()},
+          "truth_in_90_fraction": s["truth_in_90_fraction"],
           "fc_r_ratio": s.get("fc_r_ratio"), "fc_r_twin": s["fc_r_twin"], "fc_r_ceiling": s.get("fc_r_ceiling"),
           "fc_r_ratio_single": s.get("fc_r_ratio_single"), "fc_r_median": s["fc_r_median"],
           "fc_r_ceiling_single": s.get("fc_r_ceiling_single"),
@@ -86,6 +127,12 @@ def main(argv=None) -> None:
           "refine_rounds": a.refine_rounds, "n_per_round": a.n_per_round,
           "parameters_q05_q50_q95": s["parameters_q05_q50_q95"],
           "timings_s": s["timings_s"]})
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the campaign's Dask workers)."""
+    ch = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + ch.ru_utime + ch.ru_stime
 
 
 if __name__ == "__main__":

@@ -247,6 +247,21 @@ def test_summary_features_are_the_fc_summaries_and_fcd_stats():
                                                                    **sim.feature_options()).names]
 
 
+def test_fc_feature_option_appends_the_fc_upper_triangle_after_the_default_features():
+    conn = TVB.subset(["rA1", "rA2", "lA1", "lA2", "rV1", "lV1"]).normalized("max").with_zero_diagonal()
+    y = np.random.default_rng(5).normal(size=(80, 6)) @ np.random.default_rng(6).normal(size=(6, 6))
+    base = resting.RestSimulator(conn, tr_ms=720.0, n_times=80)
+    sim = resting.RestSimulator(conn, tr_ms=720.0, n_times=80, features=resting.REST_FEATURES_FC)
+    x0, x = base.features_of(y), sim.features_of(y)
+    assert x.shape == (x0.size + 15,)
+    np.testing.assert_allclose(x[: x0.size], x0, atol=1e-12)  # the default columns first, unchanged
+    np.testing.assert_allclose(x[x0.size:], _fc(y)[np.triu_indices(6, 1)], atol=1e-12)
+    assert sim.feature_names[: x0.size] == base.feature_names and len(sim.feature_names) == x.size
+    assert sim.config()["features"] == list(resting.REST_FEATURES_FC) != base.config()["features"]
+    with pytest.raises(InputError, match="features"):
+        resting.RestSimulator(conn, tr_ms=720.0, n_times=80, features=("fc",))
+
+
 def test_a_run_that_diverges_is_integrated_again_at_the_finer_step(monkeypatch):
     conn = SMALL.normalized("max").with_zero_diagonal()
     sim = resting.RestSimulator(conn, tr_ms=720.0, n_times=63, skip_ms=1000.0)

@@ -7,8 +7,9 @@ the recording (100 volumes at TR 720 ms = 72 s); an MPR network of 76 regions at
 dt = 0.05 ms costs a few CPU-seconds per simulated minute, so the campaign gets
 about 200 simulations.  72 s is short for FCD (studies use 5-15 min): the FCD
 window is 15 s and the FCD terms carry less information than FC; the prior is
-three-dimensional (G, eta, nsig), which 200 simulations and a flow on the FC summaries
-and FCD statistics (:data:`~braintwin.workflows.resting.REST_FEATURES`) can learn.  For a person's data use ``n_sims`` in the
+three-dimensional (G, eta, nsig), which 200 simulations and a flow on regression
+summaries of the FC pattern, FC summaries and FCD statistics (``REST_FEATURES_FC``, 10
+principal components, one linear summary per parameter; see :func:`fit_rest`) can learn.  For a person's data use ``n_sims`` in the
 thousands and the whole recording (a cluster, ``braintwin sbi simulate --scheduler``).
 """
 
@@ -52,14 +53,15 @@ def noise_ceiling(sim, y: np.ndarray, truth: dict, *, n: int = 10, seed: int = 9
 def run_rest_demo(out, *, connectome: str = "tvb76", n_sims: int = 200, n_times: int = 100, tr_ms: float = 720.0,
                   n_ppc: int = 10, truth: dict | None = None, second_visit: bool = True, ceiling: bool = True,
                   seed: int = 0, report: bool = True, refine_rounds: int = 0, n_per_round: int | None = None,
-                  log=print) -> dict:
+                  fit_options: dict | None = None, log=print) -> dict:
     """Synthetic person -> campaign -> NPE -> posterior -> predictive FC/FCD -> twin -> 2nd visit -> report.
 
     Returns (and writes to ``out/summary.json``) the truth, each parameter's 90%
     interval, ``truth_in_90_fraction``, the FC r of the twin, the noise ceiling and
     their ratio ``fc_r_ratio``, the SC-FC baseline, FCD KS and the seconds per stage.
     ``refine_rounds``/``n_per_round``: per-person TSNPE rounds (:func:`fit_rest`); the
-    second visit stays amortised (no new simulation but its predictive check).
+    second visit stays amortised (no new simulation but its predictive check).  ``fit_options``:
+    more keywords of :func:`fit_rest` (``features``, ``n_components``, ``regression_summaries``).
     """
     from ...report import write_report
 
@@ -73,7 +75,7 @@ def run_rest_demo(out, *, connectome: str = "tvb76", n_sims: int = 200, n_times:
     log(f"      {conn.n_regions} regions, {n_times} BOLD samples at TR {tr_ms:g} ms; truth {truth}")
     log("[2/6] campaign, [3/6] training, [4/6] posterior and posterior predictive")
     fit = fit_rest(y, conn, tr_ms=tr_ms, n_sims=n_sims, n_ppc=n_ppc, cache_dir=out / "cache", seed=seed,
-                   refine_rounds=refine_rounds, n_per_round=n_per_round, log=log)
+                   refine_rounds=refine_rounds, n_per_round=n_per_round, log=log, **dict(fit_options or {}))
     twin = twin_from_rest(fit, subject_id="sub-demo")
     summary = _summary(fit, truth)
     if ceiling:

@@ -27,7 +27,7 @@ from ...errors import InputError
 from ...infer.sbi import NPE, Prior, calibrate, read_estimator, run_campaign, write_estimator
 from ...infer.sbi.campaign import campaign_config
 from .ppc import rest_ppc
-from .simulator import RestSimulator
+from .simulator import REST_FEATURES_FC, RestSimulator
 
 __all__ = ["RestFit", "fit_rest", "default_prior", "as_bold", "rest_estimator", "UPDATER"]
 
@@ -127,18 +127,26 @@ def _cache_paths(sim: RestSimulator, prior: Prior, n_sims: int, seed: int, cache
 
 
 def rest_estimator(sim: RestSimulator, prior: Prior, *, n_sims: int, cache_dir, seed: int = 0, n_test: int | None = None,
-                   chunk_size: int = 16, n_components: int | None = None, progress: bool = True, log=print):
+                   chunk_size: int = 16, n_components: int | None = None, regression_summaries: int | None = None,
+                   n_workers: int | None = None, progress: bool = True, log=print):
     """Campaign + trained estimator + calibration, each reused from ``cache_dir`` when already made.
 
     Returns ``(estimator, calibration dict, {"campaign": path, "estimator": path}, timings)``.  The last
     ``n_test`` usable simulations (default a fifth, at most 100) are held out of
-    training for the calibration (SBC, TARP, z-score/shrinkage).
+    training for the calibration (SBC, TARP, z-score/shrinkage).  ``n_components`` and
+    ``regression_summaries`` are :class:`~braintwin.infer.sbi.NPE`'s (part of the estimator's cache key);
+    ``n_workers``: local Dask worker processes for the campaign (:func:`~braintwin.infer.sbi.run_campaign`).
     """
     camp_path, est_path, cal_path = _cache_paths(sim, prior, n_sims, seed, cache_dir)
+    if n_components is not None or regression_summaries is not None:  # another estimator of the same campaign
+        tag = f"-k{n_components}-reg{regression_summaries}"
+        est_path, cal_path = (p.with_name(p.name.split(".")[0] + tag + "." + p.name.split(".", 1)[1])
+                              for p in (est_path, cal_path))
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     log(f"campaign: {n_sims} simulations -> {camp_path.name}" + (" (cached)" if camp_path.exists() else ""))
-    camp = run_campaign(sim, prior, n_sims, camp_path, chunk_size=chunk_size, seed=seed, progress=progress)
+    camp = run_campaign(sim, prior, n_sims, camp_path, chunk_size=chunk_size, seed=seed, progress=progress,
+                        n_workers=n_workers)
     timings["campaign"] = time.perf_counter() - t0
     theta, x, counts = camp.training_data()
     n_test = min(100, len(theta) // 5) if n_test is None else int(n_test)
@@ -151,7 +159,7 @@ def rest_estimator(sim: RestSimulator, prior: Prior, *, n_sims: int, cache_dir, 
     else:
         log(f"training: NPE on {len(theta) - n_test} simulations ({n_test} held out)")
         n_comp = None if n_components is None else min(int(n_components), len(theta) - n_test - 1)
-        est = (NPE(prior, n_components=n_comp)
+        est = (NPE(prior, n_components=n_comp, regression_summaries=regression_summaries)
                .append_simulations(theta[: len(theta) - n_test], x[: len(theta) - n_test],
                                    feature_names=camp.feature_names, config=camp.config)
                .train(seed=seed))
@@ -175,7 +183,8 @@ def _calibration(est, theta, x, n_test: int, path: Path, seed: int) -> dict | No
 def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prior: Prior | None = None,
              n_sims: int = 200, n_ppc: int = 20, n_draws: int = 1000, dt: float = 0.05, skip_ms: float = 20_000.0,
              gradient=None, cache_dir=".braintwin-cache", seed: int = 0, max_times: int | None = None,
-             refine_rounds: int = 0, n_per_round: int | None = None,
+             refine_rounds: int = 0, n_per_round: int | None = None, features=REST_FEATURES_FC,
+             n_components: int | None = 10, regression_summaries: int | None = 1, campaign_workers: int | None = None,
              progress: bool = True, log=print, **simulator_options) -> RestFit:
     """Fit the resting-state twin (MPR + BOLD) to one person's BOLD by neural posterior estimation.
 
@@ -203,6 +212,27 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
     max_times : int, optional
         Use the first ``max_times`` samples only: every simulation is as long as
         the recording compared (1,200 HCP volumes are 14 min of simulated time each).
+    features : tuple of str
+        ``REST_FEATURES_FC`` (default: the FC summaries, FCD statistics and the FC upper
+        triangle) or :data:`~braintwin.workflows.resting.REST_FEATURES` (without the FC
+        entries), see :class:`RestSimulator`.
+    n_components, regression_summaries : int or None
+        The estimator's reduction of the features (:class:`~braintwin.infer.sbi.NPE`):
+        the first 10 principal components of the z-scored features, then one linear
+        regression summary per parameter (Fearnhead & Prangle 2012).  Why this default
+        (measured 2026-12-04, ``benchmarks/rest_fc_features_ab.py 200 100``: one campaign
+        of 100 prior simulations at 200 volumes, 80 for training, 10 predictive runs, the
+        ceiling 0.898; load 3-6 on 2 cores): fc_r_ratio 0.790 / 0.896 / 0.682 (predictive
+        seeds 0 / 1 / 2) against 0.740 / 0.700 / 0.489 with the summaries alone (``REST_FEATURES``, no
+        reduction); eta's median -4.86 against -5.44 (truth -4.8); G's 90% interval wider
+        ([0.069, 0.242] against [0.087, 0.218]), truth inside every interval in both.
+        Other reductions of the same features did worse (seed 0): a ridge summary on all
+        2,861 features 0.689, 5 components with degree 2 0.603; 10 components without
+        the regression summary gave a degenerate posterior (G [0, 0.006]).  At 833 volumes
+        (100 simulations) it tied: fc_r_ratio 0.796 against 0.795 (``benchmarks/rest_twin.py``).
+    campaign_workers : int, optional
+        Run the campaign on this many local worker processes (one simulation thread each);
+        the script that calls this needs an ``if __name__ == "__main__":`` guard.
     refine_rounds, n_per_round : int
         Per-person refinement (TSNPE, Deistler et al. 2022): ``refine_rounds``
         rounds of ``n_per_round`` (default ``n_sims // 2``) simulations drawn from
@@ -235,13 +265,15 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
     conn = as_connectome(connectome).normalized("max").with_zero_diagonal()
     y, tr = as_bold(bold, conn, tr_ms=tr_ms, mapping=mapping)
     y = y[: max_times or len(y)]
-    sim = RestSimulator(conn, tr_ms=tr, n_times=len(y), dt=dt, skip_ms=skip_ms, gradient=gradient, **simulator_options)
+    sim = RestSimulator(conn, tr_ms=tr, n_times=len(y), dt=dt, skip_ms=skip_ms, gradient=gradient, features=features,
+                        **simulator_options)
     for name, v, least in (("refine_rounds", refine_rounds, 0), ("n_per_round", n_per_round, 1)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least):
             raise InputError(f"{name} must be an integer >= {least}, got {v!r}", field=name)
     prior = prior or default_prior(gradient=gradient is not None)
     est, cal, paths, timings = rest_estimator(sim, prior, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
-                                                  progress=progress, log=log)
+                                              n_components=n_components, regression_summaries=regression_summaries,
+                                              n_workers=campaign_workers, progress=progress, log=log)
     if refine_rounds:
         t0 = time.perf_counter()
         est = refine_for(est, sim, y, paths["campaign"], rounds=refine_rounds,
@@ -265,7 +297,8 @@ def refine_for(est, sim: RestSimulator, y: np.ndarray, campaign_path, *, rounds:
     camp = read_campaign(campaign_path)
     theta, x, _ = camp.training_data()
     log(f"refinement (TSNPE): {rounds} round(s) of {n_per_round} simulations where this person's posterior lies")
-    return (NPE(est.prior, n_components=est.settings.get("n_components"))
+    return (NPE(est.prior, n_components=est.settings.get("n_components"),
+                regression_summaries=est.settings.get("regression_summaries"))
             .append_simulations(theta, x, feature_names=camp.feature_names, config=camp.config)
             .truncated_sequential(sim, sim.features_of(y), rounds=int(rounds), n_per_round=int(n_per_round), seed=seed))
 
@@ -290,4 +323,4 @@ def rest_settings(sim: RestSimulator) -> dict:
     return {"tr_ms": sim.tr_ms, "n_times": sim.n_times, "dt": n.dt, "skip_ms": n.skip_ms, "speed": n.speed,
             "fcd_window": sim.fcd_window, "fcd_step": sim.fcd_step, "noise_weights": n.noise_weights.tolist(),
             "model_params": {k: float(v) for k, v in n.model.values.items() if np.ndim(v) == 0},
-            "gradient": None if sim.gradient is None else sim.gradient.tolist()}
+            "gradient": None if sim.gradient is None else sim.gradient.tolist(), "features": list(sim.features)}

@@ -21,14 +21,24 @@ from ...features.connectivity import FC_SUMMARIES
 from ...infer.sbi import NetworkSimulator
 from ...infer.sbi.simulators import DIVERGED, OK
 
-__all__ = ["RestSimulator", "preprocess_bold", "fcd_window_for", "REST_FEATURES"]
+__all__ = ["RestSimulator", "preprocess_bold", "fcd_window_for", "REST_FEATURES", "REST_FEATURES_FC"]
 
-#: Features of the resting-state fit: four FC summaries (:func:`braintwin.features.fc_summaries`:
-#: mean FC within and between hemispheres, SC-FC r, FC spread) and the FCD distribution statistics.
-#: Not the 2,850 FC entries of tvb76: with a few hundred simulations a flow conditioned on them
-#: (or on their principal components) gave posteriors wider than the prior (measured: 136
-#: simulations, 10 components, shrinkage < 0 and the truth outside); the summaries covered it.
+#: Four FC summaries (:func:`braintwin.features.fc_summaries`: mean FC within and between
+#: hemispheres, SC-FC r, FC spread) and the FCD distribution statistics.  A flow conditioned on
+#: the 2,850 FC entries of tvb76 or on their principal components alone gave posteriors wider
+#: than the prior (136 simulations, 10 components: shrinkage < 0, the truth outside; again
+#: 2026-12-04: G [0, 0.006], nsig unbounded); these summaries covered it.
 REST_FEATURES = ("fc_summary", "fcd_stats")
+
+#: The same plus the FC upper triangle (``fc[i-j]``, 2,850 entries on tvb76) after them: the
+#: whole FC pattern, for an estimator that reduces it (``NPE(n_components=10,
+#: regression_summaries=1)``, the fit's default, see :func:`~braintwin.workflows.resting.fit_rest`).
+#: Why: the person's FC is sharply peaked in (G, eta) and the summaries are noisy at fixed
+#: parameters, while the whole FC pattern is reproducible; its principal components through a
+#: linear regression summary put eta's posterior median at -4.86 (truth -4.8) where the
+#: summaries put it at -5.44 (``benchmarks/rest_fc_features_ab.py``).  ~23 kB per simulation
+#: in a campaign file (2.6 MB for 100 at 200 volumes).
+REST_FEATURES_FC = REST_FEATURES + ("fc",)
 
 
 def preprocess_bold(y: np.ndarray) -> np.ndarray:
@@ -103,6 +113,9 @@ class RestSimulator:
         ``eta + eta_gradient * gradient[i]`` (``gradient`` z-scored here).
     noise_weights : (2,) floats
         ``nsig`` of (r, V) = ``nsig * noise_weights`` (TVB's 0.01, 0.02 at nsig 0.01).
+    features : tuple of str
+        :data:`REST_FEATURES` (default) or :data:`REST_FEATURES_FC` (the FC upper
+        triangle appended after them).
     speed, n_threads, engine
         As for :class:`~braintwin.infer.sbi.NetworkSimulator`.
 
@@ -115,8 +128,14 @@ class RestSimulator:
     def __init__(self, connectome, *, tr_ms: float, n_times: int, dt: float = 0.05, skip_ms: float = 20_000.0,
                  model_params: Mapping[str, Any] | None = None, gradient=None, noise_weights: Sequence[float] = (1.0, 2.0),
                  speed: float = 3.0, fcd_window: int | None = None, fcd_step: int | None = None,
-                 n_threads: int | None = None, engine: str = "auto", retry_dt: float | None = -1.0):
+                 n_threads: int | None = None, engine: str = "auto", retry_dt: float | None = -1.0,
+                 features: Sequence[str] = REST_FEATURES):
         from ...models import MontbrioPazoRoxin
+
+        if tuple(features) not in (REST_FEATURES, REST_FEATURES_FC):
+            raise InputError(f"features must be {REST_FEATURES} or {REST_FEATURES_FC}, got {tuple(features)}",
+                             field="features")
+        self.features = tuple(features)
 
         self.tr_ms, self.n_times = float(tr_ms), int(n_times)
         w, s = fcd_window_for(self.tr_ms, self.n_times)
@@ -141,7 +160,7 @@ class RestSimulator:
     def config(self) -> dict:
         """The network simulator's configuration plus the preprocessing, FCD window and regional term."""
         cfg = self.net.config()
-        cfg.update(kind="RestSimulator", features=list(REST_FEATURES), feature_options=self.feature_options(),
+        cfg.update(kind="RestSimulator", features=list(self.features), feature_options=self.feature_options(),
                    preprocess="linear detrend, z-score per region", n_times=self.n_times, tr_ms=self.tr_ms,
                    retry_dt=self.retry_dt,
                    gradient=None if self.gradient is None else self.gradient.tolist())
@@ -162,7 +181,11 @@ class RestSimulator:
         n_fc = self.connectome.n_regions * (self.connectome.n_regions - 1) // 2  # the fc columns come first
         summaries = fc_summaries(fv.values[..., :n_fc], self.connectome.weights, self.connectome.hemispheres)
         self.feature_names = [f"fc_summary[{k}]" for k in FC_SUMMARIES] + list(fv.names[n_fc:])
-        return np.concatenate([summaries, np.asarray(fv.values[..., n_fc:], dtype=np.float64)], axis=-1)
+        parts = [summaries, np.asarray(fv.values[..., n_fc:], dtype=np.float64)]
+        if "fc" in self.features:  # after the default columns, so they stay the first ones
+            self.feature_names += list(fv.names[:n_fc])
+            parts.append(np.asarray(fv.values[..., :n_fc], dtype=np.float64))
+        return np.concatenate(parts, axis=-1)
 
     def simulate(self, params: Mapping[str, np.ndarray], seeds, *, return_timeseries: bool = False):
         """Simulate, preprocess and summarise; returns ``(x, status)`` (plus BOLD ``(n, n_times, R)``)."""

@@ -22,7 +22,7 @@ from ...infer.sbi import NPE, read_campaign, read_estimator
 from ...models import Linear, MontbrioPazoRoxin
 from ...twin import Twin, new_subject_id, register_updater
 from .fit import UPDATER, RestFit, as_bold, posterior_and_ppc
-from .simulator import RestSimulator
+from .simulator import REST_FEATURES, RestSimulator
 
 __all__ = ["twin_from_rest", "update_rest_twin", "visits", "simulator_of"]
 
@@ -88,7 +88,8 @@ def simulator_of(twin: Twin, n_times: int | None = None) -> RestSimulator:
     s = dict(twin.posterior.info["rest"])
     return RestSimulator(twin.connectome, tr_ms=s["tr_ms"], n_times=int(n_times or s["n_times"]), dt=s["dt"],
                          skip_ms=s["skip_ms"], speed=s["speed"], noise_weights=s["noise_weights"],
-                         model_params=s["model_params"], gradient=s.get("gradient"))
+                         model_params=s["model_params"], gradient=s.get("gradient"),
+                         features=tuple(s.get("features", REST_FEATURES)))
 
 
 def _cached(info: dict, key: str, cache_dir) -> Path:
@@ -109,7 +110,8 @@ def _estimator_for(twin: Twin, sim: RestSimulator, y, *, estimator, cache_dir, t
     camp = read_campaign(_cached(info, "campaign_file", cache_dir))
     theta, x, _ = camp.training_data()
     log(f"TSNPE: {rounds} rounds of {n_per_round} simulations from the truncated prior")
-    return (NPE(estimator.prior, n_components=estimator.settings.get("n_components"))
+    return (NPE(estimator.prior, n_components=estimator.settings.get("n_components"),
+                regression_summaries=estimator.settings.get("regression_summaries"))
             .append_simulations(theta, x, feature_names=camp.feature_names, config=camp.config)
             .truncated_sequential(sim, sim.features_of(y), rounds=rounds, n_per_round=n_per_round, seed=seed))
 
