@@ -297,9 +297,11 @@ def refine_for(est, sim: RestSimulator, y: np.ndarray, campaign_path, *, rounds:
     camp = read_campaign(campaign_path)
     theta, x, _ = camp.training_data()
     log(f"refinement (TSNPE): {rounds} round(s) of {n_per_round} simulations where this person's posterior lies")
-    return (NPE(est.prior, n_components=est.settings.get("n_components"),
-                regression_summaries=est.settings.get("regression_summaries"))
-            .append_simulations(theta, x, feature_names=camp.feature_names, config=camp.config)
+    s = est.settings  # the same estimator settings as the amortised one (flow, reduction, scaling)
+    npe = NPE(est.prior, flow=s["flow"], n_transforms=s["n_transforms"], hidden=s["hidden"], depth=s["depth"],
+              n_bins=s["n_bins"], ensemble=s["ensemble"], n_components=s.get("n_components"),
+              standardize=s.get("standardize", "zscore"), regression_summaries=s.get("regression_summaries"))
+    return (npe.append_simulations(theta, x, feature_names=camp.feature_names, config=camp.config)
             .truncated_sequential(sim, sim.features_of(y), rounds=int(rounds), n_per_round=int(n_per_round), seed=seed))
 
 

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
-from ...infer.sbi import NPE, read_campaign, read_estimator
+from ...infer.sbi import read_estimator
 from ...models import Linear, MontbrioPazoRoxin
 from ...twin import Twin, new_subject_id, register_updater
-from .fit import UPDATER, RestFit, as_bold, posterior_and_ppc
+from .fit import UPDATER, RestFit, as_bold, posterior_and_ppc, refine_for
 from .simulator import REST_FEATURES, RestSimulator
 
 __all__ = ["twin_from_rest", "update_rest_twin", "visits", "simulator_of"]
@@ -107,13 +107,8 @@ def _estimator_for(twin: Twin, sim: RestSimulator, y, *, estimator, cache_dir, t
         estimator = read_estimator(_cached(info, "estimator_file", cache_dir))
     if not tsnpe:
         return estimator
-    camp = read_campaign(_cached(info, "campaign_file", cache_dir))
-    theta, x, _ = camp.training_data()
-    log(f"TSNPE: {rounds} rounds of {n_per_round} simulations from the truncated prior")
-    return (NPE(estimator.prior, n_components=estimator.settings.get("n_components"),
-                regression_summaries=estimator.settings.get("regression_summaries"))
-            .append_simulations(theta, x, feature_names=camp.feature_names, config=camp.config)
-            .truncated_sequential(sim, sim.features_of(y), rounds=rounds, n_per_round=n_per_round, seed=seed))
+    return refine_for(estimator, sim, y, _cached(info, "campaign_file", cache_dir), rounds=rounds,
+                      n_per_round=n_per_round, seed=seed, log=log)
 
 
 @register_updater(UPDATER)
