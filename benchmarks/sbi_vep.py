@@ -108,6 +108,28 @@ the sbi_calibration benchmark and other engineers' test runs alongside):
     network model; the amortised estimator would need the active regions' time
     courses themselves (an embedding network learnt with the flow), which is the
     next step.
+* Idle machine (2026-12-04, third session; load 1.6, nothing else running): the same
+  defaults end to end in **83.2 s** (campaign 8.1 s of simulation + 7.5 s of features,
+  training 37.5 s at 78 epochs, calibration 13.6 s, 10 posteriors with their labels
+  14.8 s; 140 CPU-s), so the time target holds with room to spare; the 779 s above
+  was the load of 11-16.  Labels unchanged: EZ precision 0.571, recall 0.4, PZ recall
+  0.0; SBC min KS p 8e-5, TARP 0.067.
+* *Per-patient box-truncated rounds* (TSNPE with a box proposal, as in truncated
+  marginal ratio estimation, Miller et al. 2021: each round draws the prior truncated
+  to the previous posterior's 0.1-99.9 % marginal quantiles widened by a quarter of
+  their width, 2,000 simulations, the flow over all 77 parameters conditioned on 64
+  principal components of the raw log-power envelope (every 3rd sample), retrained
+  on all rounds; patient seed 4; scripts not kept).  From the amortised posterior
+  the box is almost the prior (its 77 marginal boxes hold 2.55 of the prior's 2.6
+  width on average), and five rounds (10,000 simulations, 380 s) did not narrow it:
+  the EZ lPCI stayed at -2.16 +- 0.50, lPCIP (a PZ at -2.2) sat at -1.47 +- 0.09 in
+  round 0 (confidently wrong) and -1.79 +- 0.16 in round 4.  An *oracle* box (truth
+  +- 0.5, K within a factor 2), which no user has, sharpened over 3 rounds of 2,000
+  to sds of 0.03-0.13 for the EZ and 0.04-0.14 for the PZ, still too wide for the
+  labels (the PZ lPCIP called EZ in 58 % of draws after one round).  The vep_sbi
+  features in place of the envelope were faster (15-20 s per round) and no sharper.
+  So truncation does not rescue the joint 77-parameter flow here; the factorised
+  regional estimator remains the better of the two, and neither is near the target.
 
 Run: ``python benchmarks/sbi_vep.py [--patients 10] [--n-sims 10000] [--n-test 200]
 [--out bench_out/sbi_vep]``.  An estimator already in ``--out`` is reused (delete

@@ -150,6 +150,9 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--target-accept", type=float, default=0.9)
     ap.add_argument("--map-maxiter", type=int, default=1000, help="passed to vep fit --map-maxiter")
+    ap.add_argument("--pz-rule", default="threshold", choices=("recruited", "threshold", "either"),
+                    help="passed to vep fit --pz-rule (default threshold: the truth's PZ are the published convention's, "
+                         "x0 -2.06, whether or not this recording recruits them)")
     ap.add_argument("--eps-floor", type=float, default=None, help="passed to vep fit --eps-floor (default: the CLI's, 0.1 of the data's sd)")
     ap.add_argument("--out", default=None, help="keep the fit's outputs here (default: a temporary folder)")
     ap.add_argument("--diagnose", action="store_true", help="no NUTS: MAP from every start (data-driven, prior, truth), one line each")
@@ -170,7 +173,7 @@ def main(argv=None) -> int:
         cmd = [sys.executable, "-m", "braintwin", "vep", "fit", "--seeg", str(tmp / "y.npy"), "--gain", str(tmp / "gain.npy"),
                "--connectome", "tvb96", "--observation", a.observation, "--scale", "fixed", "--dt", str(a.dt), "--n-times", "0",
                "--tau0", str(p.tau0), "--x-init", "-2.5", "--z-init", "3.5", "--chains", str(a.chains), "--warmup", str(a.warmup),
-               "--samples", str(a.samples), "--seed", str(a.seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--no-progress",
+               "--samples", str(a.samples), "--seed", str(a.seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--pz-rule", a.pz_rule, "--no-progress",
                "--out", str(out)] + ([] if a.eps_floor is None else ["--eps-floor", str(a.eps_floor)])
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -258,7 +261,7 @@ def _record(p, s: dict, seconds: float, a, rc: int) -> dict:
         "timings": s.get("timings"),
         "settings": {"chains": a.chains, "warmup": a.warmup, "samples": a.samples, "observation": a.observation,
                      "dt": a.dt, "n_contacts": a.n_contacts, "seed": a.seed, "target_accept": a.target_accept,
-                     "map_maxiter": a.map_maxiter, "eps_floor": a.eps_floor},
+                     "map_maxiter": a.map_maxiter, "eps_floor": a.eps_floor, "pz_rule": a.pz_rule},
     }
 
 

@@ -241,6 +241,11 @@ def test_cli_refuses_a_bipolar_envelope_and_bad_choices(tmp_path, capsys):
     assert "bipolar" in capsys.readouterr().err
     assert main(base + ["--observation", "power"]) == 2
     assert "observation" in capsys.readouterr().err
+    assert main(base + ["--pz-rule", "published"]) == 2  # refused before any fitting
+    err = capsys.readouterr().err
+    assert "pz_rule" in err and "recruited or threshold or either" in err and "Traceback" not in err
+    assert main(base + ["--ez-rule", "onset"]) == 2
+    assert "ez_rule" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------

@@ -286,6 +286,11 @@ def fit_cmd(
                                               "(model error the ODE cannot follow; default 0.1 for --observation sensor, 0 otherwise)."),
     min_shrinkage: float = typer.Option(0.5, "--min-shrinkage", help="A healthy region whose x0 posterior shrank less than this "
                                         "(1 - var_post / var_prior) is labelled 'not observable' (0: never)."),
+    ez_rule: str = typer.Option("simulation", "--ez-rule", help="EZ per posterior draw: 'simulation' (seizes on its own and in "
+                                "the network) or 'threshold' (x0 >= -2.05, the published VEP convention)."),
+    pz_rule: str = typer.Option("recruited", "--pz-rule", help="PZ per draw: 'recruited' (seizes in the network simulation), "
+                                "'threshold' (-2.45 <= x0 < -2.05, the published convention: also a region the recording "
+                                "ends before recruiting) or 'either'."),
 ):
     """Infer x0 and the EZ/PZ map from a patient's SEEG; writes the fit's files and twin.h5.
 
@@ -294,6 +299,11 @@ def fit_cmd(
     """
     if method not in ("nuts", "npe"):
         raise InputError(f"--method must be nuts or npe, got {method!r}", source="braintwin vep fit", field="method")
+    for name, value, allowed in (("ez_rule", ez_rule, ("simulation", "threshold")),
+                                 ("pz_rule", pz_rule, ("recruited", "threshold", "either"))):
+        if value not in allowed:  # checked before the fit, not after minutes of sampling
+            raise InputError(f"--{name.replace('_', '-')} must be {' or '.join(allowed)}, got {value!r}",
+                             source="braintwin vep fit", field=name)
     if method == "npe" and (observation != "envelope" or montage != "monopolar"):
         raise InputError("--method npe is trained on the monopolar log-power envelope (vep_sbi features); "
                          "use --observation envelope --montage monopolar", source="braintwin vep fit", field="observation")
@@ -309,11 +319,13 @@ def fit_cmd(
         source="braintwin vep fit")
     if method == "npe":
         f = vep.fit_npe(y, gain_m, conn, dt=dt, tau0=tau0, estimator=estimator, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
-                        progress=progress, contact_labels=list(labels), train_kwargs={"max_epochs": max_epochs})
+                        progress=progress, contact_labels=list(labels), train_kwargs={"max_epochs": max_epochs},
+                        ez_rule=ez_rule, pz_rule=pz_rule)
     else:
         f = vep.fit(y, gain_m, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed,
                     progress=progress, priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init, eps_floor=eps_floor), max_dt=max_dt,
-                    target_accept_prob=target_accept, min_shrinkage=min_shrinkage or None, map_maxiter=map_maxiter, **okw)
+                    target_accept_prob=target_accept, min_shrinkage=min_shrinkage or None, map_maxiter=map_maxiter,
+                    ez_rule=ez_rule, pz_rule=pz_rule, **okw)
     _report(f, con)
     _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels), "channels": list(channels), "method": method,
                             "observation": observation, "scale": scale, "montage": montage}, con)
