@@ -578,40 +578,27 @@ def _split_devices(run: _Sampler, st):
 def _compiled_block(run: _Sampler, sample, state, n: int, one_chain=None):
     """``n`` NUTS iterations as one compiled scan (pmapped over devices when ``n_use > 1``).
 
-    On CPU devices holding several chains each, a device runs its chains one after
-    the other (``lax.map`` of ``one_chain``, numpyro's per-chain transition) instead
-    of vmapped in lockstep: a vmapped iteration lasts as long as its longest tree,
-    and on XLA's CPU backend two vmapped gradients cost 2.6x one (the tvb76 VEP:
-    1.48 ms for one chain, 3.88 ms for two).  Measured on ``benchmarks/vep_fit.py``
-    (4 chains, 2 CPU devices, 100/100 draws): 0.57 ms per chain-leapfrog step
-    against 0.93 vmapped; at 300/500 the whole fit took 235 s against 361 s.  The
-    draws are the same algorithm's (identical step sizes and first draws; chains
-    part only by floating-point round-off).  GPUs keep the vmapped lockstep, which
-    they run in parallel.
+    A CPU device holding several chains runs them one after the other (``lax.map`` of
+    ``one_chain``), not vmapped in lockstep: on XLA's CPU backend two vmapped VEP
+    gradients cost 2.6x one, and a lockstep iteration lasts as long as its longest tree
+    (``benchmarks/vep_fit.py``: 0.57 against 0.93 ms per chain-leapfrog step, 235 s
+    against 361 s).  Same algorithm, same draws up to round-off.  GPUs keep the lockstep.
     """
     import jax
 
-    def run_block(s):
+    def run_block(s, step=sample):  # ``sample`` is vmapped over chains by the vectorised init
         def body(s, _):
-            s = sample(s, (), {})  # vmapped over chains by the vectorised init
+            s = step(s, (), {})
             return s, (s.z, s.diverging, s.num_steps, s.accept_prob)
 
         return jax.lax.scan(body, s, None, length=n)
 
     def run_block_sequential(s):
-        def chain(s1):
-            def body(s1, _):
-                s1 = one_chain(s1, (), {})
-                return s1, (s1.z, s1.diverging, s1.num_steps, s1.accept_prob)
-
-            return jax.lax.scan(body, s1, None, length=n)
-
-        s, out = jax.lax.map(chain, s)  # out: (chains on this device, n, ...)
+        s, out = jax.lax.map(lambda s1: run_block(s1, one_chain), s)  # out: (chains on this device, n, ...)
         return s, jax.tree_util.tree_map(lambda a: jax.numpy.moveaxis(a, 0, 1), out)  # the vmapped layout (n, chains, ...)
 
     if run.n_use > 1:
-        per_device = run.num_chains // run.n_use
-        sequential = one_chain is not None and per_device > 1 and jax.local_devices()[0].platform == "cpu"
+        sequential = one_chain is not None and run.num_chains > run.n_use and jax.local_devices()[0].platform == "cpu"
         return jax.pmap(run_block_sequential if sequential else run_block).lower(_split_devices(run, state)).compile()
     return jax.jit(run_block).lower(state).compile()
 
