@@ -33,9 +33,12 @@ JSON keys: ``seconds`` (the CLI's wall time), ``labels_exact``, ``false_ez``,
 no labels), the fitted and true EZ/PZ, x0 means of the EZ/PZ regions, K, the
 settings.
 
-Latest (2026-12-04, third session, idle machine, load ~2: nothing else running), after
-each CPU device was made to run its chains one after the other instead of in lockstep
-(:func:`braintwin.infer.nuts._compiled_block`), 4 chains x 300/300, floor 0.1:
+Latest (2026-12-04, third session, idle machine, load ~2: nothing else running), with
+each CPU device running its chains one after the other instead of in lockstep (then the
+default of ``run_nuts``; now opt-in, ``chain_method="sequential"``, which the CLI does
+not expose: the demo's fit failed R-hat with it, see
+:func:`braintwin.infer.nuts._compiled_block`; with today's lockstep default expect
+the same statistics and ~1.6x the sampling time), 4 chains x 300/300, floor 0.1:
 
 * ``--target-accept 0.9``: 723 s (MAP 43, warm-up 308, sampling 333), max R-hat 1.0092,
   min ESS 338, **13 divergences**, EZ exact, no false EZ, no PZ by the recruitment rule

@@ -44,13 +44,12 @@ tau0 30), 4 chains on 2 cores:
 
 * idle machine (2026-12-04, load 1.5, nothing else running), 300/500: 361 s, 1
   divergence, max R-hat of x0 1.0175, min ESS 159, 76/76 labels (the figures below were
-  taken on a loaded machine).  Then each CPU device was made to run its two chains one
-  after the other instead of vmapped in lockstep (:func:`braintwin.infer.nuts._compiled_block`:
-  0.57 against 0.93 ms per chain-leapfrog step): **235 s**, 3 divergences, R-hat 1.0375,
-  min ESS 84, 76/76.  The same algorithm (identical step sizes and first draws); its
-  R-hat and ESS vary from run to run as before (a chain sits apart on lV1 or lPCIP in
-  some runs and not in others).  So the time target (300 s) is now met, not yet R-hat
-  <= 1.01 and 0 divergences;
+  taken on a loaded machine).  With each CPU device running its two chains one after
+  the other instead of vmapped in lockstep (``run_nuts(chain_method="sequential")``,
+  opt-in, :func:`braintwin.infer.nuts._compiled_block`: 0.57 against 0.93 ms per
+  chain-leapfrog step; it was the default for part of that session and is opt-in
+  since the demo's fit failed R-hat on 3 of 3 seeds with it): **235 s**, 3 divergences,
+  R-hat 1.0375, min ESS 84, 76/76.  Not yet R-hat <= 1.01 and 0 divergences;
 * 300/500 draws (the defaults): 470 s, 3 divergences, max R-hat of x0 1.032
   (3 regions above 1.01), min ESS 187, 76/76 labels; on a later day, same code
   and settings: 734 s, 2 divergences, R-hat 1.041, min ESS 128, 76/76 (the

@@ -210,7 +210,7 @@ def model(y):
 y = jnp.asarray(np.random.default_rng(7).normal([1.0, -2.0], 1.0, size=(20, 2)))
 out = {}
 with x64():
-    for method in ("parallel", "vectorized"):
+    for method in ("sequential", "vectorized"):
         r = run_nuts(model, (y,), num_chains=4, num_warmup=100, num_samples=100, seed=3, chain_method=method)
         out[method] = {"method": r.chain_method, "devices": r.n_devices, "step": r.step_size.tolist(),
                        "z": r.z.tolist(), "mean": r.flat("mu").mean(0).tolist()}
@@ -219,8 +219,8 @@ print(json.dumps(out))
 
 
 def test_parallel_chains_on_cpu_devices_match_the_vectorised_draws(tmp_path):
-    """2 CPU devices x 2 chains: each device runs its chains sequentially (lax.map), not vmapped in
-    lockstep; the algorithm is unchanged, so step sizes and draws equal the vectorised run's."""
+    """chain_method="sequential", 2 CPU devices x 2 chains: each device runs its chains one after the other
+    (lax.map), not vmapped in lockstep; the algorithm is unchanged, so step sizes and draws equal the vectorised run's."""
     import json
     import subprocess
     import sys
@@ -230,8 +230,8 @@ def test_parallel_chains_on_cpu_devices_match_the_vectorised_draws(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    par, vec = out["parallel"], out["vectorized"]
-    assert (par["method"], par["devices"]) == ("parallel", 2)
+    par, vec = out["sequential"], out["vectorized"]
+    assert (par["method"], par["devices"]) == ("sequential", 2)
     assert (vec["method"], vec["devices"]) == ("vectorized", 1)
     assert np.allclose(par["step"], vec["step"], rtol=1e-9)
     zp, zv = np.asarray(par["z"]), np.asarray(vec["z"])
