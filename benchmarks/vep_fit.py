@@ -47,7 +47,7 @@ tau0 30), 4 chains on 2 cores:
   taken on a loaded machine).  With each CPU device running its two chains one after
   the other instead of vmapped in lockstep (``run_nuts(chain_method="sequential")``,
   opt-in, :func:`braintwin.infer.nuts._compiled_block`: 0.57 against 0.93 ms per
-  chain-leapfrog step; it was the default for part of that session and is opt-in
+  chain-leapfrog step; ``--chain-method sequential``; it was the default for part of that session and is opt-in
   since the demo's fit failed R-hat on 3 of 3 seeds with it): **235 s**, 3 divergences,
   R-hat 1.0375, min ESS 84, 76/76.  Not yet R-hat <= 1.01 and 0 divergences;
 * 300/500 draws (the defaults): 470 s, 3 divergences, max R-hat of x0 1.032
@@ -136,6 +136,8 @@ def main(argv=None) -> int:
     ap.add_argument("--initial", choices=("default", "rest"), default="default",
                     help="'rest': the patient starts at the network's resting state and the model's initial state is a "
                          "deviation from the resting state of each draw (VEPPriors(initial='rest'))")
+    ap.add_argument("--chain-method", default="auto", choices=("auto", "vectorized", "parallel", "sequential"),
+                    help="run_nuts chain layout ('sequential': each CPU device runs its chains one after the other)")
     ap.add_argument("--no-peer", action="store_true", help="(no peer is run: Stan is not installed; kept for symmetry)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
@@ -159,7 +161,8 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             f = vep.fit_patient(p, num_chains=args.chains, num_warmup=args.warmup, num_samples=args.samples, seed=i,
-                                target_accept_prob=args.target_accept, max_tree_depth=args.max_tree_depth, **fit_kw)
+                                target_accept_prob=args.target_accept, max_tree_depth=args.max_tree_depth,
+                                chain_method=args.chain_method, **fit_kw)
         sec = time.perf_counter() - t0
         d = f.diagnostics
         acc = f.accuracy()

@@ -457,7 +457,7 @@ def fit(
         MAP starts besides the data-driven ones.
     data_init : bool
         Add the starts of :func:`initial_guess` to the MAP search.
-    chain_method : {"auto", "vectorized", "parallel"}
+    chain_method : {"auto", "vectorized", "parallel", "sequential"}
         See :func:`braintwin.infer.run_nuts`.
     progress : bool
         Progress bars on stderr.
