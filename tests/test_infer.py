@@ -199,7 +199,12 @@ def test_laplace_curvature_input_errors():
 _PARALLEL_SCRIPT = r"""
 import json, numpy as np, numpyro
 numpyro.set_host_device_count(2)
+import jax
 import jax.numpy as jnp
+
+maps = []  # lax.map calls while compiling: the per-device sequential layout uses one, lockstep none
+_map = jax.lax.map
+jax.lax.map = lambda f, xs, *a, **k: (maps.append(1), _map(f, xs, *a, **k))[1]
 import numpyro.distributions as dist
 from braintwin.infer import run_nuts, x64
 
@@ -210,15 +215,16 @@ def model(y):
 y = jnp.asarray(np.random.default_rng(7).normal([1.0, -2.0], 1.0, size=(20, 2)))
 out = {}
 with x64():
-    for method in ("sequential", "vectorized"):
+    for method in ("sequential", "parallel", "vectorized"):
+        maps.clear()
         r = run_nuts(model, (y,), num_chains=4, num_warmup=100, num_samples=100, seed=3, chain_method=method)
         out[method] = {"method": r.chain_method, "devices": r.n_devices, "step": r.step_size.tolist(),
-                       "z": r.z.tolist(), "mean": r.flat("mu").mean(0).tolist()}
+                       "z": r.z.tolist(), "mean": r.flat("mu").mean(0).tolist(), "maps": len(maps)}
 print(json.dumps(out))
 """
 
 
-def test_parallel_chains_on_cpu_devices_match_the_vectorised_draws(tmp_path):
+def test_sequential_chains_on_cpu_devices_match_the_vectorised_draws(tmp_path):
     """chain_method="sequential", 2 CPU devices x 2 chains: each device runs its chains one after the other
     (lax.map), not vmapped in lockstep; the algorithm is unchanged, so step sizes and draws equal the vectorised run's."""
     import json
@@ -230,9 +236,11 @@ def test_parallel_chains_on_cpu_devices_match_the_vectorised_draws(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    par, vec = out["sequential"], out["vectorized"]
-    assert (par["method"], par["devices"]) == ("sequential", 2)
+    par, lock, vec = out["sequential"], out["parallel"], out["vectorized"]
+    assert (par["method"], par["devices"]) == ("sequential", 2) and par["maps"] > 0  # chains one after the other
+    assert (lock["method"], lock["devices"]) == ("parallel", 2) and lock["maps"] == 0  # the lockstep default
     assert (vec["method"], vec["devices"]) == ("vectorized", 1)
+    assert np.allclose(lock["z"], vec["z"], atol=1e-8)
     assert np.allclose(par["step"], vec["step"], rtol=1e-9)
     zp, zv = np.asarray(par["z"]), np.asarray(vec["z"])
     assert zp.shape == zv.shape == (4, 100, 2)

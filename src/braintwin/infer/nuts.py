@@ -488,6 +488,8 @@ def _chain_layout(chain_method: str, num_chains: int, what: str) -> tuple[str, i
         raise InputError(f"chain_method must be auto, vectorized, parallel or sequential; got {chain_method!r}", source=what, field="chain_method")
     if chain_method in ("parallel", "sequential") and (n_dev < 2 or num_chains % n_dev):
         return "vectorized", 1
+    if chain_method == "sequential" and jax.local_devices()[0].platform != "cpu":
+        chain_method = "parallel"  # an accelerator runs vmapped chains in parallel: keep its lockstep (reported as such)
     return chain_method, (1 if chain_method == "vectorized" else n_dev)
 
 
@@ -551,7 +553,7 @@ def _stage(run: _Sampler, cov, starts, n_warm: int, n_samp: int, seed: int, labe
     kernel = nuts()
     keys = jax.random.split(jax.random.PRNGKey(seed), run.num_chains)
     one_chain = None
-    if run.n_use > 1:  # the same kernel initialised for one chain: its sample() is not vmapped (see _compiled_block)
+    if run.chain_method == "sequential":  # the same kernel initialised for one chain: its sample() is not vmapped
         single = nuts()
         single.init(keys[0], n_warm, init_params=jnp.asarray(starts[0]), model_args=(), model_kwargs={})
         one_chain = single.sample
@@ -600,8 +602,7 @@ def _compiled_block(run: _Sampler, sample, state, n: int, one_chain=None):
         return s, jax.tree_util.tree_map(lambda a: jax.numpy.moveaxis(a, 0, 1), out)  # the vmapped layout (n, chains, ...)
 
     if run.n_use > 1:
-        sequential = run.chain_method == "sequential" and one_chain is not None and jax.local_devices()[0].platform == "cpu"
-        return jax.pmap(run_block_sequential if sequential else run_block).lower(_split_devices(run, state)).compile()
+        return jax.pmap(run_block_sequential if one_chain is not None else run_block).lower(_split_devices(run, state)).compile()
     return jax.jit(run_block).lower(state).compile()
 
 
