@@ -33,12 +33,23 @@ JSON keys: ``seconds`` (the CLI's wall time), ``labels_exact``, ``false_ez``,
 no labels), the fitted and true EZ/PZ, x0 means of the EZ/PZ regions, K, the
 settings.
 
-Latest (2026-12-04, third session, idle machine, load ~2: nothing else running), with
-each CPU device running its chains one after the other instead of in lockstep (then the
-default of ``run_nuts``; now opt-in, ``chain_method="sequential"``, which the CLI does
-not expose: the demo's fit failed R-hat with it, see
-:func:`braintwin.infer.nuts._compiled_block`; with today's lockstep default expect
-the same statistics and ~1.6x the sampling time), 4 chains x 300/300, floor 0.1:
+Latest (2026-12-05, idle machine), ``--chain-method sequential`` (each CPU device runs its
+chains one after the other; the CLI's default is the lockstep, ~1.5x slower), 4 chains x
+300/300, floor 0.1, ``--pz-rule threshold``:
+
+* ``--target-accept 0.95``: 752 s, labels exact, max R-hat 1.0127, min ESS 315, **17
+  divergences**;
+* ``--target-accept 0.98``: 848 s, labels exact, max R-hat 1.0125, min ESS 374, **7
+  divergences**.  A smaller step does not remove them: they come from cliffs of the
+  potential (no step size is small enough), not from a step adapted too large; the
+  divergent draws sit in no particular region (a script's analysis of 5: extreme in
+  different x0 and initial states, not in eps nor the PZ).  With the posterior draws'
+  own covariance as the mass matrix (instead of the pooled warm-up estimate) the
+  adapted steps stay 0.03-0.06 and the trees 63-255 steps: the geometry is not linear
+  correlation a dense mass can undo.
+
+2026-12-04 (idle), with the first sequential layout (a separately initialised one-chain
+kernel, since replaced; same statistics up to sampling variation), 4 chains x 300/300, floor 0.1:
 
 * ``--target-accept 0.9``: 723 s (MAP 43, warm-up 308, sampling 333), max R-hat 1.0092,
   min ESS 338, **13 divergences**, EZ exact, no false EZ, no PZ by the recruitment rule
@@ -175,6 +186,7 @@ def main(argv=None) -> int:
                     help="passed to vep fit --pz-rule (default threshold: the truth's PZ are the published convention's, "
                          "x0 -2.06, whether or not this recording recruits them)")
     ap.add_argument("--eps-floor", type=float, default=None, help="passed to vep fit --eps-floor (default: the CLI's, 0.1 of the data's sd)")
+    ap.add_argument("--chain-method", default="auto", help="passed to vep fit --chain-method")
     ap.add_argument("--out", default=None, help="keep the fit's outputs here (default: a temporary folder)")
     ap.add_argument("--diagnose", action="store_true", help="no NUTS: MAP from every start (data-driven, prior, truth), one line each")
     ap.add_argument("--maxiter", type=int, default=300, help="L-BFGS iterations per MAP start (--diagnose)")
@@ -194,7 +206,7 @@ def main(argv=None) -> int:
         cmd = [sys.executable, "-m", "braintwin", "vep", "fit", "--seeg", str(tmp / "y.npy"), "--gain", str(tmp / "gain.npy"),
                "--connectome", "tvb96", "--observation", a.observation, "--scale", "fixed", "--dt", str(a.dt), "--n-times", "0",
                "--tau0", str(p.tau0), "--x-init", "-2.5", "--z-init", "3.5", "--chains", str(a.chains), "--warmup", str(a.warmup),
-               "--samples", str(a.samples), "--seed", str(a.seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--pz-rule", a.pz_rule, "--no-progress",
+               "--samples", str(a.samples), "--seed", str(a.seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--pz-rule", a.pz_rule, "--chain-method", a.chain_method, "--no-progress",
                "--out", str(out)] + ([] if a.eps_floor is None else ["--eps-floor", str(a.eps_floor)])
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -282,7 +294,8 @@ def _record(p, s: dict, seconds: float, a, rc: int) -> dict:
         "timings": s.get("timings"),
         "settings": {"chains": a.chains, "warmup": a.warmup, "samples": a.samples, "observation": a.observation,
                      "dt": a.dt, "n_contacts": a.n_contacts, "seed": a.seed, "target_accept": a.target_accept,
-                     "map_maxiter": a.map_maxiter, "eps_floor": a.eps_floor, "pz_rule": a.pz_rule},
+                     "map_maxiter": a.map_maxiter, "eps_floor": a.eps_floor, "pz_rule": a.pz_rule,
+                     "chain_method": a.chain_method},
     }
 
 

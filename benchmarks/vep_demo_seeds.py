@@ -16,6 +16,14 @@ machine's seconds), ``--seeds 0,1,2,3 --patient-seed 0`` with the demo's setting
 ``braintwin demo`` (``make demo`` once the venv exists) on the idle machine (load ~1):
 181.8 s, both fits "diagnostics ok", 10/10 labels (target: <= 5 min).
 
+Chain layouts (2026-12-05, idle machine, ``--seeds 0,1,2,3,4,5 --patient-seed 0``, the
+demo's settings; ``--chain-method``): ``sequential`` (each CPU device runs its chains one
+after the other): max R-hat 1.0030 / 1.0052 / 1.0033 / 1.0031 / 1.0066 / 1.0072, 0 / 0 /
+0 / 0 / **3** / 0 divergences, 5 of 6 ok, 57-70 s per fit, 10/10 labels.  The lockstep
+default, paired on seeds 1, 2, 4: 0 divergences each (R-hat 1.0056 / 1.0031 / 1.0031), so
+it stays the default.  The first sequential layout (a separately initialised one-chain
+kernel, replaced) had divergences on seeds 1, 2, 4, 5 and R-hat 1.0146 on seed 0 (1 of 6 ok).
+
 Usage::
 
     python benchmarks/vep_demo_seeds.py --seeds 0,1,2,3 --patient-seed 0
@@ -37,6 +45,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=None, help="default: the demo's")
     ap.add_argument("--samples", type=int, default=None, help="default: the demo's")
     ap.add_argument("--target-accept", type=float, default=None, help="default: the demo's")
+    ap.add_argument("--chain-method", default=None, help="run_nuts's chain_method (default: its own)")
     a = ap.parse_args()
     import numpyro
 
@@ -47,7 +56,8 @@ def main() -> None:
     from braintwin.cli.vep import DEMO_EZ, DEMO_PZ, DEMO_REGIONS
 
     kw = dict(DEMO_NUTS, num_chains=a.chains)
-    for k, v in (("num_warmup", a.warmup), ("num_samples", a.samples), ("target_accept_prob", a.target_accept)):
+    for k, v in (("num_warmup", a.warmup), ("num_samples", a.samples), ("target_accept_prob", a.target_accept),
+                 ("chain_method", a.chain_method)):
         if v is not None:
             kw[k] = v
     conn = bt.Connectome.builtin("tvb76").subset(list(DEMO_REGIONS))

@@ -246,6 +246,8 @@ def test_cli_refuses_a_bipolar_envelope_and_bad_choices(tmp_path, capsys):
     assert "pz_rule" in err and "recruited or threshold or either" in err and "Traceback" not in err
     assert main(base + ["--ez-rule", "onset"]) == 2
     assert "ez_rule" in capsys.readouterr().err
+    assert main(base + ["--chain-method", "lockstep"]) == 2
+    assert "chain_method" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------

@@ -13,11 +13,10 @@ What makes it fast (the Bayesian VEP in minutes instead of hours):
    dimension).
 3. **Dispersed inits** drawn from the Laplace approximation, so chains start in
    the typical set but not at the same point (R-hat stays meaningful).
-4. **Chains vectorised** with ``jax.vmap`` (lockstep), and split over devices
-   with ``jax.pmap`` when several are visible (``chain_method="parallel"``);
-   ``chain_method="sequential"`` (opt-in) makes a CPU device run its chains one
-   after the other, not in lockstep (1.6x less time per leapfrog step on the
-   VEP, see :func:`_compiled_block`).  On a CPU, JAX shows one device unless the entry point calls
+4. **Chains split over devices** with ``jax.pmap`` when several are visible, each
+   running its share vmapped in lockstep (``"parallel"``, the default); with
+   ``chain_method="sequential"`` a CPU device runs its chains one after the other
+   (1.5x less time on the tvb76 VEP, see :func:`_compiled_block`).  On a CPU, JAX shows one device unless the entry point calls
    ``numpyro.set_host_device_count(n)`` *before* JAX starts (the CLI and the
    benchmark do; a library must not).
 5. **Blocks of iterations** run inside one compiled ``lax.scan``; compilation
@@ -359,11 +358,11 @@ def run_nuts(
     target_accept_prob, max_tree_depth : float, int
         NUTS settings.
     chain_method : {"auto", "vectorized", "parallel", "sequential"}
-        ``"sequential"``: as ``"parallel"``, but a CPU device runs its chains one after
-        the other instead of in lockstep (opt-in, see :func:`_compiled_block`).
-        ``"parallel"`` splits the chains over the JAX devices (pmap), each
-        device running its share vectorised; ``"auto"`` is parallel when several
-        devices are visible and divide ``num_chains``.
+        ``"parallel"`` splits the chains over the JAX devices (pmap), each device
+        running its share vectorised in lockstep; ``"sequential"``: the same, but a
+        CPU device runs its chains one after the other (see :func:`_compiled_block`).
+        ``"auto"``: parallel when several devices are visible and divide
+        ``num_chains``, vectorised otherwise.
     block : int
         Iterations per compiled block (fewer Python round trips).
     progress : bool
@@ -482,7 +481,7 @@ def _chain_layout(chain_method: str, num_chains: int, what: str) -> tuple[str, i
     import jax
 
     n_dev = jax.local_device_count()
-    if chain_method == "auto":
+    if chain_method == "auto":  # lockstep: on the demo's fit it had no divergence on 5 of 5 seeds, sequential 5 of 6
         chain_method = "parallel" if (n_dev > 1 and num_chains % n_dev == 0) else "vectorized"
     if chain_method not in ("vectorized", "parallel", "sequential"):
         raise InputError(f"chain_method must be auto, vectorized, parallel or sequential; got {chain_method!r}", source=what, field="chain_method")
@@ -545,21 +544,13 @@ def _stage(run: _Sampler, cov, starts, n_warm: int, n_samp: int, seed: int, labe
     import jax.numpy as jnp
     from numpyro.infer import NUTS
 
-    def nuts():
-        return NUTS(potential_fn=run.flat.potential, inverse_mass_matrix=jnp.asarray(cov), dense_mass=True,
-                    adapt_mass_matrix=(run.mass == "adapt"), target_accept_prob=run.target_accept_prob,
-                    max_tree_depth=run.max_tree_depth, step_size=0.5)
-
-    kernel = nuts()
+    kernel = NUTS(potential_fn=run.flat.potential, inverse_mass_matrix=jnp.asarray(cov), dense_mass=True,
+                  adapt_mass_matrix=(run.mass == "adapt"), target_accept_prob=run.target_accept_prob,
+                  max_tree_depth=run.max_tree_depth, step_size=0.5)
     keys = jax.random.split(jax.random.PRNGKey(seed), run.num_chains)
-    one_chain = None
-    if run.chain_method == "sequential":  # the same kernel initialised for one chain: its sample() is not vmapped
-        single = nuts()
-        single.init(keys[0], n_warm, init_params=jnp.asarray(starts[0]), model_args=(), model_kwargs={})
-        one_chain = single.sample
     state = kernel.init(keys, n_warm, init_params=jnp.asarray(starts), model_args=(), model_kwargs={})
     t0 = time.perf_counter()
-    fns = {n: _compiled_block(run, kernel.sample, state, n, one_chain) for n in {run.blk, n_warm % run.blk, n_samp % run.blk} - {0}}
+    fns = {n: _compiled_block(run, kernel.sample, state, n) for n in {run.blk, n_warm % run.blk, n_samp % run.blk} - {0}}
     t_compile = time.perf_counter() - t0
     if run.n_use > 1:
         state = _split_devices(run, state)
@@ -579,30 +570,35 @@ def _split_devices(run: _Sampler, st):
     return jax.tree_util.tree_map(lambda a: a.reshape((run.n_use, run.num_chains // run.n_use) + a.shape[1:]), st)
 
 
-def _compiled_block(run: _Sampler, sample, state, n: int, one_chain=None):
+def _compiled_block(run: _Sampler, sample, state, n: int):
     """``n`` NUTS iterations as one compiled scan (pmapped over devices when ``n_use > 1``).
 
-    A CPU device holding several chains runs them one after the other (``lax.map`` of
-    ``one_chain``), not vmapped in lockstep: on XLA's CPU backend two vmapped VEP
-    gradients cost 2.6x one, and a lockstep iteration lasts as long as its longest tree
-    (``benchmarks/vep_fit.py``: 0.57 against 0.93 ms per chain-leapfrog step, 235 s
-    against 361 s).  Same draws up to round-off (test).  Opt-in: the demo's fit failed
-    R-hat <= 1.01 on 3 of 3 seeds with it (1.011-1.015), 4 of 4 passed in lockstep; unexplained."""
+    ``"sequential"``: a CPU device holding several chains runs them one after the other
+    (``lax.map`` over its chains of the vmapped kernel with a batch of one), not in lockstep:
+    on XLA's CPU backend two vmapped VEP gradients cost 2.6x one and a lockstep iteration
+    lasts as long as its longest tree (tvb76 VEP: 241 s against 361 s).  Opt-in: on the demo's
+    fit (600/600) the lockstep had no divergence on seeds 0-4, this layout 3 on seed 4
+    (5 of 6 seeds clean); a separately initialised one-chain kernel was worse (4 of 6 seeds
+    with 1-2).  Same draws up to round-off, parting chaotically after ~10 iterations."""
     import jax
 
-    def run_block(s, step=sample):  # ``sample`` is vmapped over chains by the vectorised init
+    def run_block(s):  # ``sample`` is vmapped over chains by the vectorised init
         def body(s, _):
-            s = step(s, (), {})
+            s = sample(s, (), {})
             return s, (s.z, s.diverging, s.num_steps, s.accept_prob)
 
         return jax.lax.scan(body, s, None, length=n)
 
-    def run_block_sequential(s):
-        s, out = jax.lax.map(lambda s1: run_block(s1, one_chain), s)  # out: (chains on this device, n, ...)
+    def one_after_another(s):
+        def one(s1):  # a batch of one chain
+            s1, out = run_block(jax.tree_util.tree_map(lambda a: a[None], s1))
+            return jax.tree_util.tree_map(lambda a: a[0], s1), jax.tree_util.tree_map(lambda a: a[:, 0], out)
+
+        s, out = jax.lax.map(one, s)  # out: (chains on this device, n, ...)
         return s, jax.tree_util.tree_map(lambda a: jax.numpy.moveaxis(a, 0, 1), out)  # the vmapped layout (n, chains, ...)
 
     if run.n_use > 1:
-        return jax.pmap(run_block_sequential if one_chain is not None else run_block).lower(_split_devices(run, state)).compile()
+        return jax.pmap(one_after_another if run.chain_method == "sequential" else run_block).lower(_split_devices(run, state)).compile()
     return jax.jit(run_block).lower(state).compile()
 
 
