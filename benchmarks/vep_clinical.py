@@ -34,7 +34,7 @@ no labels), the fitted and true EZ/PZ, x0 means of the EZ/PZ regions, K, the
 settings.
 
 Latest (2026-12-05, idle machine), ``--chain-method sequential`` (each CPU device runs its
-chains one after the other; the CLI's default is the lockstep, ~1.5x slower), 4 chains x
+chains one after the other; the CLI's CPU default since 2026-12-05, the lockstep is ~1.5x slower), 4 chains x
 300/300, floor 0.1, ``--pz-rule threshold``:
 
 * ``--target-accept 0.95``: 752 s, labels exact, max R-hat 1.0127, min ESS 315, **17
@@ -150,6 +150,12 @@ load 8-15, so times are 2-4x an idle machine's):
   Student-t likelihood (3 degrees of freedom, for the heavy-tailed misfit), 5
   regions, ``f = 0.05``: 238 s, R-hat 1.63, ESS 2.3, K R-hat 1.71: no better
   than the Gaussian (1.89), not kept.
+* **Initial z kept above the knee** (2026-12-05, idle, sequential, ta 0.95): the prior
+  ``z(0) ~ N(3.5, 0.3)`` puts 2.5 % of each region below the knee of the ``x`` nullcline
+  (``z = 2.915``), and a healthy region started 0.25-0.3 below it seizes at ``t = 0``: a cliff
+  for the poorly seen regions.  A softplus map that keeps ``z(0)`` above the knee: 1185 s,
+  labels exact, R-hat 1.0111, min ESS 441, **13 divergences**, 220 draws at the maximum tree
+  depth -- within the spread of the plain prior's 5-17: not the source; not kept.
 * Not measured (no time left on this 2-core machine): a converged MAP
   (``--map-maxiter`` several thousand) with the floor, x0 relative to each
   region's network-critical value, latent-noise (non-centred SDE) fitting (192

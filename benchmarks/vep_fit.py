@@ -45,12 +45,18 @@ tau0 30), 4 chains on 2 cores:
 * idle machine (2026-12-04, load 1.5, nothing else running), 300/500: 361 s, 1
   divergence, max R-hat of x0 1.0175, min ESS 159, 76/76 labels (the figures below were
   taken on a loaded machine).  With each CPU device running its two chains one after
-  the other instead of vmapped in lockstep (``--chain-method sequential``, opt-in,
+  the other instead of vmapped in lockstep (``--chain-method sequential``, the CPU default since 2026-12-05,
   :func:`braintwin.infer.nuts._compiled_block`): 2026-12-05, idle, the vmapped kernel
   with a batch of one per chain: **241 s**, 3 divergences, R-hat 1.0219, min ESS 85,
   76/76; 2026-12-04, a separately initialised one-chain kernel (since replaced: more
   divergences on the demo): 235 s, 3 divergences, R-hat 1.0375, min ESS 84, 76/76.
-  Time is met with it; R-hat <= 1.01 and 0 divergences are not, in either layout;
+  Time is met with it; R-hat <= 1.01 and 0 divergences are not, in either layout.
+  Tried 2026-12-05 (idle, sequential), neither kept: 300/700 draws: 326 s, 7 divergences,
+  R-hat 1.0309, min ESS 137 (more draws do not bring the apart chain in); x0 through a
+  near-linear link (``x0 = -3 + 0.6 (u - u_loc)`` softly clipped to [-4, -1], instead of the
+  logit, whose lower tail compresses the healthy regions' x0 exponentially and so bends the
+  lV1/lCCR ridge): 331 s, 1 divergence, R-hat 1.0223, min ESS 152 -- within the run-to-run
+  spread of the logit's figures;
 * 300/500 draws (the defaults): 470 s, 3 divergences, max R-hat of x0 1.032
   (3 regions above 1.01), min ESS 187, 76/76 labels; on a later day, same code
   and settings: 734 s, 2 divergences, R-hat 1.041, min ESS 128, 76/76 (the

@@ -215,7 +215,7 @@ def model(y):
 y = jnp.asarray(np.random.default_rng(7).normal([1.0, -2.0], 1.0, size=(20, 2)))
 out = {}
 with x64():
-    for method in ("sequential", "auto", "vectorized"):
+    for method in ("parallel", "auto", "vectorized"):
         maps.clear()
         r = run_nuts(model, (y,), num_chains=4, num_warmup=100, num_samples=100, seed=3, chain_method=method)
         out[method] = {"method": r.chain_method, "devices": r.n_devices, "step": r.step_size.tolist(),
@@ -225,7 +225,7 @@ print(json.dumps(out))
 
 
 def test_sequential_chains_on_cpu_devices_match_the_vectorised_draws(tmp_path):
-    """chain_method="sequential", 2 CPU devices x 2 chains: each device runs its chains one after the other
+    """chain_method="auto" on 2 CPU devices x 2 chains is "sequential": each device runs its chains one after the other
     (lax.map), not vmapped in lockstep; the algorithm is unchanged, so step sizes and draws equal the vectorised run's."""
     import json
     import subprocess
@@ -236,9 +236,9 @@ def test_sequential_chains_on_cpu_devices_match_the_vectorised_draws(tmp_path):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    par, lock, vec = out["sequential"], out["auto"], out["vectorized"]
-    assert (par["method"], par["devices"]) == ("sequential", 2) and par["maps"] > 0  # chains one after the other
-    assert (lock["method"], lock["devices"]) == ("parallel", 2) and lock["maps"] == 0  # the default: lockstep
+    par, lock, vec = out["auto"], out["parallel"], out["vectorized"]
+    assert (par["method"], par["devices"]) == ("sequential", 2) and par["maps"] > 0  # the CPU default: one after the other
+    assert (lock["method"], lock["devices"]) == ("parallel", 2) and lock["maps"] == 0  # asked for: lockstep
     assert (vec["method"], vec["devices"]) == ("vectorized", 1)
     assert np.allclose(lock["z"], vec["z"], atol=1e-8)
     assert np.allclose(par["step"], vec["step"], rtol=1e-9)

@@ -292,8 +292,8 @@ def fit_cmd(
                                 "'threshold' (-2.45 <= x0 < -2.05, the published convention: also a region the recording "
                                 "ends before recruiting) or 'either'."),
     chain_method: str = typer.Option("auto", "--chain-method", help="How the NUTS chains share the CPU devices: 'auto' "
-                                     "(= parallel), 'parallel' (vmapped in lockstep on each device), 'sequential' (one after "
-                                     "the other on each device: ~1.5x faster on large networks, see braintwin.infer.run_nuts)."),
+                                     "(= sequential on CPU), 'parallel' (vmapped in lockstep on each device), 'sequential' (one "
+                                     "after the other on each device: ~1.5x faster on large networks, see braintwin.infer.run_nuts)."),
 ):
     """Infer x0 and the EZ/PZ map from a patient's SEEG; writes the fit's files and twin.h5.
 

@@ -13,10 +13,11 @@ What makes it fast (the Bayesian VEP in minutes instead of hours):
    dimension).
 3. **Dispersed inits** drawn from the Laplace approximation, so chains start in
    the typical set but not at the same point (R-hat stays meaningful).
-4. **Chains split over devices** with ``jax.pmap`` when several are visible, each
-   running its share vmapped in lockstep (``"parallel"``, the default); with
-   ``chain_method="sequential"`` a CPU device runs its chains one after the other
-   (1.5x less time on the tvb76 VEP, see :func:`_compiled_block`).  On a CPU, JAX shows one device unless the entry point calls
+4. **Chains split over devices** with ``jax.pmap`` when several are visible.  On
+   CPU devices each runs its share one after the other (``"sequential"``, the
+   default there: 1.5x less time on the tvb76 VEP, 1.1-1.3x on the demo's 10
+   regions, see :func:`_compiled_block`); an accelerator runs its share vmapped
+   in lockstep (``"parallel"``).  On a CPU, JAX shows one device unless the entry point calls
    ``numpyro.set_host_device_count(n)`` *before* JAX starts (the CLI and the
    benchmark do; a library must not).
 5. **Blocks of iterations** run inside one compiled ``lax.scan``; compilation
@@ -361,8 +362,10 @@ def run_nuts(
         ``"parallel"`` splits the chains over the JAX devices (pmap), each device
         running its share vectorised in lockstep; ``"sequential"``: the same, but a
         CPU device runs its chains one after the other (see :func:`_compiled_block`).
-        ``"auto"``: parallel when several devices are visible and divide
-        ``num_chains``, vectorised otherwise.
+        ``"auto"``: when several devices are visible and divide ``num_chains``,
+        sequential on CPU devices and parallel on accelerators; vectorised otherwise.
+        Both layouts run the same algorithm (draws equal to round-off; chaotic
+        posteriors then let chains drift apart), so ``auto`` takes the faster.
     block : int
         Iterations per compiled block (fewer Python round trips).
     progress : bool
@@ -481,8 +484,8 @@ def _chain_layout(chain_method: str, num_chains: int, what: str) -> tuple[str, i
     import jax
 
     n_dev = jax.local_device_count()
-    if chain_method == "auto":  # lockstep: on the demo's fit it had no divergence on 5 of 5 seeds, sequential 5 of 6
-        chain_method = "parallel" if (n_dev > 1 and num_chains % n_dev == 0) else "vectorized"
+    if chain_method == "auto":  # same algorithm either way: the faster layout (sequential on CPU, see _compiled_block)
+        chain_method = "sequential" if (n_dev > 1 and num_chains % n_dev == 0) else "vectorized"
     if chain_method not in ("vectorized", "parallel", "sequential"):
         raise InputError(f"chain_method must be auto, vectorized, parallel or sequential; got {chain_method!r}", source=what, field="chain_method")
     if chain_method in ("parallel", "sequential") and (n_dev < 2 or num_chains % n_dev):
