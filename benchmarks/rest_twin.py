@@ -105,13 +105,15 @@ def main(argv=None) -> None:
     ap.add_argument("--n-components", type=int, default=None)
     ap.add_argument("--regression-summaries", type=int, default=None)
     ap.add_argument("--campaign-workers", type=int, default=None, help="local Dask workers for the campaign")
+    ap.add_argument("--segments", type=int, default=None,
+                    help="train on simulations of 1/SEGMENTS of the recording and condition on every segment (fit_rest)")
     ap.add_argument("--out", default="bench_out/rest_twin")
     a = ap.parse_args(argv)
     from braintwin.workflows.resting import REST_FEATURES, REST_FEATURES_FC
 
     opts = {k: v for k, v in (("features", {"default": REST_FEATURES, "fc": REST_FEATURES_FC}.get(a.features)),
                               ("n_components", a.n_components), ("regression_summaries", a.regression_summaries),
-                              ("campaign_workers", a.campaign_workers))
+                              ("campaign_workers", a.campaign_workers), ("segments", a.segments))
             if v is not None}
     c0 = _cpu()
     s = run_rest_demo(a.out, n_sims=a.n_sims, n_times=a.n_times, refine_rounds=a.refine_rounds,
@@ -122,7 +124,7 @@ def main(argv=None) -> None:
           "truth_in_90_fraction": s["truth_in_90_fraction"],
           "fc_r_ratio": s.get("fc_r_ratio"), "fc_r_twin": s["fc_r_twin"], "fc_r_ceiling": s.get("fc_r_ceiling"),
           "fc_r_ratio_single": s.get("fc_r_ratio_single"), "fc_r_median": s["fc_r_median"],
-          "fc_r_ceiling_single": s.get("fc_r_ceiling_single"),
+          "fc_r_ceiling_single": s.get("fc_r_ceiling_single"), "joint": s.get("joint"),
           "sc_fc_r": s["sc_fc_r"], "fcd_ks": s["fcd_ks_median"], "n_sims": a.n_sims, "n_times": a.n_times,
           "refine_rounds": a.refine_rounds, "n_per_round": a.n_per_round,
           "parameters_q05_q50_q95": s["parameters_q05_q50_q95"],

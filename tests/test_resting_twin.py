@@ -186,6 +186,30 @@ def test_update_keeps_both_visits_and_report_shows_trajectories(small_twin):
     assert "across 2 visits" in html
 
 
+def test_segments_condition_on_every_part_with_the_estimator_of_one(small_twin):
+    """segments=2: the fixture's estimator (70 samples) serves a 140-sample recording, both halves at once."""
+    d, truth, fit, _, _ = small_twin
+    conn = SMALL.normalized("max").with_zero_diagonal()
+    y = resting.synthetic_person(conn, n_times=140, seed=21, drift=1.0, **truth)
+    kw = dict(tr_ms=720.0, n_sims=200, prior=resting.default_prior(G_max=1.5), cache_dir=d, progress=False, log=lambda m: None)
+    seg = resting.fit_rest(y, conn, n_ppc=4, segments=2, **kw)
+    assert seg.timings["campaign"] < fit.timings["campaign"] + 5  # the fixture's campaign and estimator, reused
+    info = seg.posterior.info
+    assert info["rest"]["segments"] == 2 and info["rest"]["n_times"] == 140 and info["joint"]["parts"] == 2
+    assert info["joint"]["importance_ess"] > 200
+    assert seg.ppc["fc_emp"].shape == (6, 6) and len(seg.bold) == 140  # the check and the twin: the whole recording
+    np.testing.assert_allclose(info["x_obs"][1], fit.simulator.features_of(y[70:]))
+    lo, hi = np.quantile(seg.posterior.samples["G"], [0.05, 0.95])
+    assert lo <= truth["G"] <= hi
+    twin = resting.twin_from_rest(seg, subject_id="sub-02")
+    f2 = twin.update(resting.synthetic_person(conn, n_times=140, seed=22, **truth), n_ppc=4, cache_dir=d, log=lambda m: None)
+    assert f2.posterior.info["joint"]["parts"] == 2
+    with pytest.raises(InputError, match="segments"):
+        resting.fit_rest(y, conn, segments=2, refine_rounds=1, **kw)
+    with pytest.raises(InputError, match="segments"):
+        resting.fit_rest(y, conn, segments=0, **kw)
+
+
 @pytest.mark.slow
 def test_cli_update_with_bold_adds_a_visit(small_twin, tmp_path, capsys):
     d, truth, _, _, twin = small_twin

@@ -79,6 +79,33 @@ def test_npe_matches_analytic_posterior(estimator, x_obs):
     analytic_check(estimator, np.array(x_obs))
 
 
+def test_joint_posterior_of_independent_observations_is_analytic(estimator, prior):
+    """K = 4 observations of the same theta from the estimator of one: the analytic posterior of all four."""
+    from braintwin.infer.sbi import joint_posterior
+
+    rng = np.random.default_rng(5)
+    theta = np.array([[0.3, 1.2]])
+    xs = np.concatenate([simulate(theta, rng) for _ in range(4)])
+    cov = np.linalg.inv(np.linalg.inv(S0) + 4 * A.T @ A / SIGMA**2)
+    mu = cov @ (A.T @ xs.sum(0) / SIGMA**2)
+    sd = np.sqrt(np.diag(cov))
+    post = joint_posterior(estimator, xs, 3000, seed=2, feature_names=NAMES)
+    w = np.stack([post.samples["a"], np.log(post.samples["b"])], axis=1)
+    assert np.all(np.abs(w.mean(0) - mu) < 0.35 * sd), (w.mean(0), mu, sd)
+    assert np.all(np.abs(w.std(0) / sd - 1) < 0.3), (w.std(0), sd)
+    one = estimator.sample(xs[0], 3000, seed=2)
+    assert np.all(w.std(0) < 0.7 * np.stack([one[:, 0], np.log(one[:, 1])], axis=1).std(0))  # 4 parts: ~half the sd
+    info = post.info["joint"]
+    assert info["parts"] == 4 and 200 < info["importance_ess"] <= info["proposals"]
+    # one part is the plain posterior; parts that cannot come from one theta are flagged, not silently averaged
+    assert "joint" not in joint_posterior(estimator, xs[:1], 100, feature_names=NAMES).info
+    far = np.stack([xs[0], xs[0] + 12 * SIGMA])
+    with pytest.warns(Warning, match="importance ESS"):
+        joint_posterior(estimator, far, 500, seed=0, feature_names=NAMES)
+    with pytest.raises(InputError, match="finite"):
+        joint_posterior(estimator, np.full((2, 3), np.nan), 10)
+
+
 def test_npe_sbc_and_tarp_pass(estimator, prior):
     theta = prior.sample(200, 7)
     x = simulate(theta, np.random.default_rng(3))

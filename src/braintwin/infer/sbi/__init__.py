@@ -10,6 +10,8 @@ optionally on a Dask cluster), and neural posterior estimation on their results.
 - :func:`load_campaign_config` (:mod:`.config`): the campaign TOML file.
 - :class:`NPE` -> :class:`Estimator` (:mod:`.npe`): flowjax flows (MAF, NSF, ensembles,
   TSNPE), one-file estimators (:func:`write_estimator`, :func:`read_estimator`);
+- :func:`joint_posterior` (:mod:`.joint`): the posterior of several independent observations
+  (segments of one recording) from an estimator trained on one;
 - :mod:`.calibration`: SBC, TARP, z-score/shrinkage, posterior predictive checks.
 """
 
@@ -21,12 +23,14 @@ from .priors import Distribution, LogNormal, Normal, Prior, TruncatedNormal, Uni
 from .simulators import DIVERGED, FAILED, OK, PENDING, FunctionSimulator, NetworkSimulator, vep_simulator
 
 from .npe import NPE, Estimator
+from .joint import joint_posterior
 from .estimator_file import read_estimator, write_estimator
 from .calibration import calibrate, posterior_predictive_check, sbc, tarp, z_score_shrinkage
 
 __all__ = [
     "NPE",
     "Estimator",
+    "joint_posterior",
     "read_estimator",
     "write_estimator",
     "calibrate",

@@ -338,12 +338,16 @@ class Estimator:
             warnings.warn("this estimator was refined (TSNPE) for another observation; its posterior for this "
                           "one is only valid inside the truncated region", BraintwinWarning, stacklevel=2)
         theta = self.sample(x_obs, n, seed, feature_names=feature_names, config=config)
-        samples = self.prior.unflatten(theta)
+        return self.posterior_of_draws(theta, x_obs, diagnostics)
+
+    def posterior_of_draws(self, theta, x_obs, diagnostics: Mapping | None = None, **info) -> Posterior:
+        """Draws ``(n, dim)`` (prior's column order) as a :class:`~braintwin.infer.Posterior` of ``x_obs`` (``info`` added)."""
+        samples = self.prior.unflatten(np.asarray(theta, float))
         labels = {k: list(self.prior.region_labels) for k in samples
                   if self.prior.per_region.get(k) and self.prior.region_labels}
         info = {"estimator": dict(self.settings), "n_train": self.training.get("n_train"),
                 "feature_names": list(self.feature_names), "x_obs": np.asarray(x_obs, float).tolist(),
-                "truncated": self.truncated_for is not None}
+                "truncated": self.truncated_for is not None, **info}
         return Posterior(samples, method="npe", labels=labels, info=info, diagnostics=diagnostics)
 
     def to_metadata(self) -> dict:

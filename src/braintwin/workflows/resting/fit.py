@@ -24,7 +24,7 @@ from ..._io import atomic_path
 from ...connectome import as_connectome
 from ...connectome.parcellation import match_labels
 from ...errors import InputError
-from ...infer.sbi import NPE, Prior, calibrate, read_estimator, run_campaign, write_estimator
+from ...infer.sbi import NPE, Prior, calibrate, joint_posterior, read_estimator, run_campaign, write_estimator
 from ...infer.sbi.campaign import campaign_config
 from .ppc import rest_ppc
 from .simulator import REST_FEATURES_FC, RestSimulator
@@ -114,7 +114,10 @@ class RestFit:
         s = self.posterior.samples
         params = {k: [float(np.quantile(v, p)) for p in (0.05, 0.5, 0.95)] for k, v in s.items() if np.ndim(v) == 1}
         keys = ("fc_r_twin", "fc_r_median", "fc_r_low", "fc_r_high", "fcd_ks_median", "sc_fc_r")
-        return {"parameters_q05_q50_q95": params, **{k: float(self.ppc[k]) for k in keys}, "timings_s": self.timings}
+        out = {"parameters_q05_q50_q95": params, **{k: float(self.ppc[k]) for k in keys}, "timings_s": self.timings}
+        if "joint" in self.posterior.info:  # several segments: how well the importance sampler held up
+            out["joint"] = dict(self.posterior.info["joint"])
+        return out
 
 
 def _cache_paths(sim: RestSimulator, prior: Prior, n_sims: int, seed: int, cache_dir) -> tuple[Path, Path, Path]:
@@ -185,7 +188,7 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
              gradient=None, cache_dir=".braintwin-cache", seed: int = 0, max_times: int | None = None,
              refine_rounds: int = 0, n_per_round: int | None = None, features=REST_FEATURES_FC,
              n_components: int | None = 10, regression_summaries: int | None = 1, campaign_workers: int | None = None,
-             progress: bool = True, log=print, **simulator_options) -> RestFit:
+             segments: int = 1, progress: bool = True, log=print, **simulator_options) -> RestFit:
     """Fit the resting-state twin (MPR + BOLD) to one person's BOLD by neural posterior estimation.
 
     Parameters
@@ -230,6 +233,14 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
         2,861 features 0.689, 5 components with degree 2 0.603; 10 components without
         the regression summary gave a degenerate posterior (G [0, 0.006]).  At 833 volumes
         (100 simulations) it tied: fc_r_ratio 0.796 against 0.795 (``benchmarks/rest_twin.py``).
+    segments : int
+        Train on simulations as long as one of ``segments`` equal parts of the
+        recording, and condition on all parts at once (their posteriors multiplied,
+        :func:`~braintwin.infer.sbi.joint_posterior`: parts a few BOLD autocorrelation
+        times apart are close to independent given the parameters).  The campaign's
+        simulations are ``segments`` times shorter, so the same CPU time buys about as
+        many times more of them; the posterior predictive check and the twin use the
+        whole recording.  1 (default): condition on the whole recording.
     campaign_workers : int, optional
         Run the campaign on this many local worker processes (one simulation thread each);
         the script that calls this needs an ``if __name__ == "__main__":`` guard.
@@ -267,11 +278,13 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
     y = y[: max_times or len(y)]
     sim = RestSimulator(conn, tr_ms=tr, n_times=len(y), dt=dt, skip_ms=skip_ms, gradient=gradient, features=features,
                         **simulator_options)
-    for name, v, least in (("refine_rounds", refine_rounds, 0), ("n_per_round", n_per_round, 1)):
+    for name, v, least in (("refine_rounds", refine_rounds, 0), ("n_per_round", n_per_round, 1), ("segments", segments, 1)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least):
             raise InputError(f"{name} must be an integer >= {least}, got {v!r}", field=name)
+    if segments > 1 and refine_rounds:
+        raise InputError("refine_rounds needs segments=1 (TSNPE refines for one observation)", field="segments")
     prior = prior or default_prior(gradient=gradient is not None)
-    est, cal, paths, timings = rest_estimator(sim, prior, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
+    est, cal, paths, timings = rest_estimator(segment_simulator(sim, len(y), segments), prior, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
                                               n_components=n_components, regression_summaries=regression_summaries,
                                               n_workers=campaign_workers, progress=progress, log=log)
     if refine_rounds:
@@ -279,7 +292,8 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
         est = refine_for(est, sim, y, paths["campaign"], rounds=refine_rounds,
                          n_per_round=int(n_per_round or max(20, n_sims // 2)), seed=seed, log=log)
         timings["refinement"] = time.perf_counter() - t0
-    post, ppc, t = posterior_and_ppc(est, sim, y, n_draws=n_draws, n_ppc=n_ppc, seed=seed, calibration=cal, log=log)
+    post, ppc, t = posterior_and_ppc(est, sim, y, n_draws=n_draws, n_ppc=n_ppc, seed=seed, calibration=cal, log=log,
+                                     segments=segments)
     # file names only (folders can carry a person's name); an update looks them up in its cache_dir
     post.info.update(estimator_file=Path(paths["estimator"]).name, campaign_file=Path(paths["campaign"]).name)
     timings.update(t)
@@ -306,23 +320,37 @@ def refine_for(est, sim: RestSimulator, y: np.ndarray, campaign_path, *, rounds:
 
 
 def posterior_and_ppc(est, sim: RestSimulator, y: np.ndarray, *, n_draws: int, n_ppc: int, seed: int,
-                      calibration=None, log=print):
-    """The posterior of one recording and its posterior predictive check; ``(posterior, ppc, timings)``."""
+                      calibration=None, log=print, segments: int = 1):
+    """The posterior of one recording and its posterior predictive check; ``(posterior, ppc, timings)``.
+
+    ``segments > 1``: ``est`` was trained on one of that many equal parts of ``y`` (:func:`fit_rest`).
+    """
     t0 = time.perf_counter()
-    x_obs = sim.features_of(y)
-    post = est.posterior(x_obs, n=n_draws, seed=seed, feature_names=sim.feature_names,
-                         diagnostics={"calibration": calibration} if calibration else None)
-    post.info.update(updater=UPDATER, rest=rest_settings(sim))
+    diag = {"calibration": calibration} if calibration else None
+    seg = segment_simulator(sim, len(y), segments)
+    if seg is sim:
+        post = est.posterior(sim.features_of(y), n=n_draws, seed=seed, feature_names=sim.feature_names, diagnostics=diag)
+    else:  # each part's features on the estimator's (segment) length, then their joint posterior
+        L = seg.n_times
+        parts = np.stack([seg.features_of(y[k * L:(k + 1) * L]) for k in range(len(y) // L)])
+        post = joint_posterior(est, parts, n_draws, seed, feature_names=seg.feature_names, diagnostics=diag)
+        log(f"posterior of {len(parts)} segments of {L} samples: importance ESS {post.info['joint']['importance_ess']:.0f}")
+    post.info.update(updater=UPDATER, rest=rest_settings(sim, segments))
     t1 = time.perf_counter()
     log(f"posterior: {n_draws} draws; posterior predictive: {n_ppc} simulations")
     ppc = rest_ppc(sim, post, y, n_sims=n_ppc, seed=seed)
     return post, ppc, {"posterior": t1 - t0, "ppc": time.perf_counter() - t1}
 
 
-def rest_settings(sim: RestSimulator) -> dict:
+def segment_simulator(sim: RestSimulator, n_times: int, segments: int = 1) -> RestSimulator:
+    """The simulator an estimator is trained with: ``sim`` itself, or one for one of ``segments`` parts of ``n_times``."""
+    return sim if int(segments) == 1 else sim.with_length(int(n_times) // int(segments))
+
+
+def rest_settings(sim: RestSimulator, segments: int = 1) -> dict:
     """What rebuilds the simulator from a twin (stored in ``posterior.info["rest"]``)."""
     n = sim.net
-    return {"tr_ms": sim.tr_ms, "n_times": sim.n_times, "dt": n.dt, "skip_ms": n.skip_ms, "speed": n.speed,
+    return {"tr_ms": sim.tr_ms, "n_times": sim.n_times, "segments": int(segments), "dt": n.dt, "skip_ms": n.skip_ms, "speed": n.speed,
             "fcd_window": sim.fcd_window, "fcd_step": sim.fcd_step, "noise_weights": n.noise_weights.tolist(),
             "model_params": {k: float(v) for k, v in n.model.values.items() if np.ndim(v) == 0},
             "gradient": None if sim.gradient is None else sim.gradient.tolist(), "features": list(sim.features)}

@@ -153,6 +153,18 @@ class RestSimulator:
         self.gradient = None if gradient is None else _zscore_gradient(gradient, self.connectome.n_regions)
         self.feature_names: list[str] = []
 
+    def with_length(self, n_times: int) -> "RestSimulator":
+        """The same simulator for recordings of ``n_times`` BOLD samples (same FCD window and step)."""
+        if int(n_times) < 3 * self.fcd_window:
+            raise InputError(f"{n_times} BOLD samples are too few for FCD windows of {self.fcd_window} samples: "
+                             f"at least {3 * self.fcd_window} needed", field="bold")
+        new = copy.copy(self)
+        new.n_times = int(n_times)
+        new.net = copy.copy(self.net)
+        new.net.duration = self.net.skip_ms + (new.n_times + 1) * self.tr_ms
+        new.feature_names = list(self.feature_names)
+        return new
+
     def feature_options(self) -> dict:
         """Options of the feature sets (FCD window and step in samples)."""
         return {"fcd_window": self.fcd_window, "fcd_step": self.fcd_step}

@@ -158,10 +158,14 @@ def update_rest_twin(twin: Twin, new_data, *, tr_ms: float | None = None, mappin
     sim = simulator_of(twin)
     k = len(visits(twin)) + 1
     seed = k if seed is None else int(seed)
+    segments = int(twin.posterior.info["rest"].get("segments", 1))
+    if tsnpe and segments > 1:
+        raise InputError("tsnpe needs a twin fitted with segments=1 (TSNPE refines for one observation)", field="tsnpe")
     est = _estimator_for(twin, sim, y, estimator=estimator, cache_dir=cache_dir, tsnpe=tsnpe, rounds=rounds, n_per_round=n_per_round,
                          seed=seed, log=log)
     cal = (twin.posterior.diagnostics or {}).get("calibration")
-    post, ppc, timings = posterior_and_ppc(est, sim, y, n_draws=n_draws, n_ppc=n_ppc, seed=seed, calibration=cal, log=log)
+    post, ppc, timings = posterior_and_ppc(est, sim, y, n_draws=n_draws, n_ppc=n_ppc, seed=seed, calibration=cal, log=log,
+                                           segments=segments)
     post.info.update({k2: twin.posterior.info[k2] for k2 in ("estimator_file", "campaign_file") if k2 in twin.posterior.info})
     post.info["visit"] = k
     fit = RestFit(post, est, sim, ppc, y, tr, cal, {**timings, "total": time.perf_counter() - t0})
