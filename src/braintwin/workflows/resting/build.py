@@ -25,7 +25,7 @@ __all__ = ["REST_KEYS", "build_rest_twin", "synthetic_person", "read_gradient"]
 #: Keys of a resting-state ``twin build`` configuration.
 REST_KEYS = {"workflow", "bold", "tr_s", "connectome", "mapping", "subject_id", "out", "n_sims", "n_ppc", "n_draws",
              "dt", "skip_ms", "gradient", "cache_dir", "seed", "metadata", "report", "max_times", "G_max", "prior",
-             "refine_rounds", "n_per_round"}
+             "refine_rounds", "n_per_round", "segments"}
 
 
 def synthetic_person(connectome, *, G: float = 0.15, eta: float = -4.8, nsig: float = 0.01, n_times: int = 200,
@@ -102,7 +102,7 @@ def build_rest_twin(cfg: Mapping[str, Any], base: Path = Path("."), *, progress:
                             skip_ms=float(cfg.get("skip_ms", 20_000.0)), gradient=gradient, cache_dir=cache,
                             seed=int(cfg.get("seed", 0)), max_times=cfg.get("max_times"),
                             refine_rounds=cfg.get("refine_rounds", 0), n_per_round=cfg.get("n_per_round"),
-                            progress=progress, log=log)
+                            segments=cfg.get("segments", 1), progress=progress, log=log)
     twin = twin_from_rest(fit, subject_id=cfg.get("subject_id"), metadata=cfg.get("metadata"),
                           config=dict(cfg), seeds={"fit": int(cfg.get("seed", 0))})
     twin.record_input(path("bold"))
