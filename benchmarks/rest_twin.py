@@ -73,6 +73,16 @@ gain at this size, one predictive seed), single runs 0.198 against 0.920; SC-FC 
 342 s, 575 CPU-s after the campaign.  Target 0.9 not met: G's interval still spans most
 of the prior.
 
+**Segments** (2026-12-05, idle machine, ``--n-times 833 --segments 4 --n-sims 400
+--campaign-workers 2 --no-second-visit``): the campaign simulates 208-volume segments (a
+quarter of the recording) and the posterior conditions on the person's 4 segments at once
+(:func:`braintwin.infer.sbi.joint_posterior`, importance ESS 5,827 of 20,000 proposals).
+400 simulations (379 usable: 5 diverged, 16 of one chunk failed on a Dask worker; 304 for
+training, 75 held out) in 1,774 s; end to end 2,124 s, 4,067 CPU-s (the 100 whole-length
+simulations above cost 3,751 CPU-s for the campaign alone): truth_in_90_fraction 1.0
+(G 0.192 [0.121, 0.227], eta -4.80 [-5.06, -4.56], nsig 0.0098 [0.0075, 0.0128]); twin FC r
+0.914 against a ceiling of 0.955, **fc_r_ratio 0.957** (target 0.9; single runs 0.851
+against 0.920, ratio 0.924); SC-FC 0.456; FCD KS 0.32.  One predictive seed, one person.
 Sizes (``--n-times 833`` is the issue's 10 min of BOLD; the default, 100 volumes, is
 the demo's 10-minute budget on 2 cores, see ``workflows/resting/demo.py``):
 ``python benchmarks/rest_twin.py [--n-sims 200] [--n-times 100] [--features default|fc]
