@@ -332,7 +332,7 @@ def posterior_and_ppc(est, sim: RestSimulator, y: np.ndarray, *, n_draws: int, n
         post = est.posterior(sim.features_of(y), n=n_draws, seed=seed, feature_names=sim.feature_names, diagnostics=diag)
     else:  # each part's features on the estimator's (segment) length, then their joint posterior
         L = seg.n_times
-        parts = np.stack([seg.features_of(y[k * L:(k + 1) * L]) for k in range(len(y) // L)])
+        parts = np.stack([seg.features_of(y[k * L:(k + 1) * L]) for k in range(int(segments))])  # the tail < L is left out
         post = joint_posterior(est, parts, n_draws, seed, feature_names=seg.feature_names, diagnostics=diag)
         log(f"posterior of {len(parts)} segments of {L} samples: importance ESS {post.info['joint']['importance_ess']:.0f}")
     post.info.update(updater=UPDATER, rest=rest_settings(sim, segments))
