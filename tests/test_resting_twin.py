@@ -208,6 +208,13 @@ def test_segments_condition_on_every_part_with_the_estimator_of_one(small_twin):
         resting.fit_rest(y, conn, segments=2, refine_rounds=1, **kw)
     with pytest.raises(InputError, match="segments"):
         resting.fit_rest(y, conn, segments=0, **kw)
+    with pytest.raises(InputError, match="segments"):
+        resting.fit_rest(y, conn, segments="four", **kw)
+    # the default, "auto": one part per SEGMENT_VOLUMES volumes, never fewer than 1, 1 with TSNPE
+    assert fit.posterior.info["rest"]["segments"] == 1  # the fixture's 70 samples: one part
+    L = resting.SEGMENT_VOLUMES
+    assert [resting.auto_segments(n) for n in (70, 2 * L - 1, 2 * L, 833)] == [1, 1, 2, 833 // L]
+    assert resting.auto_segments(833, refine_rounds=1) == 1
 
 
 @pytest.mark.slow

@@ -20,12 +20,12 @@
 from __future__ import annotations
 
 from .simulator import REST_FEATURES, REST_FEATURES_FC, RestSimulator, fcd_window_for, preprocess_bold
-from .fit import UPDATER, RestFit, as_bold, default_prior, fit_rest, rest_estimator
+from .fit import SEGMENT_VOLUMES, UPDATER, RestFit, as_bold, auto_segments, default_prior, fit_rest, rest_estimator
 from .ppc import empirical_fc_fcd, rest_ppc
 from .twin import simulator_of, twin_from_rest, update_rest_twin, visits
 from .build import build_rest_twin, synthetic_person
 from . import report as _report  # registers the report sections
 
-__all__ = ["RestSimulator", "RestFit", "REST_FEATURES", "REST_FEATURES_FC", "UPDATER", "as_bold", "default_prior", "empirical_fc_fcd",
+__all__ = ["RestSimulator", "RestFit", "REST_FEATURES", "REST_FEATURES_FC", "SEGMENT_VOLUMES", "UPDATER", "as_bold", "auto_segments", "default_prior", "empirical_fc_fcd",
            "fcd_window_for", "fit_rest", "preprocess_bold", "rest_estimator", "rest_ppc", "simulator_of",
            "twin_from_rest", "update_rest_twin", "visits", "build_rest_twin", "synthetic_person"]

@@ -34,6 +34,13 @@ __all__ = ["RestFit", "fit_rest", "default_prior", "as_bold", "rest_estimator", 
 #: Name of the resting-state twin's updater (:func:`braintwin.twin.register_updater`), stored in its posterior.
 UPDATER = "npe"
 
+#: ``segments="auto"``: one segment per this many volumes.  Measured on tvb76 at 833
+#: volumes (10 min, TR 720 ms, ``benchmarks/rest_twin.py``): four 208-volume segments
+#: reached fc_r_ratio 0.957 for about the CPU time in which 100 whole-length
+#: simulations reached 0.796.  Below 2x this length a recording is one segment: FC and
+#: FCD from fewer than ~200 volumes are too noisy to be worth splitting further.
+SEGMENT_VOLUMES = 200
+
 
 def default_prior(*, gradient: bool = False, G_max: float = 0.25) -> Prior:
     """Prior of the resting-state fit: G, eta, nsig (and eta_gradient with a regional term).
@@ -188,7 +195,7 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
              gradient=None, cache_dir=".braintwin-cache", seed: int = 0, max_times: int | None = None,
              refine_rounds: int = 0, n_per_round: int | None = None, features=REST_FEATURES_FC,
              n_components: int | None = 10, regression_summaries: int | None = 1, campaign_workers: int | None = None,
-             segments: int = 1, progress: bool = True, log=print, **simulator_options) -> RestFit:
+             segments: int | str = "auto", progress: bool = True, log=print, **simulator_options) -> RestFit:
     """Fit the resting-state twin (MPR + BOLD) to one person's BOLD by neural posterior estimation.
 
     Parameters
@@ -233,14 +240,17 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
         2,861 features 0.689, 5 components with degree 2 0.603; 10 components without
         the regression summary gave a degenerate posterior (G [0, 0.006]).  At 833 volumes
         (100 simulations) it tied: fc_r_ratio 0.796 against 0.795 (``benchmarks/rest_twin.py``).
-    segments : int
+    segments : int or "auto"
         Train on simulations as long as one of ``segments`` equal parts of the
         recording, and condition on all parts at once (their posteriors multiplied,
         :func:`~braintwin.infer.sbi.joint_posterior`: parts a few BOLD autocorrelation
         times apart are close to independent given the parameters).  The campaign's
         simulations are ``segments`` times shorter, so the same CPU time buys about as
         many times more of them; the posterior predictive check and the twin use the
-        whole recording.  1 (default): condition on the whole recording.
+        whole recording.  1: condition on the whole recording.  ``"auto"`` (default):
+        ``len(bold) // SEGMENT_VOLUMES`` (200) parts, at least 1 (so 1 below 400
+        volumes; 4 for 10 min at TR 720 ms), and 1 when ``refine_rounds`` is set
+        (:func:`auto_segments`).
     campaign_workers : int, optional
         Run the campaign on this many local worker processes (one simulation thread each);
         the script that calls this needs an ``if __name__ == "__main__":`` guard.
@@ -278,6 +288,10 @@ def fit_rest(bold, connectome, *, tr_ms: float | None = None, mapping=None, prio
     y = y[: max_times or len(y)]
     sim = RestSimulator(conn, tr_ms=tr, n_times=len(y), dt=dt, skip_ms=skip_ms, gradient=gradient, features=features,
                         **simulator_options)
+    if segments == "auto":
+        segments = auto_segments(len(y), refine_rounds)
+        if segments > 1:
+            log(f"segments: {segments} parts of {len(y) // segments} samples (auto: one per {SEGMENT_VOLUMES} volumes)")
     for name, v, least in (("refine_rounds", refine_rounds, 0), ("n_per_round", n_per_round, 1), ("segments", segments, 1)):
         if v is not None and (isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < least):
             raise InputError(f"{name} must be an integer >= {least}, got {v!r}", field=name)
@@ -340,6 +354,15 @@ def posterior_and_ppc(est, sim: RestSimulator, y: np.ndarray, *, n_draws: int, n
     log(f"posterior: {n_draws} draws; posterior predictive: {n_ppc} simulations")
     ppc = rest_ppc(sim, post, y, n_sims=n_ppc, seed=seed)
     return post, ppc, {"posterior": t1 - t0, "ppc": time.perf_counter() - t1}
+
+
+def auto_segments(n_times: int, refine_rounds: int = 0) -> int:
+    """``segments="auto"``: ``n_times // SEGMENT_VOLUMES`` parts, at least 1; 1 with TSNPE rounds.
+
+    >>> auto_segments(833), auto_segments(399), auto_segments(833, refine_rounds=1)
+    (4, 1, 1)
+    """
+    return 1 if refine_rounds else max(1, int(n_times) // SEGMENT_VOLUMES)
 
 
 def segment_simulator(sim: RestSimulator, n_times: int, segments: int = 1) -> RestSimulator:
