@@ -314,6 +314,19 @@ def test_a_run_that_diverges_is_integrated_again_at_the_finer_step(monkeypatch):
         resting.RestSimulator(conn, tr_ms=720.0, n_times=63, retry_dt=0.1)
 
 
+def test_runs_that_diverge_at_both_steps_are_flagged_with_the_recording_shape():
+    """A chunk whose every run diverges again at the finer step stops early: it is flagged, never mis-shaped."""
+    conn = SMALL.normalized("max").with_zero_diagonal()
+    sim = resting.RestSimulator(conn, tr_ms=720.0, n_times=63, skip_ms=1000.0, dt=0.5, n_threads=1)  # MPR blows up at 0.5 and 0.2
+    x, status, bold = sim.simulate({"G": np.array([5.0, 50.0]), "eta": np.full(2, -4.6), "nsig": np.full(2, 0.01)},
+                                   [1, 2], return_timeseries=True)
+    assert status.tolist() == [1, 1] and bold.shape == (2, 63, 6) and np.isnan(bold).all()
+    assert np.isnan(x).all() and x.shape == (2, len(sim.feature_names))
+    ok = resting.RestSimulator(conn, tr_ms=720.0, n_times=63, skip_ms=1000.0, n_threads=1)
+    x2, s2 = ok.simulate({"G": np.array([0.1]), "eta": np.array([-4.6]), "nsig": np.array([0.01])}, [1])
+    assert s2.tolist() == [0] and x2.shape[1] == x.shape[1] and np.isfinite(x2).all()
+
+
 @pytest.mark.slow
 def test_refinement_round_gives_an_estimator_for_this_recording_only(small_twin):
     d, truth, fit, _, _ = small_twin

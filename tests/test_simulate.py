@@ -135,6 +135,21 @@ def test_divergence_is_flagged_not_silent(net):
     assert np.isnan(b["tavg"].data[1, -1]).all()
 
 
+def test_a_batch_in_which_every_run_diverges_keeps_the_full_time_axis(net):
+    """Every run stops early, yet the batch has the shape of one that reached its end (NaN after each stop)."""
+    from braintwin.observe import Bold
+
+    kw = dict(duration=3000.0, dt=0.5, method="euler", monitors=["tavg:1.0", Bold(tr=500.0)], on_divergence="ignore")
+    b = simulate_batch(net, MontbrioPazoRoxin(), {"eta": [1e4, 2e4]}, seeds=0, **kw)
+    assert b.diverged.tolist() == [True, True]
+    assert b["tavg"].data.shape == (2, 3000, 2, 8) and b["bold"].data.shape == (2, 6, 1, 8)
+    np.testing.assert_allclose(b["tavg"].time, np.arange(3000) + 0.5)  # TVB's averaging convention: mid-period
+    np.testing.assert_allclose(b["bold"].time, 500.0 * np.arange(1, 7))
+    assert np.isnan(b["tavg"].data[:, -1]).all() and np.isnan(b["bold"].data).all()
+    ok = simulate_batch(net, MontbrioPazoRoxin(), {"eta": [-5.0]}, seeds=0, **kw)  # a run that reaches its end
+    assert ok["bold"].data.shape[1:] == b["bold"].data.shape[1:] and ok["tavg"].data.shape[1:] == b["tavg"].data.shape[1:]
+
+
 def test_state_bounds_hold_under_noise(net):
     res = simulate(net, MontbrioPazoRoxin(), duration=50.0, dt=0.1, noise=(0.5, 0.5), monitors=["raw"], seed=1)
     assert res.ts["r"].min() >= 0.0

@@ -519,6 +519,7 @@ class Bold(Monitor):
         self._state = None
         self._phase = 0
         self._n = 0
+        self._rows = n_rows
         self._data = np.empty((n_rows // self._every + 1, n_regions))
 
     def push(self, rows) -> None:
@@ -530,6 +531,10 @@ class Bold(Monitor):
             self._data = np.concatenate([self._data, np.empty((self._n + m - len(self._data), self._data.shape[1]))])
         self._phase = _balloon_kernel(x, self._state, self._p, self._every, self._phase, self._data, self._n)
         self._n += m
+
+    def full_times(self) -> np.ndarray:
+        """Times (ms) of every BOLD sample of a run that reaches its end: one per TR."""
+        return np.arange(1, self._rows // self._every + 1) * self.tr
 
     def result(self) -> TimeSeries:
         data = self._data[: self._n, None, :].copy()

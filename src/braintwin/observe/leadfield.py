@@ -423,6 +423,7 @@ class SensorMonitor(Monitor):
         self._rng = np.random.default_rng(self.seed) if self.noise_std > 0 else None
         self._data = np.empty((n_rows, 1, len(out_labels)))
         self._n = 0
+        self._rows = n_rows
 
     def push(self, rows) -> None:
         y = rows[:, self._k, :] @ self._GT

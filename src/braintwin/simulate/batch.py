@@ -88,7 +88,8 @@ def simulate_batch(
         return res
     if engine == "numba":
         sim.kernel  # compile once, before the threads start
-    store = _BatchStore(n, dtype)
+    # the monitors' full time axes, for a batch in which every run diverged (and stopped early)
+    store = _BatchStore(n, dtype, full_times=lambda: {m.name: m.full_times() for m in sim._monitor_buffers(n_steps)[0]})
     bar = progress_bar(progress, n, n_steps)
     lock = threading.Lock()
 
@@ -124,8 +125,8 @@ class _BatchStore:
     that arrive before (diverged, shorter ones) wait in ``pending``.
     """
 
-    def __init__(self, n: int, dtype):
-        self.n, self.dtype = n, dtype
+    def __init__(self, n: int, dtype, full_times=None):
+        self.n, self.dtype, self.full_times = n, dtype, full_times
         self.store: dict[str, np.ndarray] = {}
         self.proto: dict[str, TimeSeries] = {}
         self.pending: list[tuple[int, SimResult]] = []
@@ -161,7 +162,12 @@ class _BatchStore:
 
     def result(self) -> dict[str, TimeSeries]:
         """One :class:`TimeSeries` per monitor with data ``(n_sims, n_times, n_outputs, n_regions)``."""
-        if not self.store:  # every simulation diverged: shapes from the longest result
-            names = self.pending[0][1].monitors
-            self._allocate({name: max((r.monitors[name] for _, r in self.pending), key=lambda ts: len(ts.time)) for name in names})
+        if not self.store:  # every simulation diverged: the full time axes (NaN after each run's stop)
+            full = self.full_times() if self.full_times is not None else {}
+            protos = {}
+            for name in self.pending[0][1].monitors:
+                ts = max((r.monitors[name] for _, r in self.pending), key=lambda ts: len(ts.time))
+                t = full.get(name, ts.time)
+                protos[name] = TimeSeries(t, np.empty((len(t),) + ts.data.shape[1:]), ts.outputs, ts.labels, name)
+            self._allocate(protos)
         return {name: TimeSeries(ts.time, self.store[name], ts.outputs, ts.labels, name) for name, ts in self.proto.items()}

@@ -108,6 +108,7 @@ class Monitor:
         """Prepare storage for ``n_rows`` rows."""
         self._data = np.empty((n_rows, n_outputs, n_regions))
         self._n = 0
+        self._rows = n_rows
         self._dt = dt
         self._outputs = tuple(outputs)
         self._labels = tuple(labels)
@@ -124,6 +125,13 @@ class Monitor:
         if self.average:
             return (k - self._steps / 2.0) * self._dt
         return k * self._dt
+
+    def full_times(self) -> np.ndarray:
+        """Times (ms) of every row of a run that reaches its end (after :meth:`begin`).
+
+        What a batch whose every run diverged (and so stopped early) is padded to.
+        """
+        return self.times(self._rows)
 
     def result(self) -> TimeSeries:
         return TimeSeries(self.times(self._n), self._data[: self._n], self._outputs, self._labels, self.name)

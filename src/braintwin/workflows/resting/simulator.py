@@ -199,24 +199,28 @@ class RestSimulator:
             parts.append(np.asarray(fv.values[..., :n_fc], dtype=np.float64))
         return np.concatenate(parts, axis=-1)
 
+    def _last(self, bold) -> np.ndarray:
+        """The last ``n_times`` BOLD samples ``(n, n_times, R)`` of a batch (diverged runs: NaN after their stop)."""
+        bold = np.asarray(bold, dtype=np.float64)
+        if bold.shape[1] < self.n_times:
+            raise InputError(f"the simulation gave {bold.shape[1]} BOLD samples for {self.n_times}", field="n_times")
+        return bold[:, -self.n_times:, :].copy()
+
     def simulate(self, params: Mapping[str, np.ndarray], seeds, *, return_timeseries: bool = False):
         """Simulate, preprocess and summarise; returns ``(x, status)`` (plus BOLD ``(n, n_times, R)``)."""
         params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items()}
         if "eta_gradient" in params:  # eta along the gradient: per-region eta for the engine
             params["eta"] = params["eta"][:, None] + params.pop("eta_gradient")[:, None] * self.gradient[None, :]
         _, status, bold = self.net.simulate(params, np.asarray(seeds), return_timeseries=True)
-        bold = np.asarray(bold, dtype=np.float64)
+        bold = self._last(bold)
         again = np.flatnonzero(status == DIVERGED) if self.retry_dt else np.array([], int)
         if again.size:  # the same draws and seeds at the finer step (see retry_dt)
             fine = copy.copy(self.net)
             fine.dt = self.retry_dt
             _, s2, b2 = fine.simulate({k: v[again] for k, v in params.items()}, np.asarray(seeds)[again],
                                       return_timeseries=True)
-            status, bold = status.copy(), bold.copy()
-            status[again], bold[again] = s2, b2
-        bold = bold[:, -self.n_times:, :]
-        if bold.shape[1] < self.n_times:
-            raise InputError(f"the simulation gave {bold.shape[1]} BOLD samples for {self.n_times}", field="n_times")
+            status = status.copy()
+            status[again], bold[again] = s2, self._last(b2)
         ok = (status == OK) & np.all(np.isfinite(bold), axis=(1, 2))
         # with no usable row the names come from noise of the same shape (values stay NaN)
         xo = self.features_of(bold[ok] if ok.any() else np.random.default_rng(0).standard_normal(bold[:1].shape))
