@@ -83,6 +83,14 @@ simulations above cost 3,751 CPU-s for the campaign alone): truth_in_90_fraction
 (G 0.192 [0.121, 0.227], eta -4.80 [-5.06, -4.56], nsig 0.0098 [0.0075, 0.0128]); twin FC r
 0.914 against a ceiling of 0.955, **fc_r_ratio 0.957** (target 0.9; single runs 0.851
 against 0.920, ratio 0.924); SC-FC 0.456; FCD KS 0.32.  One predictive seed, one person.
+The 16 failed rows were a bug since fixed: a chunk whose every run diverged again at the
+retry step stopped early and came back shorter than the recording (``simulate_batch`` now
+keeps the full time axis).  The same with ``--n-sims 200`` (2026-12-05, idle; 198 usable, 2
+diverged): 1,056 s, 1,997 CPU-s, fc_r_ratio 0.969 (twin 0.926, ceiling 0.955), but
+truth_in_90_fraction 0.67: G 0.216 [0.158, 0.238] misses 0.15 (eta -5.11 [-5.41, -4.71],
+nsig 0.0104 [0.0074, 0.0140] inside).  The product of four posteriors keeps the estimator's
+bias and halves its width, so segments need a better-trained estimator than one posterior
+does: they stay opt-in (``fit_rest(segments=1)`` by default), with 400 simulations or more.
 Sizes (``--n-times 833`` is the issue's 10 min of BOLD; the default, 100 volumes, is
 the demo's 10-minute budget on 2 cores, see ``workflows/resting/demo.py``):
 ``python benchmarks/rest_twin.py [--n-sims 200] [--n-times 100] [--features default|fc]

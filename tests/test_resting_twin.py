@@ -210,8 +210,9 @@ def test_segments_condition_on_every_part_with_the_estimator_of_one(small_twin):
         resting.fit_rest(y, conn, segments=0, **kw)
     with pytest.raises(InputError, match="segments"):
         resting.fit_rest(y, conn, segments="four", **kw)
-    # the default, "auto": one part per SEGMENT_VOLUMES volumes, never fewer than 1, 1 with TSNPE
-    assert fit.posterior.info["rest"]["segments"] == 1  # the fixture's 70 samples: one part
+    # "auto": one part per SEGMENT_VOLUMES volumes, never fewer than 1, 1 with TSNPE
+    auto = resting.fit_rest(fit.bold, conn, n_ppc=4, segments="auto", **kw)  # the fixture's 70 samples: one part
+    assert auto.posterior.info["rest"]["segments"] == 1 and "joint" not in auto.posterior.info
     L = resting.SEGMENT_VOLUMES
     assert [resting.auto_segments(n) for n in (70, 2 * L - 1, 2 * L, 833)] == [1, 1, 2, 833 // L]
     assert resting.auto_segments(833, refine_rounds=1) == 1

@@ -102,7 +102,7 @@ def build_rest_twin(cfg: Mapping[str, Any], base: Path = Path("."), *, progress:
                             skip_ms=float(cfg.get("skip_ms", 20_000.0)), gradient=gradient, cache_dir=cache,
                             seed=int(cfg.get("seed", 0)), max_times=cfg.get("max_times"),
                             refine_rounds=cfg.get("refine_rounds", 0), n_per_round=cfg.get("n_per_round"),
-                            segments=cfg.get("segments", "auto"), progress=progress, log=log)
+                            segments=cfg.get("segments", 1), progress=progress, log=log)
     twin = twin_from_rest(fit, subject_id=cfg.get("subject_id"), metadata=cfg.get("metadata"),
                           config=dict(cfg), seeds={"fit": int(cfg.get("seed", 0))})
     twin.record_input(path("bold"))
