@@ -57,6 +57,15 @@ tau0 30), 4 chains on 2 cores:
   logit, whose lower tail compresses the healthy regions' x0 exponentially and so bends the
   lV1/lCCR ridge): 331 s, 1 divergence, R-hat 1.0223, min ESS 152 -- within the run-to-run
   spread of the logit's figures;
+* **one step for every chain** (``run_nuts(step_pool="min")``, the default since
+  2026-12-05): 2026-12-05, idle, sequential, 300/500, the same patient and seeds: the chains'
+  own steps were 0.045 / 0.076 / 0.062 / 0.051 (63-127 leapfrog steps per draw); all 3
+  divergences were in the chain with 0.076, which also sat apart on lV1 (-3.47 against
+  -3.53 to -3.55) and lCCR: 274 s, R-hat 1.0219, min ESS 85.  With every chain at 0.045:
+  **288 s, 0 divergences, max R-hat 1.0180 (lCCA), min ESS 135, 76/76 labels**.  Time,
+  divergences and labels are met; R-hat is not.  lCCA's chain means (-3.52, -3.45, -3.50,
+  -3.54, sd 0.36) differ by about their Monte Carlo error at ESS 135, so what is left is
+  too few effective draws of the lCCA/lCCS ridge, not a chain stuck apart;
 * 300/500 draws (the defaults): 470 s, 3 divergences, max R-hat of x0 1.032
   (3 regions above 1.01), min ESS 187, 76/76 labels; on a later day, same code
   and settings: 734 s, 2 divergences, R-hat 1.041, min ESS 128, 76/76 (the

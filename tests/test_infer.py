@@ -147,6 +147,29 @@ def test_find_map_and_nuts_on_a_conjugate_model():
     assert res.inverse_mass_matrix.shape == (2, 2)
 
 
+def test_every_chain_samples_with_the_smallest_adapted_step_by_default():
+    """step_pool: the warm-up is the same (same seed), then "min"/"median" replace each chain's step by the pool's."""
+    import jax.numpy as jnp
+
+    from braintwin.infer import run_nuts, x64
+
+    y = jnp.asarray(np.random.default_rng(7).normal([1.0, -2.0], 1.0, size=(20, 2)))
+    kw = dict(num_chains=4, num_warmup=60, num_samples=40, seed=5, chain_method="vectorized", warn=False)
+    with x64():
+        own = run_nuts(_gauss_model, (y, 3.0), step_pool="chain", **kw)
+        low = run_nuts(_gauss_model, (y, 3.0), **kw)
+        mid = run_nuts(_gauss_model, (y, 3.0), step_pool="median", **kw)
+    steps = np.asarray(own.step_size)
+    assert np.ptp(steps) > 0  # dual averaging ends on a different step in each chain
+    np.testing.assert_allclose(low.step_size, steps.min(), rtol=1e-12)
+    np.testing.assert_allclose(mid.step_size, np.median(steps), rtol=1e-12)
+    assert low.z.shape == (4, 40, 2) and np.all(np.isfinite(low.z))
+    prec = 1 / 9 + len(y)
+    assert np.allclose(low.flat("mu").mean(0), np.asarray(y).sum(0) / prec, atol=4 / np.sqrt(prec) / np.sqrt(40))
+    with pytest.raises(InputError, match="step_pool"):
+        run_nuts(_gauss_model, (y, 3.0), step_pool="max")
+
+
 def test_run_nuts_input_errors():
     from braintwin.infer import run_nuts
 
@@ -220,6 +243,8 @@ with x64():
         r = run_nuts(model, (y,), num_chains=4, num_warmup=100, num_samples=100, seed=3, chain_method=method)
         out[method] = {"method": r.chain_method, "devices": r.n_devices, "step": r.step_size.tolist(),
                        "z": r.z.tolist(), "mean": r.flat("mu").mean(0).tolist(), "maps": len(maps)}
+    r = run_nuts(model, (y,), num_chains=4, num_warmup=100, num_samples=100, seed=3, chain_method="auto", step_pool="chain")
+    out["auto_own_steps"] = r.step_size.tolist()
 print(json.dumps(out))
 """
 
@@ -242,6 +267,8 @@ def test_sequential_chains_on_cpu_devices_match_the_vectorised_draws(tmp_path):
     assert (vec["method"], vec["devices"]) == ("vectorized", 1)
     assert np.allclose(lock["z"], vec["z"], atol=1e-8)
     assert np.allclose(par["step"], vec["step"], rtol=1e-9)
+    own = np.ravel(out["auto_own_steps"])  # the chains' own adapted steps; by default all sample with the smallest
+    assert np.ptp(own) > 0 and np.allclose(np.ravel(par["step"]), own.min(), rtol=1e-12)
     zp, zv = np.asarray(par["z"]), np.asarray(vec["z"])
     assert zp.shape == zv.shape == (4, 100, 2)
     assert np.allclose(zp, zv, atol=1e-8)  # same chains, draw by draw (no chaos in a Gaussian posterior)

@@ -110,10 +110,13 @@ def demo_rest_cmd(
 
 
 #: NUTS settings of the demo's first fit (issue 17 item 7; measurements in :func:`demo_cmd`'s docstring).
-#: The demo's NUTS settings (issue 17 item 7).  ``chain_method="parallel"`` (chains vmapped in lockstep, not the
-#: CPU default "sequential"): the seeds below were validated in that layout; the two layouts run the same algorithm,
-#: but its chaotic posterior makes a seed's outcome depend on round-off (sequential, seeds 0-5: seed 4 had 3 divergences).
-DEMO_NUTS = {"num_warmup": 600, "num_samples": 600, "target_accept_prob": 0.99, "init_spread": 0.5, "chain_method": "parallel"}
+#: The demo's NUTS settings (issue 17 item 7).  The CPU default layout (``"auto"``: each device runs its chains one
+#: after the other) with every chain at the smallest adapted step (``step_pool="min"``, run_nuts's default):
+#: 2026-12-05, idle, seeds 0-5 (patient 0, ``benchmarks/vep_demo_seeds.py``): all ok, 0 divergences, R-hat
+#: 1.0031-1.0084, 57-76 s per fit.  With each chain's own step, the same layout had 3 divergences on seed 4, which
+#: is why the demo had been pinned to the lockstep (``"parallel"``, ~1.3x slower).
+DEMO_NUTS = {"num_warmup": 600, "num_samples": 600, "target_accept_prob": 0.99, "init_spread": 0.5, "chain_method": "auto",
+             "step_pool": "min"}
 
 
 def _verdict(fit) -> str:
@@ -202,7 +205,7 @@ def demo_cmd(
     con.rule("[bold]2/6 twin from the SEEG alone (Bayesian VEP, NUTS)")
     f = vep.fit_patient(p, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=True,
                         target_accept_prob=target_accept, init_spread=DEMO_NUTS["init_spread"],
-                        chain_method=DEMO_NUTS["chain_method"])
+                        chain_method=DEMO_NUTS["chain_method"], step_pool=DEMO_NUTS["step_pool"])
     d = f.diagnostics
     acc = f.accuracy()
     summary["fit"] = {"seconds": round(f.timings.get("total", float("nan")), 1), "diagnostics_ok": bool(f.ok), "accuracy": acc}
@@ -218,7 +221,7 @@ def demo_cmd(
     sd_before = twin.posterior["x0"].std(axis=0)
     # the update's default warm-up is half the first fit's; at 300 it left 2 divergences once (seed 0), so the demo keeps it whole
     f = twin.update(p2.observation, truth=p2, progress=True, num_warmup=warmup, target_accept_prob=target_accept,
-                    init_spread=DEMO_NUTS["init_spread"], chain_method=DEMO_NUTS["chain_method"])
+                    init_spread=DEMO_NUTS["init_spread"], chain_method=DEMO_NUTS["chain_method"], step_pool=DEMO_NUTS["step_pool"])
     d = f.diagnostics
     acc = f.accuracy()
     narrower = int((twin.posterior["x0"].std(axis=0) < sd_before).sum())

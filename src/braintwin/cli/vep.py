@@ -294,6 +294,9 @@ def fit_cmd(
     chain_method: str = typer.Option("auto", "--chain-method", help="How the NUTS chains share the CPU devices: 'auto' "
                                      "(= sequential on CPU), 'parallel' (vmapped in lockstep on each device), 'sequential' (one "
                                      "after the other on each device: ~1.5x faster on large networks, see braintwin.infer.run_nuts)."),
+    step_pool: str = typer.Option("min", "--step-pool", help="Step size the chains sample with after warm-up: 'min' (the "
+                                  "smallest adapted step, for every chain), 'median', or 'chain' (each its own; see "
+                                  "braintwin.infer.run_nuts)."),
 ):
     """Infer x0 and the EZ/PZ map from a patient's SEEG; writes the fit's files and twin.h5.
 
@@ -304,7 +307,8 @@ def fit_cmd(
         raise InputError(f"--method must be nuts or npe, got {method!r}", source="braintwin vep fit", field="method")
     for name, value, allowed in (("ez_rule", ez_rule, ("simulation", "threshold")),
                                  ("pz_rule", pz_rule, ("recruited", "threshold", "either")),
-                                 ("chain_method", chain_method, ("auto", "parallel", "sequential", "vectorized"))):
+                                 ("chain_method", chain_method, ("auto", "parallel", "sequential", "vectorized")),
+                                 ("step_pool", step_pool, ("min", "median", "chain"))):
         if value not in allowed:  # checked before the fit, not after minutes of sampling
             raise InputError(f"--{name.replace('_', '-')} must be {' or '.join(allowed)}, got {value!r}",
                              source="braintwin vep fit", field=name)
@@ -329,7 +333,7 @@ def fit_cmd(
         f = vep.fit(y, gain_m, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed,
                     progress=progress, priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init, eps_floor=eps_floor), max_dt=max_dt,
                     target_accept_prob=target_accept, min_shrinkage=min_shrinkage or None, map_maxiter=map_maxiter,
-                    ez_rule=ez_rule, pz_rule=pz_rule, chain_method=chain_method, **okw)
+                    ez_rule=ez_rule, pz_rule=pz_rule, chain_method=chain_method, step_pool=step_pool, **okw)
     _report(f, con)
     _write_outputs(out, f, {"seeg": rec.source, "contacts": list(labels), "channels": list(channels), "method": method,
                             "observation": observation, "scale": scale, "montage": montage}, con)
