@@ -4,7 +4,7 @@
 - :func:`run_nuts`: NUTS on a NumPyro model, started from a MAP estimate with a
   Laplace (inverse-Hessian) dense mass matrix, short warm-up, chains vectorised
   (and split over devices when several are visible);
-- :func:`find_map`: the MAP search (L-BFGS from several starts);
+- :func:`find_map`: the MAP search (L-BFGS from several starts; :mod:`.laplace`);
 - :func:`laplace_curvature`: the Hessian at draws of the Laplace approximation,
   whitened by it: which directions force NUTS into small steps;
 - :func:`diagnose` -> :class:`Diagnostics`: R-hat, ESS, divergences, ESS per
@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from .diagnostics import Diagnostics, diagnose, ess, rhat, shrinkage, zscore
 from .posterior import Posterior, read_posterior, write_posterior
-from .nuts import MAPResult, NUTSResult, find_map, laplace_curvature, potential_of, run_nuts, x64
+from .laplace import MAPResult, find_map, laplace_curvature, potential_of, x64
+from .nuts import NUTSResult, run_nuts
 from . import sbi
 
 __all__ = [
