@@ -38,7 +38,8 @@ of the chains' adapted steps (``--step-pool min``, the default since 2026-12-05;
 :func:`braintwin.infer.run_nuts`), 4 chains x 300/300, ``--target-accept 0.95``: **841 s,
 labels exact, max R-hat 1.0070, min ESS 436, 5 divergences** (the same settings with each
 chain's own step: 752 s, R-hat 1.0127, ESS 315, 17 divergences).  Every target but "no
-divergences" is met.
+divergences" is met.  ``--target-accept 0.98`` with it: 945 s, labels exact, R-hat 1.0100,
+ESS 355, 6 divergences: a smaller step does not remove them (cliffs, see below).
 
 Before (2026-12-05, idle machine), ``--chain-method sequential`` (each CPU device runs its
 chains one after the other; the CLI's CPU default since 2026-12-05, the lockstep is ~1.5x slower), 4 chains x
