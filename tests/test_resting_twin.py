@@ -37,6 +37,18 @@ def test_cli_build_lists_mismatched_labels_one_line_exit_2(tmp_path, capsys):
     assert TVB.labels[3] in err and TVB.labels[40] in err  # the connectome labels without a column are named
 
 
+def test_cli_build_bad_setting_names_the_file_and_the_key(tmp_path, capsys):
+    """A bad value of a fit setting (here segments) is one line naming the TOML file and the key, before any simulation."""
+    _write_bold(tmp_path / "bold.tsv", list(TVB.labels))
+    (tmp_path / "rest.toml").write_text('bold = "bold.tsv"\nconnectome = "tvb76"\ntr_s = 0.72\nsegments = "four"\n'
+                                        'cache_dir = "cache"\n')
+    assert main(["twin", "build", str(tmp_path / "rest.toml")]) == 2
+    err = [ln for ln in capsys.readouterr().err.strip().splitlines() if "error" in ln]
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert "rest.toml" in err[0] and "segments" in err[0] and "'four'" in err[0]
+    assert not (tmp_path / "cache").exists()  # refused before the campaign
+
+
 def test_mapping_file_matches_and_reorders(tmp_path):
     file_labels = [f"R{i}" for i in range(SMALL.n_regions)][::-1]
     y = _write_bold(tmp_path / "bold.tsv", file_labels)

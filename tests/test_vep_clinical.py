@@ -248,6 +248,9 @@ def test_cli_refuses_a_bipolar_envelope_and_bad_choices(tmp_path, capsys):
     assert "ez_rule" in capsys.readouterr().err
     assert main(base + ["--chain-method", "lockstep"]) == 2
     assert "chain_method" in capsys.readouterr().err
+    assert main(base + ["--step-pool", "max"]) == 2
+    err = capsys.readouterr().err
+    assert "step_pool" in err and "min or median or chain" in err and "Traceback" not in err
 
 
 # ---------------------------------------------------------------------------

@@ -41,7 +41,12 @@ def _build_rest(config: Path, cfg: dict) -> None:
     from ..workflows.resting.build import build_rest_twin
 
     echo = lambda m: typer.echo(m, err=True)  # noqa: E731
-    twin, fit = build_rest_twin(cfg, config.parent, log=echo)
+    try:
+        twin, fit = build_rest_twin(cfg, config.parent, log=echo)
+    except InputError as e:  # a bad setting of the file (segments, prior, ...): the line names the file
+        if e.source:
+            raise
+        raise InputError(e.problem, source=str(config), field=e.field) from None
     out = Path(cfg.get("out", "twin.h5"))
     twin.save(out)
     echo(f"wrote {out}: twin {twin.subject_id}; {_rest_line(fit.summary())}")

@@ -26,6 +26,7 @@ from .twin import simulator_of, twin_from_rest, update_rest_twin, visits
 from .build import build_rest_twin, synthetic_person
 from . import report as _report  # registers the report sections
 
-__all__ = ["RestSimulator", "RestFit", "REST_FEATURES", "REST_FEATURES_FC", "SEGMENT_VOLUMES", "UPDATER", "as_bold", "auto_segments", "default_prior", "empirical_fc_fcd",
+__all__ = ["RestSimulator", "RestFit", "REST_FEATURES", "REST_FEATURES_FC", "SEGMENT_VOLUMES", "UPDATER", "as_bold",
+           "auto_segments", "default_prior", "empirical_fc_fcd",
            "fcd_window_for", "fit_rest", "preprocess_bold", "rest_estimator", "rest_ppc", "simulator_of",
            "twin_from_rest", "update_rest_twin", "visits", "build_rest_twin", "synthetic_person"]
