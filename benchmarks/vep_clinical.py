@@ -157,7 +157,14 @@ load 8-15, so times are 2-4x an idle machine's):
   and shortens the trees; it does not join modes made by onset timing.  A
   Student-t likelihood (3 degrees of freedom, for the heavy-tailed misfit), 5
   regions, ``f = 0.05``: 238 s, R-hat 1.63, ESS 2.3, K R-hat 1.71: no better
-  than the Gaussian (1.89), not kept.
+  than the Gaussian (1.89), not kept.  On the full patient (2026-12-05, idle, the defaults
+  otherwise: 4 chains x 300/300, ta 0.95, step pool min), a Student-t with 4 degrees of
+  freedom and the floor as its scale (to soften the cliffs that onset shifts make: the
+  normal charges a shifted onset quadratically): 1792 s, **0 divergences**, but max R-hat
+  5.92 (a healthy region; no chains straddle a label, so labels stand), min ESS 2.1, and the
+  labels wrong: all four chains agree on a basin in which the EZ RM-HC_R (-2.12) and the
+  PZ RM-PHC_R (-1.97) swap roles, K 0.052.  The heavy tails make a wrong onset order
+  cheap, which is the information that separates an EZ from the PZ it recruits: not kept.
 * **Initial z kept above the knee** (2026-12-05, idle, sequential, ta 0.95): the prior
   ``z(0) ~ N(3.5, 0.3)`` puts 2.5 % of each region below the knee of the ``x`` nullcline
   (``z = 2.915``), and a healthy region started 0.25-0.3 below it seizes at ``t = 0``: a cliff
