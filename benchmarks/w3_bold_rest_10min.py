@@ -14,7 +14,6 @@ step).  Prints one JSON line; outputs go to --out (default bench_out/).
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time

@@ -100,7 +100,6 @@ def _problem(**kw):
 
 def test_sensor_level_observation_equals_hand_computation():
     x = np.array([[-2.0, -1.0, 0.5], [-3.0, 0.0, -1.0]])
-    G = np.array([[2.0, 1.0, 0.0], [0.5, 0.5, 3.0]])
     hand = np.array([[2 * np.exp(-2.0) + np.exp(-1.0), 0.5 * np.exp(-2.0) + 0.5 * np.exp(-1.0) + 3 * np.exp(0.5)],
                      [2 * np.exp(-3.0) + 1.0, 0.5 * np.exp(-3.0) + 0.5 + 3 * np.exp(-1.0)]])
     np.testing.assert_allclose(observe_sources(x, _problem(observe="linear", fit_scale=False), 7.0, 9.0), hand, rtol=1e-12)

@@ -66,7 +66,6 @@ def test_cli_refuses_bad_hypotheses_in_one_line(tmp_path, capsys):
 
 
 def test_hypothesis_prior_has_the_stated_x0_at_ez_and_pz():
-    conn = bt.Connectome.builtin("tvb76").subset(SMALL)
     gain = np.random.default_rng(0).uniform(0.1, 1.0, (6, 10))
     pp = hypothesis_prior(Hypothesis("h", ("rTCC",), ("rHC",)), SMALL, gain)
     x0, K = pp.sample_x0_K(200_000, (-4.0, -1.0), seed=1)

@@ -206,7 +206,6 @@ def demo_cmd(
     f = vep.fit_patient(p, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed, progress=True,
                         target_accept_prob=target_accept, init_spread=DEMO_NUTS["init_spread"],
                         chain_method=DEMO_NUTS["chain_method"], step_pool=DEMO_NUTS["step_pool"])
-    d = f.diagnostics
     acc = f.accuracy()
     summary["fit"] = {"seconds": round(f.timings.get("total", float("nan")), 1), "diagnostics_ok": bool(f.ok), "accuracy": acc}
     twin = twin_from_fit(f, p.connectome, tau0=p.tau0, I1=p.I1, contact_labels=p.contact_labels, seeds={"patient": seed, "nuts": seed})
@@ -222,7 +221,6 @@ def demo_cmd(
     # the update's default warm-up is half the first fit's; at 300 it left 2 divergences once (seed 0), so the demo keeps it whole
     f = twin.update(p2.observation, truth=p2, progress=True, num_warmup=warmup, target_accept_prob=target_accept,
                     init_spread=DEMO_NUTS["init_spread"], chain_method=DEMO_NUTS["chain_method"], step_pool=DEMO_NUTS["step_pool"])
-    d = f.diagnostics
     acc = f.accuracy()
     narrower = int((twin.posterior["x0"].std(axis=0) < sd_before).sum())
     summary["update"] = {"seconds": round(f.timings.get("total", float("nan")), 1), "diagnostics_ok": bool(f.ok), "accuracy": acc,

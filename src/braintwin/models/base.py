@@ -34,7 +34,7 @@ Parameters may be global (a scalar) or per region (an array of length
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, ClassVar, Mapping, Sequence
 

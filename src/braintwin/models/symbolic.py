@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ast
 import math
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 from ..errors import InputError
 

@@ -518,7 +518,6 @@ def render_report(
 ) -> str:
     """The report as an HTML string (see :func:`write_report`)."""
     figs = _Figures(bool(figures), int(dpi))
-    samples = _samples(twin)
     probs = _label_table(twin)
     sid = getattr(twin, "subject_id", None) or "unnamed twin"
     title = title or f"Virtual brain twin report: {sid}"

@@ -29,7 +29,6 @@ def run_reference(sim, duration, *, params=None, seed=0, initial=None, noise_nor
     init_rng, noise_rng = (np.random.default_rng(s) for s in ss.spawn(2))
     hist = sim._history(initial, init_rng)
     x = hist[-1].copy()
-    p = Vars(**{n: P[k] for k, n in enumerate(model.parameter_names)})
     q = Vars(**dict(zip(cpl.parameter_names, CQ)))
     cv = [model.state_names.index(v) for v in model.coupling_vars]
     H0 = max(net.max_delay, 1)

@@ -96,7 +96,6 @@ class Comparison:
 
     def to_html(self) -> str:
         """An HTML table (no scripts, no external resources)."""
-        pct = self._pct
         cols = self._columns()
         head = "".join(f"<th>{html.escape(c[1])}</th>" for c in cols)
         out = [f'<table class="comparison"><caption>{html.escape(self.what)}: {self.n_draws} simulated versions of the patient, '

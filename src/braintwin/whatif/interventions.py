@@ -62,7 +62,6 @@ The :class:`~braintwin.whatif.scenario.Scenario` itself is in
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping
 from typing import Any, Callable, ClassVar
 

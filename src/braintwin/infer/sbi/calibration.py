@@ -23,7 +23,7 @@ any sampler (an analytic posterior, NUTS, an :class:`~.npe.Estimator`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np

@@ -24,7 +24,7 @@ from .fit import SEGMENT_VOLUMES, UPDATER, RestFit, as_bold, auto_segments, defa
 from .ppc import empirical_fc_fcd, rest_ppc
 from .twin import simulator_of, twin_from_rest, update_rest_twin, visits
 from .build import build_rest_twin, synthetic_person
-from . import report as _report  # registers the report sections
+from . import report as _report  # noqa: F401 (registers the report sections)
 
 __all__ = ["RestSimulator", "RestFit", "REST_FEATURES", "REST_FEATURES_FC", "SEGMENT_VOLUMES", "UPDATER", "as_bold",
            "auto_segments", "default_prior", "empirical_fc_fcd",

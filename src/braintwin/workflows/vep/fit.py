@@ -45,7 +45,7 @@ import numpy as np
 from ...errors import InputError
 from .labels import NOT_OBSERVABLE, PZ_THRESHOLD, RHAT_DISAGREE, UNDETERMINED, mark_unobservable, LabelTable, chain_disagreement, label_regions, refuse_labels
 from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, observe_sources, recording_suffix,
-                    substeps, unconstrain, vep_model)
+                    unconstrain, vep_model)
 
 __all__ = ["LabelTable", "VEPFit", "fit", "fit_patient", "initial_guess", "label_regions", "PZ_THRESHOLD"]
 
@@ -94,7 +94,6 @@ def initial_guess(problem: VEPProblem, *, smooth: int = 5, fractions: Sequence[f
     import scipy.ndimage
     import scipy.optimize
 
-    pr = problem.priors
     T = problem.n_times
     y = scipy.ndimage.uniform_filter1d(problem.observation, size=max(1, int(smooth)), axis=0, mode="nearest")
     k = max(2, T // 10)

@@ -168,7 +168,6 @@ def read_seeg(path: str | os.PathLike, *, key: str | None = None, channels=None,
         Missing or malformed file, non-finite values, unknown channel, missing MNE.
     """
     path = Path(path)
-    suf = _suffix(path)
     fs = None
     if path.is_dir() or path.name.lower().endswith((".edf", ".bdf", ".vhdr", ".fif", ".fif.gz")):
         from ...observe.recordings import Recording, read_recording  # MNE/mne-bids formats, identifying header fields dropped

@@ -37,13 +37,13 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from ...errors import BraintwinWarning, InputError
 from .fit import VEPFit, _ppc_simulations
-from .labels import X0_CRITICAL, PZ_THRESHOLD, label_regions
+from .labels import label_regions
 from .model import VEPProblem
 
 __all__ = ["fit_npe", "default_prior", "NPEDiagnostics", "vep_npe_estimator", "estimator_key"]
