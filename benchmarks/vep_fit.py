@@ -115,6 +115,11 @@ Measured not to help:
   same step function): gradient cost within the noise of the plain scan
   (3.3-6 ms per leapfrog step for 4 chains on 2 cores on this machine, which
   varies by ~30 % run to run);
+* the cost of one gradient (2026-12-05, idle; the patient's potential and gradient, jitted, at the
+  truth): float64 2.0 ms for one chain (the sequential layout's unit) and 4.3 ms for two vmapped;
+  float32 1.8 ms and 2.6 ms, i.e. 9 % faster where it counts (one chain at a time), with a
+  gradient error of 2e-3 relative near the seizures: not worth the precision; unrolling the
+  time scan (``make_forward(unroll=3, 6, 15)``): 2.9, 4.1, 12.2 ms, slower;
 * ``--max-tree-depth 6`` (trees capped at 63 steps): 398 s (the default took
   734 s that day), 0 divergences, but R-hat 1.19 and min ESS 16: truncated
   trajectories random-walk along the ridges.
