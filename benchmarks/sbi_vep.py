@@ -141,6 +141,16 @@ the sbi_calibration benchmark and other engineers' test runs alongside):
   true x of 0.3-0.9) and whose onsets are near-simultaneous: telling which 2 of the 5
   would seize alone is the whole task.
 
+* *Four times the simulations* (2026-12-05, idle; ``--n-sims 40000``, the same defaults
+  otherwise): with ``--max-epochs 100``: 211 s end to end (campaign 28 s + features 35 s,
+  training 119 s, stopped by the cap at 100 epochs), EZ precision 0.438, recall 0.35, PZ
+  recall 0.0; with ``--max-epochs 400`` (same campaign, retrained; early stop at 311
+  epochs): 342 s without the campaign (~405 s with it, still inside the 600 s), EZ precision
+  0.526, recall 0.5, PZ recall 0.033, calibration passing (SBC min KS p 0.0016 on 77
+  parameters, TARP 0.10).  So 4x the simulations moves the labels by about the run-to-run
+  spread: the joint flow on these summaries is limited by what the summaries hold (the
+  clique above), not by the number of simulations.
+
 Run: ``python benchmarks/sbi_vep.py [--patients 10] [--n-sims 10000] [--n-test 200]
 [--x0-prior LOC,SCALE] [--out bench_out/sbi_vep]``.  An estimator already in ``--out`` is reused (delete
 the folder for a cold run); the JSON says whether it was trained.
