@@ -162,6 +162,8 @@ def main(argv=None) -> int:
                          "deviation from the resting state of each draw (VEPPriors(initial='rest'))")
     ap.add_argument("--chain-method", default="auto", choices=("auto", "vectorized", "parallel", "sequential"),
                     help="run_nuts chain layout ('sequential': each CPU device runs its chains one after the other)")
+    ap.add_argument("--sampler-seed", type=int, default=0,
+                    help="seed of the fit (MAP starts, chain starts, NUTS); patient i is fitted with this + i")
     ap.add_argument("--no-peer", action="store_true", help="(no peer is run: Stan is not installed; kept for symmetry)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
@@ -184,7 +186,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            f = vep.fit_patient(p, num_chains=args.chains, num_warmup=args.warmup, num_samples=args.samples, seed=i,
+            f = vep.fit_patient(p, num_chains=args.chains, num_warmup=args.warmup, num_samples=args.samples, seed=args.sampler_seed + i,
                                 target_accept_prob=args.target_accept, max_tree_depth=args.max_tree_depth,
                                 chain_method=args.chain_method, **fit_kw)
         sec = time.perf_counter() - t0
@@ -221,6 +223,7 @@ def main(argv=None) -> int:
         "target_accept": args.target_accept,
         "max_tree_depth": args.max_tree_depth,
         "warmup": args.warmup,
+        "sampler_seed": args.sampler_seed,
         "samples": args.samples,
         "divergences": r0["divergences"],
         "max_rhat_x0": round(r0["max_rhat_x0"], 4),
