@@ -68,7 +68,11 @@ tau0 30), 4 chains on 2 cores:
   too few effective draws of the lCCA/lCCS ridge, not a chain stuck apart.  Sampler seed 1
   (same patient, paired): chains' own steps 0.044-0.079: 290 s, 2 divergences, R-hat
   1.0103, min ESS 251; ``"min"`` (0.044 for all): **296 s, 0 divergences, R-hat 1.0079, min
-  ESS 298, 76/76 labels: every target met** on that seed;
+  ESS 298, 76/76 labels: every target met** on that seed.  Sampler seeds 2 and 3 (2026-12-05,
+  idle, ``--sampler-seed``, the defaults): 301 s, 0 divergences, R-hat 1.0168, min ESS 262,
+  76/76; 298 s, 0 divergences, R-hat 1.0377, min ESS 125, 76/76.  Over the four seeds: no
+  divergence and every label right on all four, 296-308 s, R-hat <= 1.01 on one of four
+  (1.018, 1.008, 1.017, 1.038);
 * 300/500 draws (the defaults): 470 s, 3 divergences, max R-hat of x0 1.032
   (3 regions above 1.01), min ESS 187, 76/76 labels; on a later day, same code
   and settings: 734 s, 2 divergences, R-hat 1.041, min ESS 128, 76/76 (the
