@@ -39,7 +39,10 @@ of the chains' adapted steps (``--step-pool min``, the default since 2026-12-05;
 labels exact, max R-hat 1.0070, min ESS 436, 5 divergences** (the same settings with each
 chain's own step: 752 s, R-hat 1.0127, ESS 315, 17 divergences).  Every target but "no
 divergences" is met.  ``--target-accept 0.98`` with it: 945 s, labels exact, R-hat 1.0100,
-ESS 355, 6 divergences: a smaller step does not remove them (cliffs, see below).
+ESS 355, 6 divergences: a smaller step does not remove them (cliffs, see below).  The same
+patient with sampler seed 1 (``--sampler-seed 1``, 2026-12-05, idle, the defaults): 760 s,
+labels exact, max R-hat 1.0153, min ESS 173, 10 divergences: labels and time hold across
+seeds; R-hat and ESS met on one of the two, divergences on neither.
 
 Before (2026-12-05, idle machine), ``--chain-method sequential`` (each CPU device runs its
 chains one after the other; the CLI's CPU default since 2026-12-05, the lockstep is ~1.5x slower), 4 chains x
