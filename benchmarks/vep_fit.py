@@ -70,7 +70,9 @@ tau0 30), 4 chains on 2 cores:
   1.0103, min ESS 251; ``"min"`` (0.044 for all): **296 s, 0 divergences, R-hat 1.0079, min
   ESS 298, 76/76 labels: every target met** on that seed.  Sampler seeds 2 and 3 (2026-12-05,
   idle, ``--sampler-seed``, the defaults): 301 s, 0 divergences, R-hat 1.0168, min ESS 262,
-  76/76; 298 s, 0 divergences, R-hat 1.0377, min ESS 125, 76/76.  Over the four seeds: no
+  76/76; 298 s, 0 divergences, R-hat 1.0377, min ESS 125, 76/76 (above 1.01: lV1 1.038, the PZ
+  lPCIP 1.028, lCCR 1.022, lM1 1.020, the PZ lPMCVL 1.012, lTCS 1.012, rPMCM 1.011: the lV1/lCCR
+  pair the contacts cannot tell apart, and the narrow PZ; a rerun gave the same figures).  Over the four seeds: no
   divergence and every label right on all four, 296-308 s, R-hat <= 1.01 on one of four
   (1.018, 1.008, 1.017, 1.038).  Shorter warm-up, more draws (``--warmup 200 --samples 600``,
   same cost): seed 3: 272 s, 0 divergences, R-hat 1.0069, min ESS 221, 76/76 (every target
