@@ -219,6 +219,8 @@ def main(argv=None) -> int:
     ap.add_argument("--maxiter", type=int, default=300, help="L-BFGS iterations per MAP start (--diagnose)")
     ap.add_argument("--only", default="", help="comma-separated starts to run with --diagnose (data0, data1, ..., prior, truth)")
     a = ap.parse_args(argv)
+    if a.sampler_seed is None:  # the fit's seed defaults to the patient's
+        a.sampler_seed = a.seed
 
     from braintwin.workflows.vep.clinical import clinical_patient
 
@@ -233,7 +235,7 @@ def main(argv=None) -> int:
         cmd = [sys.executable, "-m", "braintwin", "vep", "fit", "--seeg", str(tmp / "y.npy"), "--gain", str(tmp / "gain.npy"),
                "--connectome", "tvb96", "--observation", a.observation, "--scale", "fixed", "--dt", str(a.dt), "--n-times", "0",
                "--tau0", str(p.tau0), "--x-init", "-2.5", "--z-init", "3.5", "--chains", str(a.chains), "--warmup", str(a.warmup),
-               "--samples", str(a.samples), "--seed", str(a.seed if a.sampler_seed is None else a.sampler_seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--pz-rule", a.pz_rule, "--chain-method", a.chain_method, "--step-pool", a.step_pool, "--no-progress",
+               "--samples", str(a.samples), "--seed", str(a.sampler_seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--pz-rule", a.pz_rule, "--chain-method", a.chain_method, "--step-pool", a.step_pool, "--no-progress",
                "--out", str(out)] + ([] if a.eps_floor is None else ["--eps-floor", str(a.eps_floor)])
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -320,7 +322,7 @@ def _record(p, s: dict, seconds: float, a, rc: int) -> dict:
         "exit_code": rc,
         "timings": s.get("timings"),
         "settings": {"chains": a.chains, "warmup": a.warmup, "samples": a.samples, "observation": a.observation,
-                     "dt": a.dt, "n_contacts": a.n_contacts, "seed": a.seed, "sampler_seed": a.seed if a.sampler_seed is None else a.sampler_seed, "target_accept": a.target_accept,
+                     "dt": a.dt, "n_contacts": a.n_contacts, "seed": a.seed, "sampler_seed": a.sampler_seed, "target_accept": a.target_accept,
                      "map_maxiter": a.map_maxiter, "eps_floor": a.eps_floor, "pz_rule": a.pz_rule,
                      "chain_method": a.chain_method, "step_pool": a.step_pool},
     }

@@ -201,13 +201,13 @@ def main(argv=None) -> int:
                                 chain_method=args.chain_method, **fit_kw)
         sec = time.perf_counter() - t0
         d = f.diagnostics
+        r_x0 = np.atleast_1d(d.rhat["x0"])
         acc = f.accuracy()
         results.append({
             "seed": p.seed, "ez": p.ez, "pz": p.pz, "K": p.K, "tau0": p.tau0, "seconds": sec, "compile_seconds": f.timings.get("compile", float("nan")),
             "divergences": d.divergences, "max_rhat_x0": d.max_rhat("x0"), "min_ess_x0": d.min_ess("x0"),
             # the regions that miss the R-hat target, worst first (for comparing remedies region by region)
-            "rhat_x0_above": {p.region_labels[j]: round(float(np.atleast_1d(d.rhat["x0"])[j]), 4)
-                              for j in np.argsort(-np.atleast_1d(d.rhat["x0"])) if np.atleast_1d(d.rhat["x0"])[j] > 1.01},
+            "rhat_x0_above": {p.region_labels[j]: round(float(r_x0[j]), 4) for j in np.argsort(-r_x0) if r_x0[j] > 1.01},
             "ess_per_second": d.ess_per_second, "correct": acc["correct"], "acc": acc, "ok": d.ok,
             "n": (p.n_regions, p.gain.shape[0], p.observation.shape[0]),
         })

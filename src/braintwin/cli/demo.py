@@ -109,8 +109,7 @@ def demo_rest_cmd(
     con.print(f"outputs in {out}/: connectome.png, simulation.h5, timeseries.png, batch_G_sweep.png, summary.json")
 
 
-#: NUTS settings of the demo's first fit (issue 17 item 7; measurements in :func:`demo_cmd`'s docstring).
-#: The demo's NUTS settings (issue 17 item 7): chains vmapped in lockstep (``"parallel"``), each with its own
+#: The demo's NUTS settings, for both its fits (issue 17 item 7): chains vmapped in lockstep (``"parallel"``), each with its own
 #: adapted step (``step_pool="chain"``), the settings under which seeds 0-4 were validated (both fits ok).  The
 #: library's defaults (sequential layout, ``step_pool="min"``) passed the first fit on seeds 0-5 (2026-12-05, idle:
 #: 0 divergences, R-hat 1.0031-1.0084, 57-76 s per fit, ``benchmarks/vep_demo_seeds.py``), but ``make demo``'s

@@ -83,7 +83,6 @@ def simulate_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ):
     """Simulate a network model on a connectome and write the monitors to HDF5."""
-
     from .. import models as M
     from ..connectome import as_connectome
     from ..simulate import simulate, write_simulation
