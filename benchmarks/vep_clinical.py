@@ -261,7 +261,7 @@ def diagnose(p, a) -> int:
     from braintwin.infer.nuts import find_map, potential_of, x64
     from braintwin.workflows.vep.fit import _integration
     from braintwin.workflows.vep.labels import label_regions
-    from braintwin.workflows.vep.model import make_forward, SAFE_BOUNDS, unconstrain
+    from braintwin.workflows.vep.model import unconstrain
 
     pri = vep.VEPPriors(x_init_loc=-2.5, z_init_loc=3.5, eps_floor=a.eps_floor)
     dt, steps = _integration(a.dt, 1, p.tau0, p.I1, pri, None)
@@ -274,8 +274,7 @@ def diagnose(p, a) -> int:
     idx = [regions.index(r) for r in p.ez + p.pz]
     flat_of = lambda d: np.asarray(ravel_pytree({k: jnp.asarray(v, dtype=jnp.float64) for k, v in d.items()})[0])  # noqa: E731
     with x64():
-        fwd = make_forward(prob.weights, dt=prob.dt, n_samples=prob.n_times, steps_per_sample=prob.steps_per_sample,
-                           safe_bounds=SAFE_BOUNDS)
+        fwd = prob.forward()
         flat = potential_of(vep.vep_model, (prob, fwd))
         guesses = vep.initial_guess(prob)
         starts = [("data%d" % i, flat_of(unconstrain(prob, g))) for i, g in enumerate(guesses)]

@@ -59,13 +59,13 @@ def main(argv=None) -> int:
 
     from braintwin.infer.nuts import find_map, laplace_curvature, potential_of, x64
     from braintwin.vep.fit import initial_guess
-    from braintwin.vep.model import SAFE_BOUNDS, constrain, critical_x0, make_forward, simulate_sources, unconstrain, vep_model
+    from braintwin.vep.model import constrain, critical_x0, simulate_sources, unconstrain, vep_model
 
     p = vep_patient(args, args.seed)
     prob = p.problem()
     n = prob.n_regions
     with x64():
-        fwd = make_forward(prob.weights, dt=prob.dt, n_samples=prob.n_times, safe_bounds=SAFE_BOUNDS)
+        fwd = prob.forward()
         flat = potential_of(vep_model, (prob, fwd))
 
         def flatten(star):

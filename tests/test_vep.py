@@ -197,6 +197,40 @@ def test_jax_forward_equals_numba_engine():
         assert (ref > -0.5).any()  # the comparison covers seizures
 
 
+def test_first_sample_follows_the_flow_from_every_prior_initial_state(small_patient):
+    """The fit's forward integrates the first sample finely enough that the stiff relaxation from the
+    fitted initial x stays monotone (an ODE flow in 1-D preserves order) and accurate, over the prior's
+    +- 4 sd; one Heun step of the sampling period folds below x = -2.58 (the bug this guards)."""
+    import jax
+    import jax.numpy as jnp
+
+    p = small_patient
+    prob = p.problem()
+    pr = prob.priors
+    n = prob.n_regions
+    assert prob.steps_per_sample == 1 and prob.first_steps > 1
+    xs = np.linspace(pr.x_init_loc - 4 * pr.x_init_scale, pr.x_init_loc + 4 * pr.x_init_scale, 161)
+    x0 = jnp.full(n, -3.5)
+
+    def first_sample(fwd):
+        f = jax.jit(jax.vmap(lambda xi: fwd(x0, 0.0, prob.tau0, prob.I1, jnp.stack([jnp.full(n, xi), jnp.full(n, pr.z_init_loc)]))[0, 0]))
+        return np.asarray(f(jnp.asarray(xs)))
+
+    with jax.enable_x64(True):
+        x1 = first_sample(prob.forward())
+        coarse = first_sample(prob.forward(first_steps=1))
+        fine = first_sample(prob.forward(first_steps=400))  # the flow itself, to ~1e-9
+        later = np.asarray(prob.forward()(x0, 0.3, prob.tau0, prob.I1, jnp.stack([jnp.full(n, -2.0), jnp.full(n, 4.0)])))
+        later_coarse = np.asarray(prob.forward(first_steps=1)(x0, 0.3, prob.tau0, prob.I1, jnp.stack([jnp.full(n, -2.0), jnp.full(n, 4.0)])))
+    assert np.all(np.diff(fine) > 0)
+    assert np.all(np.diff(x1) > 0)
+    assert np.max(np.abs(x1 - fine)) < 0.05  # within half the log-power noise sd (0.1) at the prior's -4 sd
+    assert not np.all(np.diff(coarse) > 0)  # the single coarse step folds
+    assert np.max(np.abs(coarse - fine)) > 0.2
+    # near the slow manifold the first sample barely changes, and later samples keep dt
+    assert later.shape == (prob.n_times, n) and np.max(np.abs(later - later_coarse)) < 5e-3
+
+
 def test_jax_envelope_equals_feature_and_is_differentiable():
     import jax
     import jax.numpy as jnp

@@ -342,7 +342,7 @@ def test_ode_fit_of_sde_data_shrinks_the_noise_unless_floored():
     import braintwin.vep as vep
     from braintwin.infer.nuts import find_map, potential_of, x64
     from braintwin.workflows.vep.fit import _map_inits
-    from braintwin.workflows.vep.model import SAFE_BOUNDS, make_forward, vep_model
+    from braintwin.workflows.vep.model import vep_model
 
     p = clinical.clinical_patient(n_regions=5, n_contacts=10, duration=40.0, sample_period=1.0, seed=0)
     sd = np.std(p.observation)
@@ -353,7 +353,7 @@ def test_ode_fit_of_sde_data_shrinks_the_noise_unless_floored():
         prob = vep.VEPProblem(p.observation, p.gain, p.connectome.weights, dt=dt, steps_per_sample=steps, tau0=p.tau0, I1=p.I1,
                               priors=pri, observe="linear", fit_scale=False)
         with x64():
-            fwd = make_forward(prob.weights, dt=dt, n_samples=prob.n_times, steps_per_sample=steps, safe_bounds=SAFE_BOUNDS)
+            fwd = prob.forward()
             flat = potential_of(vep_model, (prob, fwd))
             m = find_map(flat, starts=1, inits=_map_inits([prob])[:1], maxiter=300)
             eps[floor] = float(flat.postprocess(flat.unravel(m.z))["eps"]) / sd

@@ -44,7 +44,7 @@ import numpy as np
 
 from ...errors import InputError
 from .labels import NOT_OBSERVABLE, PZ_THRESHOLD, RHAT_DISAGREE, UNDETERMINED, mark_unobservable, LabelTable, chain_disagreement, label_regions, refuse_labels
-from .model import (SAFE_BOUNDS, X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, make_forward, observe_sources, recording_suffix,
+from .model import (X0_CRITICAL, PersonPrior, VEPPriors, VEPProblem, observe_sources, recording_suffix,
                     unconstrain, vep_model)
 
 __all__ = ["LabelTable", "VEPFit", "fit", "fit_patient", "initial_guess", "label_regions", "PZ_THRESHOLD"]
@@ -57,8 +57,7 @@ def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, no
     import jax
     import jax.numpy as jnp
 
-    fwd = make_forward(problem.weights, dt=problem.dt, n_samples=problem.n_times, steps_per_sample=problem.steps_per_sample,
-                       safe_bounds=SAFE_BOUNDS)
+    fwd = problem.forward()
 
     def one(x0, K, xi, zi, amp, off):
         init = jnp.stack([xi, zi])
@@ -532,8 +531,7 @@ def fit(
         truth_vals = {k: truth_vals[k] for k in ("x0", "K") if k in truth_vals}
     diag_sites = ["x0", "K"] + [k + recording_suffix(r) for r in range(len(problems)) for k in DIAG_SITES[2:]]
     with x64():
-        fwds = [make_forward(p.weights, dt=p.dt, n_samples=p.n_times, steps_per_sample=p.steps_per_sample, safe_bounds=SAFE_BOUNDS)
-                for p in problems]
+        fwds = [p.forward() for p in problems]
         inits = _map_inits(problems) if data_init else []
         res = run_nuts(
             vep_model, (problems if len(problems) > 1 else problem, fwds if len(problems) > 1 else fwds[0]),

@@ -192,14 +192,12 @@ def pointwise_log_likelihood(fit, chunk: int = 100) -> np.ndarray:
     from numpyro import handlers
 
     from ...infer.nuts import x64
-    from .model import SAFE_BOUNDS, make_forward
 
     probs = list(fit.problems) or [fit.problem]
     names = [k for k in fit.samples if k.endswith("_star")]
     n_ch, n_dr = fit.samples[names[0]].shape[:2]
     with x64():
-        fwds = [make_forward(p.weights, dt=p.dt, n_samples=p.n_times, steps_per_sample=p.steps_per_sample,
-                             safe_bounds=SAFE_BOUNDS) for p in probs]
+        fwds = [p.forward() for p in probs]
         args = (probs, fwds) if len(probs) > 1 else (probs[0], fwds[0])
 
         def one(draw):

@@ -230,6 +230,35 @@ class VEPProblem:
         return (np.arange(self.n_times) + 1) * self.steps_per_sample * self.dt
 
     @property
+    def first_steps(self) -> int:
+        """Heun steps for the first sample: enough that the relaxation from any initial ``x`` the prior allows stays smooth.
+
+        The fitted initial ``x`` of a region the contacts barely see keeps its
+        prior's spread, and the fast rate ``3x^2 + 4x`` grows quickly below
+        ``x = -2`` (17.9 at -3.2).  One Heun step that is too coarse for it does
+        not fail: it *folds*, i.e. a lower initial ``x`` lands *higher* after
+        the step (with the step 0.25 below ``x = -2.58``), which an ODE flow
+        never does.  The likelihood then has a fold in every poorly seen
+        region's initial state, exactly where those chains wander.  So the
+        first sample uses the step :func:`max_step` allows over the prior's
+        initial ``x`` +- 4 sd (for the ``"rest"`` initial state, the rest of
+        ``x0 = -4``, ``x = -2.4``, minus 4 sd); later samples keep ``dt``,
+        since the state then lies on the slow manifold.
+        """
+        pr = self.priors
+        centre = pr.x_init_loc if pr.initial == "prior" else -2.4
+        x_lo = min(centre, -4.0 / 3.0) - 4.0 * pr.x_init_scale
+        period = self.dt * self.steps_per_sample
+        return max(self.steps_per_sample, substeps(period, self.tau0, self.I1, x_range=(x_lo, 1.0)))
+
+    def forward(self, **kw):
+        """The problem's forward model (:func:`make_forward` with its step, samples, :attr:`first_steps` and :data:`SAFE_BOUNDS`)."""
+        opts = dict(dt=self.dt, n_samples=self.n_times, steps_per_sample=self.steps_per_sample, first_steps=self.first_steps,
+                    safe_bounds=SAFE_BOUNDS)
+        opts.update(kw)
+        return make_forward(self.weights, **opts)
+
+    @property
     def data_unit(self) -> float:
         """Scale of the offset and noise priors: 1 for log observations, the data's standard deviation for linear ones.
 
@@ -286,7 +315,7 @@ def _forward_constants(weights, model, coupling, safe_bounds):
 
 
 def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 1, model=None, coupling=None, unroll: int = 1,
-                 safe_bounds=None):
+                 safe_bounds=None, first_steps: int | None = None):
     """The ODE forward model: ``forward(x0, K, tau0, I1, init) -> x (n_samples, n_regions)``.
 
     Built from the model's ``dfun`` (:meth:`Model.evaluate` with ``jax.numpy``),
@@ -318,6 +347,11 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
         an extreme proposal of the sampler gives a finite (very unlikely)
         trajectory instead of NaN; ``None`` (default) integrates exactly as
         ``bt.simulate``.
+    first_steps : int, optional
+        Heun steps of equal size for the *first* sample (default and minimum
+        ``steps_per_sample``; the sample times stay).  The fitted initial state
+        may lie off the slow manifold, and the fast relaxation from it is much
+        faster than anything later (:meth:`VEPProblem.first_steps`).
 
     Returns
     -------
@@ -337,6 +371,7 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
     W, wsum_np, cidx, cpar, lo_np, hi_np, defaults = _forward_constants(weights, model, coupling, safe_bounds)
     dt = float(dt)
     n_samples, steps = int(n_samples), int(steps_per_sample)
+    first = steps if first_steps is None else max(steps, int(first_steps))
 
     def forward(x0, K, tau0, I1, init):
         Wj = jnp.asarray(W, dtype=init.dtype)
@@ -347,18 +382,21 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
         given = {"x0": x0, "K": K, "tau0": tau0, "I1": I1}
         p = jnp.stack([jnp.broadcast_to(jnp.asarray(given.get(k, defaults[k]), dtype=init.dtype), (n,)) for k in names])
 
-        def one_step(y):
+        def one_step(y, h=dt):
             xc = tuple(y[i] for i in cidx)
-            h = coupling.pre(xc, cpar, jnp)
-            gx = tuple(Wj @ hk for hk in h)
+            pre = coupling.pre(xc, cpar, jnp)
+            gx = tuple(Wj @ hk for hk in pre)
             c = coupling.post(gx, xc, wsum, cpar, jnp)
             f = lambda s: model.evaluate(s, c, p, m=jnp)  # noqa: E731
-            return integrate("heun", f, y, dt, 0.0, lo, hi, jnp)
+            return integrate("heun", f, y, h, 0.0, lo, hi, jnp)
 
         if safe_bounds is not None:
             y0 = jnp.clip(init, lo, hi)
         else:
             y0 = init
+        if first > steps:  # the first sample in finer steps: the relaxation from the initial state is the stiffest part
+            h1 = steps * dt / first
+            y0 = jax.lax.fori_loop(0, first, lambda _, s: one_step(s, h1), y0)
 
         def sample(y, _):
             if steps == 1:
@@ -367,6 +405,9 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
                 y = jax.lax.fori_loop(0, steps, lambda _, s: one_step(s), y)
             return y, y[0]
 
+        if first > steps:
+            _, xs = jax.lax.scan(sample, y0, None, length=n_samples - 1, unroll=unroll)
+            return jnp.concatenate([y0[0][None], xs], axis=0)
         _, xs = jax.lax.scan(sample, y0, None, length=n_samples, unroll=unroll)
         return xs
 
@@ -390,7 +431,7 @@ def simulate_sources(problem: VEPProblem, params: dict, *, n_samples: int | None
     import jax.numpy as jnp
 
     n = problem.n_times if n_samples is None else int(n_samples)
-    fwd = make_forward(problem.weights, dt=problem.dt, n_samples=n, steps_per_sample=problem.steps_per_sample, unroll=unroll)
+    fwd = problem.forward(n_samples=n, unroll=unroll)
     init = jnp.stack([jnp.asarray(params["x_init"]), jnp.asarray(params["z_init"])])
     return np.asarray(fwd(jnp.asarray(params["x0"]), params["K"], problem.tau0, problem.I1, init))
 
@@ -418,8 +459,7 @@ def _as_problems(problem, forward):
         fwds = list(forward) if isinstance(forward, (list, tuple)) else [forward]
     if len(fwds) != len(probs):
         raise InputError(f"{len(fwds)} forward models for {len(probs)} recordings", source="vep_model", field="forward")
-    fwds = [f if f is not None else make_forward(p.weights, dt=p.dt, n_samples=p.n_times, steps_per_sample=p.steps_per_sample,
-                                                  safe_bounds=SAFE_BOUNDS) for p, f in zip(probs, fwds)]
+    fwds = [f if f is not None else p.forward() for p, f in zip(probs, fwds)]
     return probs, fwds
 
 
