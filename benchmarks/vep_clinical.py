@@ -44,6 +44,13 @@ patient with sampler seed 1 (``--sampler-seed 1``, 2026-12-05, idle, the default
 labels exact, max R-hat 1.0153, min ESS 173, 10 divergences: labels and time hold across
 seeds; R-hat and ESS met on one of the two, divergences on neither.
 
+With the first sample integrated finely (``VEPProblem.first_steps``: 8 Heun steps of 0.0625
+instead of 3 of 0.167, which fold the relaxation from an initial ``x`` below -2.91, 1.4 prior
+sd under the mean; kept as a correctness fix), 2026-12-05, idle, the defaults, sampler seed 0:
+783 s, labels exact, max R-hat 1.0172, min ESS 227, **4 divergences**.  The divergences were
+not the fold's: they stay (4 against 5), and R-hat/ESS move within the seed-to-seed spread
+above.
+
 Before (2026-12-05, idle machine), ``--chain-method sequential`` (each CPU device runs its
 chains one after the other; the CLI's CPU default since 2026-12-05, the lockstep is ~1.5x slower), 4 chains x
 300/300, floor 0.1, ``--pz-rule threshold``:

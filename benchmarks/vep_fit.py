@@ -112,6 +112,19 @@ both: offline, on those draws, pooled, Laplace, inverse mean Hessian (8 draws)
 and blended dense mass matrices all leave a step-to-trajectory ratio of 50-100.
 Measured not to help:
 
+* integrating the first sample finely (``VEPProblem.first_steps``, kept since 2026-12-05 as
+  a correctness fix: one Heun step of 0.25 *folds* the relaxation from a prior initial
+  ``x`` below -2.58, where 7.8 % of the poorly seen regions' ``x_init`` draws lay):
+  sampler seed 0, 300/500, idle: 302 s, 0 divergences, R-hat 1.0389 (lV1, lPCIP, lCCR), min
+  ESS 121, 76/76, against 308 s, R-hat 1.018, ESS 135 before: the same regions limit, so
+  the fold was not what slows them.  The same run with ``--cores 4`` (one JAX device per
+  chain on the 2 cores; identical draws): 292 s, i.e. 3.5 % faster;
+* R-hat is limited by the Monte Carlo error at this ESS, not by a chain stuck apart: for
+  well-mixed chains split R-hat is about ``1 + 1 / (2 ESS_chain)``, i.e. 1.015 at the
+  ESS of 135 (34 per chain) and 1.007 at 298: seeds 0-3 gave 1.018, 1.008, 1.017, 1.038
+  at min ESS 135, 298, 262, 125.  R-hat <= 1.01 over 76 regions on every seed needs a
+  min ESS of ~400 (Vehtari et al. 2021's advice), about 3x what 300 s buys now;
+
 * ``--cores 4`` (one JAX device per chain, no lockstep, 2 threads per core):
   7-10 % faster in paired runs (222 s vs 244 s at 100/100; 683 s vs 734 s at
   300/500 on the same day, when the default took 734 s, not the 470 s of an
