@@ -187,6 +187,8 @@ def main(argv=None) -> int:
                     help="run_nuts chain layout ('sequential': each CPU device runs its chains one after the other)")
     ap.add_argument("--sampler-seed", type=int, default=0,
                     help="seed of the fit (MAP starts, chain starts, NUTS); patient i is fitted with this + i")
+    ap.add_argument("--pool-stages", type=int, default=2,
+                    help="run_nuts(pool_stages=): warm-up stages, each but the first with the mass pooled from the one before")
     ap.add_argument("--no-peer", action="store_true", help="(no peer is run: Stan is not installed; kept for symmetry)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
@@ -211,7 +213,7 @@ def main(argv=None) -> int:
             warnings.simplefilter("ignore")
             f = vep.fit_patient(p, num_chains=args.chains, num_warmup=args.warmup, num_samples=args.samples, seed=args.sampler_seed + i,
                                 target_accept_prob=args.target_accept, max_tree_depth=args.max_tree_depth,
-                                chain_method=args.chain_method, **fit_kw)
+                                chain_method=args.chain_method, pool_stages=args.pool_stages, **fit_kw)
         sec = time.perf_counter() - t0
         d = f.diagnostics
         r_x0 = np.atleast_1d(d.rhat["x0"])
@@ -250,6 +252,7 @@ def main(argv=None) -> int:
         "max_tree_depth": args.max_tree_depth,
         "warmup": args.warmup,
         "sampler_seed": args.sampler_seed,
+        "pool_stages": args.pool_stages,
         "samples": args.samples,
         "divergences": r0["divergences"],
         "max_rhat_x0": round(r0["max_rhat_x0"], 4),

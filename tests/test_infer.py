@@ -177,6 +177,31 @@ def test_run_nuts_input_errors():
         run_nuts(_gauss_model, (np.zeros((3, 2)), 1.0), num_samples=2)
 
 
+def _t_model(df):
+    import numpyro
+    import numpyro.distributions as dist
+
+    numpyro.sample("z", dist.StudentT(df, 0.0, 1.0).expand([2]).to_event(1))
+
+
+def test_pooled_warm_up_stages_learn_a_mass_wider_than_the_laplace_one():
+    """Student-t(5): the Laplace variance at the mode is df / (df + 1) = 0.83, the true one df / (df - 2) = 1.67.
+    Each pooled stage re-estimates the mass from draws, so it must end above the Laplace value."""
+    from braintwin.infer import run_nuts, x64
+
+    with x64():
+        res = {k: run_nuts(_t_model, (5.0,), num_chains=2, num_warmup=300, num_samples=300, seed=2, pool_stages=k,
+                           chain_method="vectorized", map_starts=1) for k in (2, 3)}
+    for k, r in res.items():
+        assert r.settings["pool_stages"] == k
+        v = np.diag(r.inverse_mass_matrix)
+        assert np.all(v > 1.0), (k, v)
+        assert r.diagnostics.divergences == 0
+        assert np.allclose(r.flat("z").var(0), 5 / 3, rtol=0.35)
+    with pytest.raises(InputError, match="pool_stages"):
+        run_nuts(_gauss_model, (np.zeros((3, 2)), 1.0), pool_stages=1)
+
+
 def _quartic_model(scale):
     import numpyro
     import numpyro.distributions as dist

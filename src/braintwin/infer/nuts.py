@@ -124,6 +124,7 @@ def run_nuts(
     map_maxiter: int = 1000,
     map_inits: Sequence[np.ndarray] = (),
     mass: str = "pooled",
+    pool_stages: int = 2,
     hessian_floor: float = 0.25,
     init_spread: float = 1.0,
     target_accept_prob: float = 0.9,
@@ -164,6 +165,10 @@ def run_nuts(
         the Laplace covariance, fixed; ``"adapt"``: the Laplace covariance refined
         per chain by NumPyro's windowed adaptation (needs a long warm-up in high
         dimension); ``"identity"``: identity, adapted per chain.
+    pool_stages : int
+        With ``mass="pooled"``: the warm-up is split into this many equal stages,
+        each but the first with the covariance pooled from the one before (2: the
+        Laplace half, then the pooled half).
     hessian_floor : float
         Smallest Hessian eigenvalue used (unconstrained standard-normal priors
         contribute 1, so the floor only guards against non-convex points).
@@ -231,8 +236,10 @@ def run_nuts(
     chain_method, n_use = _chain_layout(chain_method, num_chains, what)
     if step_pool not in ("chain", "min", "median"):
         raise InputError(f"step_pool must be chain, min or median; got {step_pool!r}", source=what, field="step_pool")
+    if int(pool_stages) < 2:
+        raise InputError(f"pool_stages must be >= 2, got {pool_stages}", source=what, field="pool_stages")
     run = _Sampler(flat, mass, target_accept_prob, max_tree_depth, num_chains, n_use, max(1, int(block)), progress, what,
-                   chain_method, step_pool)
+                   chain_method, step_pool, int(pool_stages))
     wdiv, draws, fs = _warm_up_and_sample(run, cov, starts, num_warmup, num_samples, seed, timings)
     z, div, nsteps, acc = draws
     step_size = np.asarray(fs.adapt_state.step_size)
@@ -255,7 +262,7 @@ def run_nuts(
         step_size=step_size, inverse_mass_matrix=imm, map=map_res, timings=timings, diagnostics=diag,
         chain_method=chain_method, n_devices=n_use,
         settings=dict(num_chains=num_chains, num_warmup=num_warmup, num_samples=num_samples, mass=mass,
-                      target_accept_prob=target_accept_prob, max_tree_depth=max_tree_depth, init=init if isinstance(init, str) else "array",
+                      pool_stages=int(pool_stages), target_accept_prob=target_accept_prob, max_tree_depth=max_tree_depth, init=init if isinstance(init, str) else "array",
                       map_starts=map_starts, seed=seed),
     )
 
@@ -338,6 +345,7 @@ class _Sampler:
     what: str
     chain_method: str
     step_pool: str = "chain"
+    pool_stages: int = 2
 
     @property
     def D(self) -> int:
@@ -347,24 +355,33 @@ class _Sampler:
 def _warm_up_and_sample(run: _Sampler, cov, starts, num_warmup: int, num_samples: int, seed: int, timings: dict):
     """Warm-up divergences, draws ``(z, diverging, num_steps, accept_prob)`` and the final state.
 
-    ``mass="pooled"``: stage 1 runs half the warm-up with the Laplace mass; its
-    second half, pooled over chains, re-estimates the covariance (blended with
-    the Laplace one, which counts as D draws); stage 2 warms up the step size
+    ``mass="pooled"``: the warm-up runs in ``run.pool_stages`` stages.  Stage 1
+    uses the Laplace mass; the second half of each stage's draws, pooled over
+    chains, re-estimates the covariance (blended with the previous one, which
+    counts as D draws) for the next stage; the last stage warms up the step size
     again and samples.
     """
     D = run.D
-    if run.mass == "pooled" and num_warmup >= 20:
-        w1 = num_warmup // 2
-        warm1, _, _, last, tt1 = _stage(run, cov, starts, w1, 0, seed, "warm-up 1/2 (Laplace mass)")
-        zs = warm1[0][:, w1 // 2:].reshape(-1, D)
-        n_pool = len(zs)
-        emp = np.cov(zs, rowvar=False) if n_pool > 2 else cov
-        cov = (n_pool * emp + D * cov) / (n_pool + D)
-        warm2, draws, fs, _, tt2 = _stage(run, cov, last, num_warmup - w1, num_samples, seed + 7, "warm-up 2/2 (pooled mass)")
-        timings["compile"] = tt1[0] + tt2[0]
-        timings["warmup"] = tt1[1] + tt2[1]
-        timings["sampling"] = tt2[2]
-        return np.concatenate([warm1[1], warm2[1]], axis=1), draws, fs
+    n_st = max(2, int(run.pool_stages))
+    if run.mass == "pooled" and num_warmup >= 10 * n_st:
+        sizes = [num_warmup // n_st] * (n_st - 1)
+        sizes.append(num_warmup - sum(sizes))
+        divs, tc, tw, cur = [], 0.0, 0.0, starts
+        for k, w in enumerate(sizes[:-1]):
+            what = "Laplace mass" if k == 0 else "pooled mass"
+            warm, _, _, cur, tt = _stage(run, cov, cur, w, 0, seed + 7 * k, f"warm-up {k + 1}/{n_st} ({what})")
+            zs = warm[0][:, w // 2:].reshape(-1, D)
+            n_pool = len(zs)
+            emp = np.cov(zs, rowvar=False) if n_pool > 2 else cov
+            cov = (n_pool * emp + D * cov) / (n_pool + D)
+            divs.append(warm[1])
+            tc, tw = tc + tt[0], tw + tt[1]
+        warm, draws, fs, _, tt = _stage(run, cov, cur, sizes[-1], num_samples, seed + 7 * (n_st - 1),
+                                        f"warm-up {n_st}/{n_st} (pooled mass)")
+        timings["compile"] = tc + tt[0]
+        timings["warmup"] = tw + tt[1]
+        timings["sampling"] = tt[2]
+        return np.concatenate(divs + [warm[1]], axis=1), draws, fs
     warm, draws, fs, _, tt = _stage(run, cov, starts, num_warmup, num_samples, seed, "")
     timings["compile"], timings["warmup"], timings["sampling"] = tt
     return warm[1], draws, fs
