@@ -117,7 +117,12 @@ Measured not to help:
   ``x`` below -2.58, where 7.8 % of the poorly seen regions' ``x_init`` draws lay):
   sampler seed 0, 300/500, idle: 302 s, 0 divergences, R-hat 1.0389 (lV1, lPCIP, lCCR), min
   ESS 121, 76/76, against 308 s, R-hat 1.018, ESS 135 before: the same regions limit, so
-  the fold was not what slows them.  The same run with ``--cores 4`` (one JAX device per
+  the fold was not what slows them.  Seeds 1, 2, 3 with it (idle, the defaults): 267 / 280 /
+  279 s, 0 divergences, R-hat 1.0044 / 1.0150 / 1.0227, min ESS 264 / 213 / 176, 76/76: over
+  seeds 0-3 R-hat <= 1.01 holds on one in four, as before.  ``--pool-stages 3`` (the mass
+  re-estimated twice in the warm-up; the pooled mass still leaves a whitened posterior
+  variance of 35-44 in one poorly seen gain direction): seeds 0 / 1 / 3: R-hat 1.0143 /
+  1.0074 / 1.0249, min ESS 114 / 572 / 183, 280 / 396 / 307 s: within the spread.  The same run with ``--cores 4`` (one JAX device per
   chain on the 2 cores; identical draws): 292 s, i.e. 3.5 % faster;
 * R-hat is limited by the Monte Carlo error at this ESS, not by a chain stuck apart: for
   well-mixed chains split R-hat is about ``1 + 1 / (2 ESS_chain)``, i.e. 1.015 at the
