@@ -34,6 +34,13 @@ the demo keeps the lockstep with each chain's own step (``DEMO_NUTS``).
 Usage::
 
     python benchmarks/vep_demo_seeds.py --seeds 0,1,2,3 --patient-seed 0
+
+2026-12-05 (idle, the defaults: seeds 0,1,2, each with its own patient), after the first sample
+was integrated finely (``VEPProblem.first_steps``): seed 0: R-hat 1.0058, ESS 628, 0 divergences;
+seed 1: R-hat 1.009, ESS 583, **6 divergences**; seed 2: R-hat 1.0092, ESS 554, 0 divergences; 10/10
+labels on all three.  Seed 1's patient already gave 9 divergences before that change (commit
+65e7786, R-hat 1.0018), so ``make demo`` (seed 0) passes, and patient 1 is a known failure of the
+demo's settings, reported as such by the fit.
 """
 
 from __future__ import annotations
