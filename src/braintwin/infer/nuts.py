@@ -367,7 +367,7 @@ def _warm_up_and_sample(run: _Sampler, cov, starts, num_warmup: int, num_samples
     again and samples.
     """
     D = run.D
-    n_st = max(2, int(run.pool_stages))
+    n_st = run.pool_stages  # >= 2, checked by run_nuts
     if run.mass == "pooled" and num_warmup >= 10 * n_st:
         sizes = [num_warmup // n_st] * (n_st - 1)
         sizes.append(num_warmup - sum(sizes))
