@@ -184,6 +184,8 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=500)
     add_vep_patient_args(ap)
     ap.add_argument("--target-accept", type=float, default=0.9, help="NUTS target acceptance probability")
+    ap.add_argument("--engine", choices=("auto", "jax", "numba"), default="auto",
+                    help="forward model: numba adjoint (auto on CPU) or JAX's scan (braintwin.vep.fit(engine=))")
     ap.add_argument("--max-tree-depth", type=int, default=8, help="NUTS maximum tree depth (at most 2^depth - 1 leapfrog steps)")
     ap.add_argument("--initial", choices=("default", "rest"), default="default",
                     help="'rest': the patient starts at the network's resting state and the model's initial state is a "
@@ -218,7 +220,7 @@ def main(argv=None) -> int:
             warnings.simplefilter("ignore")
             f = vep.fit_patient(p, num_chains=args.chains, num_warmup=args.warmup, num_samples=args.samples, seed=args.sampler_seed + i,
                                 target_accept_prob=args.target_accept, max_tree_depth=args.max_tree_depth,
-                                chain_method=args.chain_method, pool_stages=args.pool_stages, **fit_kw)
+                                chain_method=args.chain_method, pool_stages=args.pool_stages, engine=args.engine, **fit_kw)
         sec = time.perf_counter() - t0
         d = f.diagnostics
         r_x0 = np.atleast_1d(d.rhat["x0"])
@@ -229,6 +231,8 @@ def main(argv=None) -> int:
             # the regions that miss the R-hat target, worst first (for comparing remedies region by region)
             "rhat_x0_above": {p.region_labels[j]: round(float(r_x0[j]), 4) for j in np.argsort(-r_x0) if r_x0[j] > 1.01},
             "ess_per_second": d.ess_per_second, "correct": acc["correct"], "acc": acc, "ok": d.ok,
+            "timings": {k: round(float(v), 1) for k, v in f.timings.items()},
+            "mean_leapfrog_steps": round(float(np.mean(f.nuts.num_steps)), 1),
             "n": (p.n_regions, p.gain.shape[0], p.observation.shape[0]),
         })
         if args.verbose:
@@ -258,6 +262,7 @@ def main(argv=None) -> int:
         "warmup": args.warmup,
         "sampler_seed": args.sampler_seed,
         "pool_stages": args.pool_stages,
+        "engine": args.engine,
         "samples": args.samples,
         "divergences": r0["divergences"],
         "max_rhat_x0": round(r0["max_rhat_x0"], 4),
@@ -267,6 +272,8 @@ def main(argv=None) -> int:
         "labels_correct": r0["correct"],
         "all_labels_correct": r0["correct"] == n_regions,
         "diagnostics_ok": r0["ok"],
+        "timings": r0["timings"],
+        "mean_leapfrog_steps": r0["mean_leapfrog_steps"],
         "ez": r0["ez"],
         "pz": r0["pz"],
         "targets": {"seconds": 300, "divergences": 0, "max_rhat_x0": 1.01, "labels_correct": n_regions},

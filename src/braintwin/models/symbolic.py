@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 from ..errors import InputError
 
-__all__ = ["Sym", "Trace", "SymbolicMath", "trace_function", "check_expression"]
+__all__ = ["Sym", "Trace", "SymbolicMath", "trace_function", "check_expression", "vjp_source"]
 
 
 def _lit(x: Any) -> str:
@@ -251,3 +251,102 @@ def expression_function(expr: str) -> Callable:
         return eval(code, {"__builtins__": {}}, env)
 
     return f
+
+
+# ---------------------------------------------------------------------------
+# reverse mode on traced source (the numba adjoint of braintwin.simulate.adjoint)
+
+_DERIV = {  # d f(u) / du as source, given the argument's source ``u``
+    "math.exp": lambda u: f"math.exp({u})",
+    "math.log": lambda u: f"(1.0 / ({u}))",
+    "math.sqrt": lambda u: f"(0.5 / math.sqrt({u}))",
+    "math.tanh": lambda u: f"(1.0 - math.tanh({u}) ** 2)",
+    "math.sin": lambda u: f"math.cos({u})",
+    "math.cos": lambda u: f"(-math.sin({u}))",
+    "abs": lambda u: f"(1.0 if ({u}) >= 0.0 else -1.0)",
+}
+
+
+def vjp_source(body: str, outputs: Sequence[str], wrt: Sequence[str], cotangents: Sequence[str], prefix: str = "a_") -> tuple[str, list[str]]:
+    """Reverse-mode source of traced straight-line code (:func:`trace_function`).
+
+    Given the assignments ``body`` that compute ``outputs`` from the names
+    ``wrt``, returns source that, *after* ``body`` has run, accumulates the
+    vector-Jacobian product ``sum_k cotangents[k] d outputs[k] / d wrt[j]`` into
+    ``<prefix><wrt[j]>``.  Each assignment is differentiated by the rules of
+    its operations (``+ - * / **``, unary minus, ``math.exp/log/sqrt/tanh/sin/cos``,
+    ``abs``, ``max``/``min`` and ``a if cond else b``, which pass the cotangent
+    to the branch taken; comparisons carry none), last line first, as a reverse
+    sweep does.  So a model's derivatives come from the same single definition
+    of its equations as every engine, with no second copy to keep in step.
+
+    Returns
+    -------
+    source : str
+        Lines: adjoints initialised to zero, then the reverse sweep.
+    adjoints : list of str
+        The adjoint variable of each name of ``wrt``.
+    """
+    lines = [ln for ln in body.splitlines() if ln.strip()]
+    assigned = [ln.split("=", 1)[0].strip() for ln in lines]
+    active = set(wrt) | set(assigned)
+    adj = {v: prefix + v for v in active}
+    out = [f"{adj[v]} = 0.0" for v in list(wrt) + assigned]
+    for o, g in zip(outputs, cotangents):
+        if o in active:
+            out.append(f"{adj[o]} += {g}")
+
+    def src(node) -> str:
+        return "(" + ast.unparse(node) + ")"
+
+    def back(node, g: str) -> None:
+        if isinstance(node, ast.Name):
+            if node.id in active:
+                out.append(f"{adj[node.id]} += {g}")
+        elif isinstance(node, ast.Constant):
+            return
+        elif isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                back(node.operand, f"(-{g})")
+            elif isinstance(node.op, ast.UAdd):
+                back(node.operand, g)
+        elif isinstance(node, ast.BinOp):
+            a, b = node.left, node.right
+            if isinstance(node.op, ast.Add):
+                back(a, g), back(b, g)
+            elif isinstance(node.op, ast.Sub):
+                back(a, g), back(b, f"(-{g})")
+            elif isinstance(node.op, ast.Mult):
+                back(a, f"{g} * {src(b)}"), back(b, f"{g} * {src(a)}")
+            elif isinstance(node.op, ast.Div):
+                back(a, f"{g} / {src(b)}"), back(b, f"(-{g} * {src(a)} / ({src(b)} * {src(b)}))")
+            elif isinstance(node.op, ast.Pow):
+                back(a, f"{g} * {src(b)} * {src(a)} ** ({src(b)} - 1.0)")
+                if not isinstance(b, ast.Constant):
+                    back(b, f"{g} * {src(a)} ** {src(b)} * math.log({src(a)})")
+            else:
+                raise InputError(f"cannot differentiate operator {type(node.op).__name__}", field="dfun")
+        elif isinstance(node, ast.IfExp):
+            back(node.body, f"({g} if {src(node.test)} else 0.0)")
+            back(node.orelse, f"(0.0 if {src(node.test)} else {g})")
+        elif isinstance(node, ast.Call):
+            fn = ast.unparse(node.func)
+            if fn in _DERIV:
+                u = node.args[0]
+                back(u, f"{g} * {_DERIV[fn](ast.unparse(u))}")
+            elif fn in ("max", "min"):
+                a, b = node.args
+                cmp = ">=" if fn == "max" else "<="
+                back(a, f"({g} if {src(a)} {cmp} {src(b)} else 0.0)")
+                back(b, f"(0.0 if {src(a)} {cmp} {src(b)} else {g})")
+            else:
+                raise InputError(f"cannot differentiate {fn}()", field="dfun")
+        elif isinstance(node, (ast.Compare, ast.BoolOp)):
+            return  # a condition carries no derivative
+        else:
+            raise InputError(f"cannot differentiate {type(node).__name__}", field="dfun")
+
+    for ln, name in zip(reversed(lines), reversed(assigned)):
+        expr = ast.parse(ln.split("=", 1)[1].strip(), mode="eval").body
+        back(expr, adj[name])
+    return "\n".join(out), [adj[v] for v in wrt]

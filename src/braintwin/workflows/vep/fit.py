@@ -342,7 +342,7 @@ class VEPFit:
         ax.set_title("label probabilities (top regions)", fontsize=9)
 
 
-def _problems(observation, gain, connectome, labels, *, dt, steps_per_sample, tau0, I1, priors, person_prior,
+def _problems(observation, gain, connectome, labels, *, dt, steps_per_sample, tau0, I1, priors, person_prior, engine="auto",
               **obs) -> list[VEPProblem]:
     """One :class:`VEPProblem` per recording, sharing the weights, the labels and one person prior."""
     W = np.asarray(getattr(connectome, "weights", connectome), float)
@@ -354,7 +354,7 @@ def _problems(observation, gain, connectome, labels, *, dt, steps_per_sample, ta
     problems: list[VEPProblem] = []
     for y, g in zip(obs_list, gains):  # one person prior for all (the default depends on the first gain)
         problems.append(VEPProblem(observation=y, gain=g, weights=W, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
-                                   priors=priors or VEPPriors(), labels=regs,
+                                   priors=priors or VEPPriors(), labels=regs, engine=engine,
                                    person_prior=problems[0].person_prior if problems else person_prior, **obs))
     return problems
 
@@ -423,6 +423,7 @@ def fit(
     max_dt: float | None = None,
     rhat_refuse: float = RHAT_DISAGREE,
     min_shrinkage: float | None = None,
+    engine: str = "auto",
     **nuts_kwargs,
 ) -> VEPFit:
     """Infer each region's excitability from an SEEG envelope and label EZ / PZ / healthy.
@@ -508,6 +509,10 @@ def fit(
         (:func:`~braintwin.vep.labels.mark_unobservable`; ``braintwin vep fit``
         uses 0.5).  Default None keeps "healthy", so label accuracy against a
         synthetic truth (benchmarks, tests) is unchanged.
+    engine : {"auto", "jax", "numba"}
+        Who integrates the forward model (:class:`~braintwin.vep.model.VEPProblem`):
+        ``"auto"`` uses the numba adjoint (:func:`braintwin.simulate.adjoint.heun_ode`)
+        on a CPU, JAX's scan elsewhere; the draws differ only by round-off.
     **nuts_kwargs
         Passed to :func:`braintwin.infer.run_nuts` (e.g. ``target_accept_prob``,
         ``max_tree_depth``, ``mass``).
@@ -522,7 +527,8 @@ def fit(
     t_all = time.perf_counter()
     dt, steps_per_sample = _integration(dt, steps_per_sample, tau0, I1, priors or VEPPriors(), max_dt)
     problems = _problems(observation, gain, connectome, labels, dt=dt, steps_per_sample=steps_per_sample, tau0=tau0, I1=I1,
-                         priors=priors, person_prior=person_prior, observe=observe, fit_scale=fit_scale, montage=montage)
+                         priors=priors, person_prior=person_prior, observe=observe, fit_scale=fit_scale, montage=montage,
+                         engine=engine)
     problem = problems[-1]
     sfx = recording_suffix(len(problems) - 1)
     prior_sd = _prior_sd(problem, person_prior, seed)
