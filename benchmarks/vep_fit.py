@@ -42,6 +42,22 @@ potential has cliffs (see ``vep_geometry.py``).
 Measured on this patient (seed 4: EZ lPCI, lPFCDL; PZ lPCIP, lPMCVL, lS2; K 0.90,
 tau0 30), 4 chains on 2 cores:
 
+* **the numba adjoint** (2026-12-06, idle machine; ``--engine auto``, the default since then:
+  the forward model and its exact discrete adjoint as numba loops called from the compiled
+  program, :func:`braintwin.simulate.adjoint.heun_ode`).  The potential's value and gradient
+  cost 0.68 ms instead of 1.58 ms (in a compiled loop, one chain), so a fit takes about half
+  the time: seed 0, 300/500: **200 s** (was 302 s), 0 divergences, but R-hat 1.0592 (lV1,
+  lPCIP, lCCR) and min ESS 81 (the draws differ from the JAX engine's by round-off, which
+  chains amplify; within the seed spread).  The time saved buys draws.  At 300/800 (the
+  benchmark's ``--samples 800`` below), sampler seeds 0 / 1 / 2 / 3: 272 / 275 / 302 / 286 s,
+  1 / 0 / 0 / 0 divergences, max R-hat of x0 1.026 (lV1) / **1.0072** / 1.0127 (lV1) / 1.0128
+  (lM1), min ESS 183 / 229 / 422 / 285, 76/76 labels on all four; at 300/1000, seed 0: 311 s,
+  1 divergence, R-hat 1.0186, ESS 248.  So twice the draws per second lowers the worst R-hat
+  (1.039 -> 1.026 over these seeds) but still meets 1.01 on one seed in four: on seed 2 lV1's
+  R-hat is 1.0127 at a min ESS of 422, i.e. its chains differ by more than Monte Carlo error,
+  which is the lV1/lCCR ridge below, not a lack of draws.  Timings of a 300/800 fit (seed 0):
+  MAP 10.7 s, Laplace 1.8 s (differences of the gradient), XLA compile 10 s, warm-up 53 s,
+  sampling 168 s, 127 leapfrog steps per draw;
 * idle machine (2026-12-04, load 1.5, nothing else running), 300/500: 361 s, 1
   divergence, max R-hat of x0 1.0175, min ESS 159, 76/76 labels (the figures below were
   taken on a loaded machine).  With each CPU device running its two chains one after
