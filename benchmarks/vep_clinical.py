@@ -33,6 +33,16 @@ JSON keys: ``seconds`` (the CLI's wall time), ``labels_exact``, ``false_ez``,
 no labels), the fitted and true EZ/PZ, x0 means of the EZ/PZ regions, K, the
 settings.
 
+Latest (2026-12-06, idle machine, the defaults, sampler seed 0): the forward model is the numba
+loop with its exact discrete adjoint (:func:`braintwin.simulate.adjoint.heun_ode`, the CPU default
+since 2026-12-06); tvb96's weights are 42 % non-zero and are read as dense rows.  A gradient of
+the potential costs 2.6 ms instead of 8.6 ms (JAX's scan).  **438 s** (was 783 s): MAP 18 s,
+Laplace 3.7 s, compile 9.3 s, warm-up 178 s, sampling 191 s; labels exact, no false EZ, max
+R-hat 1.0209, min ESS 296, 10 divergences (the draws differ from the JAX engine's by round-off,
+which the chains amplify; R-hat 1.007-1.017 and 4-10 divergences over the runs below).  With the
+CSR (sparse) reading of the same weights the gradient cost 6.5 ms and the fit 981 s on a machine
+then ~20 % slower than usual.
+
 Latest (2026-12-05, idle machine, the defaults): with every chain sampling at the smallest
 of the chains' adapted steps (``--step-pool min``, the default since 2026-12-05; see
 :func:`braintwin.infer.run_nuts`), 4 chains x 300/300, ``--target-accept 0.95``: **841 s,

@@ -37,7 +37,7 @@ def test_vjp_source_matches_jax_grad_of_every_operation():
     body, outs = trace_function(f, [("ns", ["u", "v"], "y_"), ("tuple", ["x"], "c_"), ("ns", ["k"], "p_")], n_out=2)
     wrt = ["y_u", "y_v", "c_0", "p_k"]
     vbody, adj = vjp_source(body, outs, wrt, ["g0", "g1"])
-    src = f"def vjp(y_u, y_v, c_0, p_k, g0, g1):\n" + "\n".join("    " + ln for ln in (body + "\n" + vbody).splitlines()) + f"\n    return ({', '.join(adj)})\n"
+    src = "def vjp(y_u, y_v, c_0, p_k, g0, g1):\n" + "\n".join("    " + ln for ln in (body + "\n" + vbody).splitlines()) + f"\n    return ({', '.join(adj)})\n"
     ns = {"math": math}
     exec(src, ns)
 
