@@ -186,3 +186,26 @@ def test_engine_choice_and_refusals():
         assert x.dtype == jnp.float32 and x.shape == (10, n)  # "auto" falls back to the JAX scan without float64
     with pytest.raises(InputError, match="engine must be"):
         make_forward(W, dt=0.25, n_samples=10, engine="cuda")
+
+
+def test_auto_falls_back_to_the_scan_when_the_custom_calls_cannot_be_built(monkeypatch):
+    """If the numba loops cannot be built (say, a JAX without XLA's legacy custom calls), "auto" warns and integrates
+    with JAX's scan (same trajectory); "numba" raises."""
+    import importlib
+
+    from braintwin.errors import BraintwinWarning
+
+    adjoint = importlib.import_module("braintwin.simulate.adjoint")
+
+    def broken(*a, **k):
+        raise RuntimeError("no custom calls here")
+
+    W, n, x0, init = _vep_case(1, 1)
+    with jax.enable_x64(True):
+        want = np.asarray(make_forward(W, dt=0.25, n_samples=20, engine="jax")(jnp.asarray(x0), 1.0, 10.0, 3.1, jnp.asarray(init)))
+        monkeypatch.setattr(adjoint, "heun_ode", broken)
+        with pytest.warns(BraintwinWarning, match="could not be built"):
+            got = np.asarray(make_forward(W, dt=0.25, n_samples=20)(jnp.asarray(x0), 1.0, 10.0, 3.1, jnp.asarray(init)))
+        np.testing.assert_array_equal(got, want)
+        with pytest.raises(RuntimeError, match="no custom calls"):
+            make_forward(W, dt=0.25, n_samples=20, engine="numba")(jnp.asarray(x0), 1.0, 10.0, 3.1, jnp.asarray(init))

@@ -129,8 +129,20 @@ def make_forward(weights, *, dt: float, n_samples: int, steps_per_sample: int = 
                 raise InputError(f"the numba engine cannot run here: {why}", source="make_forward", field="engine")
             if not why:
                 if not numba_run:
-                    numba_run.append(heun_ode(model, W, dt=dt, n_samples=n_samples, steps_per_sample=steps, first_steps=first,
-                                              coupling_a=float(cpar.a), lower=lo_np, upper=hi_np))
+                    try:
+                        numba_run.append(heun_ode(model, W, dt=dt, n_samples=n_samples, steps_per_sample=steps, first_steps=first,
+                                                  coupling_a=float(cpar.a), lower=lo_np, upper=hi_np))
+                    except Exception as e:  # e.g. a JAX without XLA's legacy custom calls: "auto" goes on with the scan
+                        if engine == "numba":
+                            raise
+                        import warnings
+
+                        from ...errors import BraintwinWarning
+
+                        warnings.warn(f"the numba forward model could not be built ({type(e).__name__}: {e}); "
+                                      "using JAX's scan (same results, slower gradients)", BraintwinWarning, stacklevel=2)
+                        numba_run.append(None)
+            if not why and numba_run[0] is not None:
                 init = jnp.asarray(init, jnp.float64)
                 return numba_run[0](params_of(x0, K, tau0, I1, init.shape[-1], init.dtype), init)
         Wj = jnp.asarray(W, dtype=init.dtype)
