@@ -512,7 +512,9 @@ def fit(
     engine : {"auto", "jax", "numba"}
         Who integrates the forward model (:class:`~braintwin.vep.model.VEPProblem`):
         ``"auto"`` uses the numba adjoint (:func:`braintwin.simulate.adjoint.heun_ode`)
-        on a CPU, JAX's scan elsewhere; the draws differ only by round-off.
+        on a CPU, JAX's scan elsewhere.  Both integrate the same steps (trajectories
+        and gradients equal to ~1e-12), but chains amplify round-off, so a fit's
+        individual draws differ between engines while its posterior does not.
     **nuts_kwargs
         Passed to :func:`braintwin.infer.run_nuts` (e.g. ``target_accept_prob``,
         ``max_tree_depth``, ``mass``).
