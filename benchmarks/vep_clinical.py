@@ -33,7 +33,13 @@ JSON keys: ``seconds`` (the CLI's wall time), ``labels_exact``, ``false_ez``,
 no labels), the fitted and true EZ/PZ, x0 means of the EZ/PZ regions, K, the
 settings.
 
-Latest (2026-12-06, idle machine, the defaults, sampler seed 0): the forward model is the numba
+Latest (2026-12-06, idle machine, the defaults, sampler seed 0) with the unimodal x0 prior
+(``VEPPriors.x0_scale`` 1.0, the default since then, was 1.5: its mode sat at -3.80 against the
+bound, where the many regions the contacts barely see piled up): **216 s** (was 438 s; MAP 12 s,
+Laplace 2.4 s, compile 6.4 s, warm-up 97 s, sampling 72 s), **labels exact, no false EZ, max
+R-hat 1.0086, min ESS 257, 3 divergences** (was 10).  Every target but "no divergences" is met.
+
+Before (2026-12-06, the same day, old prior): the forward model is the numba
 loop with its exact discrete adjoint (:func:`braintwin.simulate.adjoint.heun_ode`, the CPU default
 since 2026-12-06); tvb96's weights are 42 % non-zero and are read as dense rows.  A gradient of
 the potential costs 2.6 ms instead of 8.6 ms (JAX's scan).  **438 s** (was 783 s): MAP 18 s,

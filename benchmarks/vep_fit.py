@@ -42,6 +42,22 @@ potential has cliffs (see ``vep_geometry.py``).
 Measured on this patient (seed 4: EZ lPCI, lPFCDL; PZ lPCIP, lPMCVL, lS2; K 0.90,
 tau0 30), 4 chains on 2 cores:
 
+* **a unimodal x0 prior** (2026-12-06, idle machine; ``VEPPriors.x0_scale`` 1.0, the default
+  since then, was 1.5; see its docstring): the logit-normal of scale 1.5 has its mode at
+  -3.80 against the bound -4, so the regions the contacts barely see (lV1, lCCR) kept a
+  posterior piled against the bound, where the logit stretches, and traded along a curved
+  ridge with each other (the gain) and with the PZ lPCIP that lV1 drives (a strong tract).
+  Seed 0 at 300/500: **127 s** (was 200 s), 77 leapfrog steps per draw (was 127), min ESS
+  of x0 291 (was 81), 0 divergences, R-hat 1.0232 (lV1, lPCIP), 76/76.  The time saved buys
+  draws: at 300/1200 (the benchmark's default since then), sampler seeds 0 / 1 / 2 / 3:
+  **203 / 162 / 173 / 162 s, 0 divergences on all four, max R-hat of x0 1.0065 / 1.0287 /
+  1.0083 / 1.0086, min ESS 737 / 237 / 604 / 402, 76/76 labels on all four: every target
+  met on seeds 0, 2 and 3.**  Seed 1 misses on lV1 (1.0287), lPCIP (1.0201) and lCCR
+  (1.013): one chain's lV1 sat lower (chain means -3.42 / -3.45 / -3.43 / -3.50, sd 0.17)
+  and lPCIP follows it (posterior correlation -0.86: lV1's resting level drives lPCIP's
+  recruitment).  The pooled mass matrix gets that direction's conditional variance 3x too
+  small (0.00055 against the draws' 0.0015 for ``x0_star[63]``).  Every figure below this
+  item was measured with the old prior (scale 1.5) and, unless it says otherwise, 300/500;
 * **the numba adjoint** (2026-12-06, idle machine; ``--engine auto``, the default since then:
   the forward model and its exact discrete adjoint as numba loops called from the compiled
   program, :func:`braintwin.simulate.adjoint.heun_ode`).  The potential's value and gradient
@@ -197,7 +213,7 @@ def main(argv=None) -> int:
     ap.add_argument("--chains", type=int, default=4)
     ap.add_argument("--cores", type=int, default=2, help="JAX CPU devices (chains are split over them)")
     ap.add_argument("--warmup", type=int, default=300)
-    ap.add_argument("--samples", type=int, default=500)
+    ap.add_argument("--samples", type=int, default=1200)
     add_vep_patient_args(ap)
     ap.add_argument("--target-accept", type=float, default=0.9, help="NUTS target acceptance probability")
     ap.add_argument("--engine", choices=("auto", "jax", "numba"), default="auto",
@@ -212,6 +228,8 @@ def main(argv=None) -> int:
                     help="seed of the fit (MAP starts, chain starts, NUTS); patient i is fitted with this + i")
     ap.add_argument("--pool-stages", type=int, default=2,
                     help="run_nuts(pool_stages=): warm-up stages, each but the first with the mass pooled from the one before")
+    ap.add_argument("--prior", action="append", default=[], metavar="FIELD=VALUE",
+                    help="override a VEPPriors field of the fit (e.g. x0_scale=1.0); repeatable")
     ap.add_argument("--no-peer", action="store_true", help="(no peer is run: Stan is not installed; kept for symmetry)")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args(argv)
@@ -225,6 +243,10 @@ def main(argv=None) -> int:
 
     start = {"initial": "rest", "init_jitter": 0.05} if args.initial == "rest" else {}
     fit_kw = {"priors": vep.VEPPriors(initial="rest", x_init_scale=0.2, z_init_scale=0.2)} if args.initial == "rest" else {}
+
+    if args.prior:
+        base = fit_kw.get("priors", vep.VEPPriors())
+        fit_kw["priors"] = base.replace(**{k: float(v) for k, v in (o.split("=", 1) for o in args.prior)})
 
     results = []
     seed = args.seed

@@ -30,7 +30,19 @@ class VEPPriors:
     x0_loc : float
         Prior median of ``x0``.
     x0_scale : float
-        Standard deviation of the logit of ``(x0 - lo) / (hi - lo)``.
+        Standard deviation of the logit of ``(x0 - lo) / (hi - lo)``.  The default
+        1.0 gives a unimodal prior on ``[-4, -1]``: mode -3.33, 90 % interval
+        [-3.74, -1.84], P(x0 > -2.05) = 0.095.  Why not wider: a logit-normal
+        turns bimodal once its scale passes about sqrt(2), and at 1.5 (the default
+        until 2026-12-06) its mode sits at -3.80 against the bound.  Regions the
+        contacts barely see keep that prior, so their posterior piled up against
+        -4, where the logit stretches; there it traded along a curved ridge with
+        a neighbour's x0 (the gain) and with the PZ they drive (the coupling),
+        and that ridge set the NUTS step.  Measured on ``benchmarks/vep_fit.py``
+        (tvb76, 4 chains x 300/500, seed 0): 1.5: 200 s, 127 leapfrog steps per
+        draw, min ESS of x0 81; 1.0: 127 s, 77 steps, min ESS 291; on the clinical
+        patient (``benchmarks/vep_clinical.py``) 438 s and 10 divergences against
+        216 s and 3, labels exact with both.
     K_loc, K_scale : float
         Median and log-standard deviation of the global coupling ``K``.
     amp_loc, amp_scale : float
@@ -66,7 +78,7 @@ class VEPPriors:
 
     x0_bounds: tuple[float, float] = (-4.0, -1.0)
     x0_loc: float = -3.0
-    x0_scale: float = 1.5
+    x0_scale: float = 1.0
     K_loc: float = 0.1
     K_scale: float = 1.0
     amp_loc: float = 1.0
