@@ -38,6 +38,11 @@ Latest (2026-12-06, idle machine, the defaults, sampler seed 0) with the unimoda
 bound, where the many regions the contacts barely see piled up): **216 s** (was 438 s; MAP 12 s,
 Laplace 2.4 s, compile 6.4 s, warm-up 97 s, sampling 72 s), **labels exact, no false EZ, max
 R-hat 1.0086, min ESS 257, 3 divergences** (was 10).  Every target but "no divergences" is met.
+Neither a better mass matrix nor a smaller step removes the last few (same day, same patient and
+seed): ``--warmup 600`` (the first stage's pooled mass from twice the draws; what fixed R-hat on
+tvb76): 304 s, labels exact, R-hat 1.0088, ESS 361, **4 divergences**; ``--target-accept 0.99``:
+384 s, labels exact, R-hat 1.0060, ESS 650, **3 divergences**.  They are the cliffs described
+below (onset timing near the saddle-node), about 1 in 300-400 draws now against 1 in 90 before.
 
 Before (2026-12-06, the same day, old prior): the forward model is the numba
 loop with its exact discrete adjoint (:func:`braintwin.simulate.adjoint.heun_ode`, the CPU default
