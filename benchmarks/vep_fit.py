@@ -254,7 +254,10 @@ def main(argv=None) -> int:
 
     if args.prior:
         base = fit_kw.get("priors", vep.VEPPriors())
-        fit_kw["priors"] = base.replace(**{k: float(v) for k, v in (o.split("=", 1) for o in args.prior)})
+        try:
+            fit_kw["priors"] = base.replace(**{k: float(v) for k, v in (o.split("=", 1) for o in args.prior)})
+        except (ValueError, TypeError) as e:  # no '=', not a number, or not a VEPPriors field
+            ap.error(f"--prior {args.prior}: {e}")
 
     results = []
     seed = args.seed

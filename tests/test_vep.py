@@ -84,6 +84,27 @@ def test_synthetic_input_errors():
         vep.synthetic_patient("tvb76", ez=["rHC"], on_no_pz="ignore")
 
 
+def test_default_x0_prior_is_unimodal_away_from_its_bounds():
+    """The logit-normal x0 prior has one mode, inside the healthy range, not at a bound.
+
+    A logit-normal turns bimodal once its scale passes about sqrt(2); the old default (1.5)
+    put its mode at -3.80 against the bound -4, where poorly seen regions then piled up
+    (see ``VEPPriors.x0_scale``).  Density by change of variables from the logit."""
+    pr = vep.VEPPriors()
+    lo, hi = pr.x0_bounds
+    x = np.linspace(lo + 1e-4, hi - 1e-4, 30001)
+    u = np.log((x - lo) / (hi - x))
+    dens = np.exp(-0.5 * ((u - pr.u_loc) / pr.x0_scale) ** 2) / ((x - lo) * (hi - x))
+    peaks = np.flatnonzero((dens[1:-1] > dens[:-2]) & (dens[1:-1] > dens[2:])) + 1
+    assert len(peaks) == 1
+    mode = x[peaks[0]]
+    assert lo + 0.5 < mode < vep.critical_x0(), mode  # well inside, below the seizure threshold
+    assert dens[1] < 0.05 * dens[peaks[0]] and dens[-2] < 0.05 * dens[peaks[0]]  # no mass piled at either bound
+    # the old default fails the same check: its mode lies within 0.25 of the lower bound
+    old = np.exp(-0.5 * ((u - pr.u_loc) / 1.5) ** 2) / ((x - lo) * (hi - x))
+    assert x[np.argmax(old)] < lo + 0.25
+
+
 def test_critical_x0_separates_seizing_from_resting():
     assert vep.critical_x0(3.1) == pytest.approx(-2.0620, abs=1e-4)
     conn = bt.Connectome.builtin("tvb76").subset(["rHC", "rPHC"])
