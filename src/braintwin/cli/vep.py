@@ -228,8 +228,9 @@ _OPTS = {
     "dt": typer.Option(0.25, "--dt", help="Model time between samples; split into integration sub-steps when above the step the model allows (see --max-dt)."),
     "tau0": typer.Option(20.0, "--tau0", help="Slow time scale of the VEP2D."),
     "chains": typer.Option(4, "--chains"),
-    "warmup": typer.Option(300, "--warmup"),
-    "samples": typer.Option(500, "--samples"),
+    "warmup": typer.Option(300, "--warmup", help="Warm-up iterations per chain (about 76 regions: 500, so that the "
+                           "pooled mass matrix is estimated from enough draws; benchmarks/vep_fit.py)."),
+    "samples": typer.Option(500, "--samples", help="Kept draws per chain (about 76 regions: 1200 for R-hat <= 1.01)."),
     "seed": typer.Option(0, "--seed"),
     "progress": typer.Option(True, "--progress/--no-progress"),
     "recording": typer.Option([], "--recording", help="Reading options, e.g. kind=seeg,subject=01,task=seizure (BIDS)."),
