@@ -11,7 +11,7 @@ elsewhere; x, z from -2.5, 3.5; Euler-Maruyama dt 0.1, latent noise 0.01, T =
 offset.  The fit is what a user would type::
 
     braintwin vep fit --seeg y.npy --gain gain.npy --connectome tvb96 --observation sensor --scale fixed \\
-        --dt 0.5 --n-times 0 --tau0 90 --x-init -2.5 --z-init 3.5
+        --dt 0.5 --n-times 0 --tau0 90 --x-init -2.5 --z-init 3.5 --initial slow
 
 (``--dt 0.5`` is the sample period; the fit integrates with the step the
 model's time scales allow, 3 Heun sub-steps of 0.167.)
@@ -244,6 +244,9 @@ def main(argv=None) -> int:
     ap.add_argument("--eps-floor", type=float, default=None, help="passed to vep fit --eps-floor (default: the CLI's, 0.1 of the data's sd)")
     ap.add_argument("--sampler-seed", type=int, default=None,
                     help="passed to vep fit --seed (default: --seed, which also makes the patient's latent noise)")
+    ap.add_argument("--initial", default="slow", choices=("prior", "rest", "slow"),
+                    help="passed to vep fit --initial (default slow: the window starts interictal, x relaxed onto the lower "
+                         "branch of its z; see 'Initial state on the slow manifold' above)")
     ap.add_argument("--chain-method", default="auto", help="passed to vep fit --chain-method")
     ap.add_argument("--step-pool", default="min", help="passed to vep fit --step-pool")
     ap.add_argument("--out", default=None, help="keep the fit's outputs here (default: a temporary folder)")
@@ -267,7 +270,7 @@ def main(argv=None) -> int:
         cmd = [sys.executable, "-m", "braintwin", "vep", "fit", "--seeg", str(tmp / "y.npy"), "--gain", str(tmp / "gain.npy"),
                "--connectome", "tvb96", "--observation", a.observation, "--scale", "fixed", "--dt", str(a.dt), "--n-times", "0",
                "--tau0", str(p.tau0), "--x-init", "-2.5", "--z-init", "3.5", "--chains", str(a.chains), "--warmup", str(a.warmup),
-               "--samples", str(a.samples), "--seed", str(a.sampler_seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--pz-rule", a.pz_rule, "--chain-method", a.chain_method, "--step-pool", a.step_pool, "--no-progress",
+               "--samples", str(a.samples), "--seed", str(a.sampler_seed), "--target-accept", str(a.target_accept), "--map-maxiter", str(a.map_maxiter), "--pz-rule", a.pz_rule, "--initial", a.initial, "--chain-method", a.chain_method, "--step-pool", a.step_pool, "--no-progress",
                "--out", str(out)] + ([] if a.eps_floor is None else ["--eps-floor", str(a.eps_floor)])
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -295,7 +298,7 @@ def diagnose(p, a) -> int:
     from braintwin.workflows.vep.labels import label_regions
     from braintwin.workflows.vep.model import unconstrain
 
-    pri = vep.VEPPriors(x_init_loc=-2.5, z_init_loc=3.5, eps_floor=a.eps_floor)
+    pri = vep.VEPPriors(x_init_loc=-2.5, z_init_loc=3.5, eps_floor=a.eps_floor, initial=a.initial)
     dt, steps = _integration(a.dt, 1, p.tau0, p.I1, pri, None)
     prob = vep.VEPProblem(p.observation, p.gain, p.connectome.weights, dt=dt, steps_per_sample=steps, tau0=p.tau0, I1=p.I1,
                           priors=pri, labels=p.region_labels, observe="linear" if a.observation == "sensor" else "log",
@@ -355,7 +358,7 @@ def _record(p, s: dict, seconds: float, a, rc: int) -> dict:
         "settings": {"chains": a.chains, "warmup": a.warmup, "samples": a.samples, "observation": a.observation,
                      "dt": a.dt, "n_contacts": a.n_contacts, "seed": a.seed, "sampler_seed": a.sampler_seed, "target_accept": a.target_accept,
                      "map_maxiter": a.map_maxiter, "eps_floor": a.eps_floor, "pz_rule": a.pz_rule,
-                     "chain_method": a.chain_method, "step_pool": a.step_pool},
+                     "chain_method": a.chain_method, "step_pool": a.step_pool, "initial": a.initial},
     }
 
 

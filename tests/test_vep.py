@@ -475,6 +475,45 @@ def test_cli_vep_fit_on_files(tmp_path, small_patient, capsys):
     assert "R-hat" in err
 
 
+def test_slow_initial_state_is_relaxed_onto_the_x_nullcline_above_the_knee(small_patient):
+    """initial="slow": z(0) never under the knee (no seizure at t = 0), x(0) the resting branch of VEP2D's own fast equation."""
+    import dataclasses
+
+    from braintwin.infer.nuts import x64
+    from braintwin.models import VEP2D
+    from braintwin.vep.model import constrain, unconstrain, vep_model
+    from braintwin.workflows.vep.equilibrium import knee_z
+    from numpyro.handlers import seed, substitute, trace
+
+    prob = dataclasses.replace(small_patient.problem(), priors=vep.VEPPriors(initial="slow", z_init_loc=3.5))
+    n = prob.n_regions
+    rng = np.random.default_rng(0)
+    star = unconstrain(prob, {"x0": small_patient.truth["x0"], "K": small_patient.truth["K"]})
+    assert "x_init_star" not in star
+    star["z_init_star"] = 4.0 * rng.standard_normal(n)  # far into both tails of the prior
+    c = constrain(prob, star)
+    zk = knee_z(prob.I1)
+    assert zk == pytest.approx(2.9148, abs=1e-4)  # 1 + I1 - x^3 - 2x^2 at x = -4/3
+    assert c["z_init"].min() >= zk + 0.1 - 1e-12
+    assert np.all(c["x_init"] < -4.0 / 3.0)  # the lower (resting) branch, below the knee's x
+    model = VEP2D()  # the model's own equations: dx/dt vanishes at (x(0), z(0)) for any coupling
+    defaults = {q.name: float(q.default) for q in model.parameters}
+    given = {"x0": -3.0, "K": 0.0, "I1": prob.I1, "tau0": prob.tau0}
+    p = np.stack([np.full(n, given.get(q, defaults[q])) for q in model.parameter_names])
+    dx = model.evaluate(np.stack([c["x_init"], c["z_init"]]), (np.zeros(n),), p, m=np)[0]
+    assert np.abs(dx).max() < 1e-10
+    # the mid-range is the prior's identity map, and the round trip holds
+    star["z_init_star"] = 0.3 * rng.standard_normal(n)
+    c = constrain(prob, star)
+    back = unconstrain(prob, c)
+    assert np.allclose(back["z_init_star"], star["z_init_star"], atol=1e-8)
+    with x64():
+        tr = trace(substitute(seed(vep_model, 0), data=star)).get_trace(prob)
+    assert "x_init_star" not in tr
+    assert np.allclose(np.asarray(tr["x_init"]["value"]), c["x_init"], atol=1e-10)
+    assert np.allclose(np.asarray(tr["z_init"]["value"]), c["z_init"], atol=1e-10)
+
+
 def test_cli_vep_fit_errors(tmp_path, small_patient, capsys):
     import braintwin.cli.vep  # noqa: F401
     from braintwin.cli import main

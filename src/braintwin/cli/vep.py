@@ -280,6 +280,10 @@ def fit_cmd(
     max_dt: Optional[float] = _OPTS["max_dt"],
     x_init: float = typer.Option(-2.0, "--x-init", help="Prior centre of every region's initial x."),
     z_init: float = typer.Option(4.0, "--z-init", help="Prior centre of every region's initial z."),
+    initial: str = typer.Option("prior", "--initial", help="Initial-state prior: 'prior' (x and z free around --x-init, "
+                                "--z-init), 'rest' (the network's resting state plus deviations) or 'slow' (the window starts "
+                                "interictal: z free around --z-init, kept above the knee, x relaxed onto the lower branch; "
+                                "--x-init unused; for real recordings and the clinical benchmark, see VEPPriors.initial)."),
     target_accept: float = _OPTS["target_accept"],
     map_maxiter: int = typer.Option(1000, "--map-maxiter", help="L-BFGS iterations of each MAP start (the chains start around "
                                     "the best MAP; a sharp posterior needs several thousand)."),
@@ -309,7 +313,8 @@ def fit_cmd(
     for name, value, allowed in (("ez_rule", ez_rule, ("simulation", "threshold")),
                                  ("pz_rule", pz_rule, ("recruited", "threshold", "either")),
                                  ("chain_method", chain_method, ("auto", "parallel", "sequential", "vectorized")),
-                                 ("step_pool", step_pool, ("min", "median", "chain"))):
+                                 ("step_pool", step_pool, ("min", "median", "chain")),
+                                 ("initial", initial, ("prior", "rest", "slow"))):
         if value not in allowed:  # checked before the fit, not after minutes of sampling
             raise InputError(f"--{name.replace('_', '-')} must be {' or '.join(allowed)}, got {value!r}",
                              source="braintwin vep fit", field=name)
@@ -332,7 +337,7 @@ def fit_cmd(
                         ez_rule=ez_rule, pz_rule=pz_rule)
     else:
         f = vep.fit(y, gain_m, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed,
-                    progress=progress, priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init, eps_floor=eps_floor), max_dt=max_dt,
+                    progress=progress, priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init, eps_floor=eps_floor, initial=initial), max_dt=max_dt,
                     target_accept_prob=target_accept, min_shrinkage=min_shrinkage or None, map_maxiter=map_maxiter,
                     ez_rule=ez_rule, pz_rule=pz_rule, chain_method=chain_method, step_pool=step_pool, **okw)
     _report(f, con)

@@ -1,8 +1,11 @@
-"""The VEP network's resting state: the equilibrium ``(x, z)`` of every region, by Newton's method.
+"""The VEP network's resting state and the relaxed fast variable, by Newton's method.
 
-Used by the forward model (chains start from the rest of their own ``x0`` and
-``K``), by the synthetic patients and by the initial-state prior; NumPy or JAX
-(``m=``).  Split from :mod:`.model` so that each file keeps one job.
+:func:`resting_state` is the equilibrium ``(x, z)`` of every region, used by the
+forward model (chains start from the rest of their own ``x0`` and ``K``), by the
+synthetic patients and by the initial-state prior.  :func:`relaxed_x` and
+:func:`interictal_z` place an initial state on the slow manifold (the prior
+``initial="slow"``).  NumPy or JAX (``m=``).  Split from :mod:`.model` so that each
+file keeps one job.
 """
 
 from __future__ import annotations
@@ -13,7 +16,73 @@ from ...errors import InputError
 from ...models import VEP2D
 from ...models.coupling import Difference
 
-__all__ = ["resting_state"]
+__all__ = ["resting_state", "relaxed_x", "interictal_z", "interictal_z_inverse", "knee_z"]
+
+#: x of the lower knee of the VEP2D ``x`` nullcline ``z = 1 + I1 - x^3 - 2 x^2`` (where ``-3x^2 - 4x = 0``).
+X_KNEE = -4.0 / 3.0
+
+
+def knee_z(I1: float = 3.1) -> float:
+    """``z`` at the lower knee of the ``x`` nullcline: below it the fast variable has no resting branch (2.9148 at ``I1 = 3.1``).
+
+    Example
+    -------
+    >>> round(knee_z(3.1), 4)
+    2.9148
+    """
+    return float(1.0 + I1 - X_KNEE ** 3 - 2.0 * X_KNEE ** 2)
+
+
+def interictal_z(z, I1: float = 3.1, *, margin: float = 0.1, width: float = 0.1, m=np):
+    r"""Map ``z`` smoothly above the knee: :math:`z_k + \mu + w\,\mathrm{softplus}((z - z_k - \mu)/w)`.
+
+    ``z_k`` is :func:`knee_z`, ``mu`` the margin, ``w`` the width of the bend.  The
+    identity (to ``w e^{-3}``) for ``z`` more than ``3 w`` above ``z_k + mu``; never
+    below ``z_k + mu``.  An initial ``z`` under the knee starts a seizure at ``t = 0``,
+    which no interictal recording shows: that cliff is removed from the prior's support.
+
+    Example
+    -------
+    >>> float(interictal_z(4.0)), round(float(interictal_z(-10.0)), 4)
+    (4.0, 3.0148)
+    """
+    lo = knee_z(I1) + margin
+    return lo + width * m.logaddexp(0.0, (z - lo) / width)
+
+
+def interictal_z_inverse(z, I1: float = 3.1, *, margin: float = 0.1, width: float = 0.1):
+    """Inverse of :func:`interictal_z` (NumPy); a ``z`` at or under the floor maps to 5 bend widths below it.
+
+    Example
+    -------
+    >>> round(float(interictal_z_inverse(interictal_z(3.05))), 6)
+    3.05
+    """
+    lo = knee_z(I1) + margin
+    u = np.maximum((np.asarray(z, float) - lo) / width, np.exp(-5.0))
+    return lo + width * np.log(np.expm1(u))
+
+
+def relaxed_x(z, I1: float = 3.1, *, m=np, n_iter: int = 14):
+    """The lower (resting) branch of the ``x`` nullcline at ``z``: the fast variable relaxed, ``1 - x^3 - 2x^2 - z + I1 = 0``.
+
+    Newton's method from ``x = -3`` (left of the root: on the branch the nullcline is
+    increasing and concave, so the iterates rise monotonically to the root without
+    overshooting).  Needs ``z`` above :func:`knee_z` (use :func:`interictal_z`); 14
+    iterations reach round-off for ``z`` from 0.1 above the knee to 15.  NumPy or JAX,
+    differentiable (``dx/dz = -1 / (3x^2 + 4x)`` at convergence).
+
+    Example
+    -------
+    >>> x = relaxed_x(3.5)
+    >>> round(float(x), 4), abs(float(1 - x**3 - 2*x**2 - 3.5 + 3.1)) < 1e-12
+    (-1.8186, True)
+    """
+    c = 1.0 + I1 - z
+    x = -3.0 + 0.0 * z
+    for _ in range(int(n_iter)):
+        x = x - (x ** 3 + 2.0 * x ** 2 - c) / (3.0 * x ** 2 + 4.0 * x)
+    return x
 
 
 def _newton_step(y, couple, model, p, k: int, eye_s, eye_n, h: float, m):

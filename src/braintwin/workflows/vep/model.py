@@ -70,7 +70,7 @@ import numpy as np
 
 from ...errors import InputError
 from ...observe.seeg import seeg_forward
-from .equilibrium import resting_state
+from .equilibrium import interictal_z, interictal_z_inverse, relaxed_x, resting_state
 from .forward import SAFE_BOUNDS, make_forward
 from .integration import fast_rate, max_step, substeps
 from .labels import X0_CRITICAL
@@ -248,12 +248,16 @@ class VEPProblem:
         region's initial state, exactly where those chains wander.  So the
         first sample uses the step :func:`max_step` allows over the prior's
         initial ``x`` +- 4 sd (for the ``"rest"`` initial state, the rest of
-        ``x0 = -4``, ``x = -2.4``, minus 4 sd); later samples keep ``dt``,
+        ``x0 = -4``, ``x = -2.4``, minus 4 sd; for ``"slow"``, the lower branch at
+        ``z(0)`` 4 sd above its mean); later samples keep ``dt``,
         since the state then lies on the slow manifold.
         """
         pr = self.priors
-        centre = pr.x_init_loc if pr.initial == "prior" else -2.4
-        x_lo = min(centre, -4.0 / 3.0) - 4.0 * pr.x_init_scale
+        if pr.initial == "slow":  # x(0) is on the lower branch: lowest at z(0) 4 sd above its mean
+            x_lo = float(relaxed_x(pr.z_init_loc + 4.0 * pr.z_init_scale, self.I1))
+        else:
+            centre = pr.x_init_loc if pr.initial == "prior" else -2.4
+            x_lo = min(centre, -4.0 / 3.0) - 4.0 * pr.x_init_scale
         period = self.dt * self.steps_per_sample
         return max(self.steps_per_sample, substeps(period, self.tau0, self.I1, x_range=(x_lo, 1.0)))
 
@@ -384,7 +388,8 @@ def vep_model(problem, forward=None, observed: bool = True):
         sfx = recording_suffix(r)
         pr = prob.priors
         V = jnp.asarray(prob.basis)
-        xi_star = numpyro.sample("x_init_star" + sfx, std.expand([n]).to_event(1))
+        # "slow": x(0) is the relaxed fast variable of z(0), not a free site (see VEPPriors.initial)
+        xi_star = None if pr.initial == "slow" else numpyro.sample("x_init_star" + sfx, std.expand([n]).to_event(1))
         zi_star = numpyro.sample("z_init_star" + sfx, std.expand([n]).to_event(1))
         amp_star = numpyro.sample("amp_star" + sfx, std)
         off_star = numpyro.sample("offset_star" + sfx, std)
@@ -393,6 +398,9 @@ def vep_model(problem, forward=None, observed: bool = True):
             rest = resting_state(prob.weights, x0, K, prob.I1, m=jnp)
             x_init = numpyro.deterministic("x_init" + sfx, rest[0] + pr.x_init_scale * (V @ xi_star))
             z_init = numpyro.deterministic("z_init" + sfx, rest[1] + pr.z_init_scale * (V @ zi_star))
+        elif pr.initial == "slow":
+            z_init = numpyro.deterministic("z_init" + sfx, interictal_z(pr.z_init_loc + pr.z_init_scale * (V @ zi_star), prob.I1, m=jnp))
+            x_init = numpyro.deterministic("x_init" + sfx, relaxed_x(z_init, prob.I1, m=jnp))
         else:
             x_init = numpyro.deterministic("x_init" + sfx, pr.x_init_loc + pr.x_init_scale * (V @ xi_star))
             z_init = numpyro.deterministic("z_init" + sfx, pr.z_init_loc + pr.z_init_scale * (V @ zi_star))
@@ -420,10 +428,16 @@ def constrain(problem: VEPProblem, star: dict, suffix: str = "") -> dict:
     x0 = lo + (hi - lo) / (1.0 + np.exp(-theta[:n]))
     K = float(np.exp(theta[n]))
     xl, zl = _init_centre(problem, x0, K)
+    z_init = zl + pr.z_init_scale * (V @ np.asarray(star["z_init_star" + suffix], float))
+    if pr.initial == "slow":
+        z_init = interictal_z(z_init, problem.I1)
+        x_init = relaxed_x(z_init, problem.I1)
+    else:
+        x_init = xl + pr.x_init_scale * (V @ np.asarray(star["x_init_star" + suffix], float))
     return {
         "x0": x0,
-        "x_init": xl + pr.x_init_scale * (V @ np.asarray(star["x_init_star" + suffix], float)),
-        "z_init": zl + pr.z_init_scale * (V @ np.asarray(star["z_init_star" + suffix], float)),
+        "x_init": x_init,
+        "z_init": z_init,
         "K": K,
         "amplitude": float(pr.amp_loc * np.exp(pr.amp_scale * float(star["amp_star" + suffix]))),
         "offset": float(problem.offset_loc() + pr.offset_scale * problem.data_unit * float(star["offset_star" + suffix])),
@@ -453,11 +467,16 @@ def unconstrain(problem: VEPProblem, values: dict, suffix: str = "") -> dict:
     xl, zl = _init_centre(problem, x0, K)
     xi = np.broadcast_to(np.asarray(values.get("x_init", xl), float), (n,))
     zi = np.broadcast_to(np.asarray(values.get("z_init", zl), float), (n,))
+    init = {}
+    if pr.initial == "slow":  # invert interictal_z; x(0) follows z(0)
+        zi = interictal_z_inverse(zi, problem.I1)
+    else:
+        init["x_init_star" + suffix] = V.T @ ((xi - xl) / pr.x_init_scale)
+    init["z_init_star" + suffix] = V.T @ ((zi - zl) / pr.z_init_scale)
     return {
         "x0_star": person[:n],
         "K_star": float(person[n]),
-        "x_init_star" + suffix: V.T @ ((xi - xl) / pr.x_init_scale),
-        "z_init_star" + suffix: V.T @ ((zi - zl) / pr.z_init_scale),
+        **init,
         "amp_star" + suffix: np.log(float(values.get("amplitude", pr.amp_loc)) / pr.amp_loc) / pr.amp_scale,
         "offset_star" + suffix: (float(values.get("offset", problem.offset_loc())) - problem.offset_loc())
         / (pr.offset_scale * problem.data_unit),
@@ -508,6 +527,8 @@ def _init_centre(problem: VEPProblem, x0, K):
         rest = resting_state(problem.weights, np.asarray(x0, float), float(K), problem.I1)
         return rest[0], rest[1]
     n = problem.n_regions
+    if pr.initial == "slow":
+        return np.full(n, float(relaxed_x(interictal_z(pr.z_init_loc, problem.I1), problem.I1))), np.full(n, pr.z_init_loc)
     return np.full(n, pr.x_init_loc), np.full(n, pr.z_init_loc)
 
 
