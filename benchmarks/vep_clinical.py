@@ -33,6 +33,34 @@ JSON keys: ``seconds`` (the CLI's wall time), ``labels_exact``, ``false_ez``,
 no labels), the fitted and true EZ/PZ, x0 means of the EZ/PZ regions, K, the
 settings.
 
+Initial state on the slow manifold (``--initial slow``, the default here since 2026-12-06, third
+session).  Where the divergences came from, measured on the posterior draws of a default fit (seed 0,
+5 divergences in-process): 20 leapfrog trajectories of 128 steps from each divergent draw, at the fit's
+step and mass, diverged 0-25 % of the time; just before/at each divergence the network simulation
+showed (a) a region seizing at ``t = 2-5`` (a healthy region's ``z(0)`` under the knee of the ``x``
+nullcline, or ``x(0)`` above its middle branch: a seizure at the start), (b) the EZ RM-HC_R's onset
+moved by a sample, (c) a healthy region or the PZ RM-TCi_R recruited at ``t = 37-52``.  The largest
+eigenvalue of the whitened Hessian (power iteration on finite-difference Hessian-vector products) was
+35-440 over 16 random draws and 390-440 at three divergent ones (leapfrog is unstable above ~650 at the
+adapted step), always along ``x_init_star`` components: ``x(0)`` is seen only through the first samples,
+through the relaxation ``exp(-(3x^2 + 4x) t)``, whose rate changes ~25-fold over ``x(0)``'s prior, so
+the curvature changes as much from draw to draw.  ``VEPPriors(initial="slow")`` removes both: ``z(0)``
+is kept smoothly above the knee and ``x(0)`` is the relaxed lower branch of ``z(0)`` (no ``x_init``
+site).  Same draws' largest eigenvalues 34-149; trajectories from random draws diverge ~1 in 140 with
+either prior (rare events; the cliffs of class (c) remain).  Fits (2026-12-06, idle, seed 0 unless
+said): defaults with ``--initial slow``: **231 s, labels exact, no false EZ, max R-hat 1.0053, min ESS
+450, 1 divergence** (was 3); in-process runs of the same settings: sampler seed 0: 2 divergences
+(the plain prior in-process: 5, R-hat 1.0124), seed 1: 1 divergence, R-hat 1.0042, ESS 827;
+``--target-accept 0.99``: 402 s, **0 divergences**, R-hat 1.0145 (one region; ESS 334); the same with
+``--samples 600``: 588 s, 1 divergence in 2,400 draws, R-hat 1.0025, ESS 773.  So the divergences fall
+from 1 in 240-400 draws to 1 in 1,200-2,400, and "no divergences" is still not guaranteed.  Remedies
+measured and not kept: the plain prior with ``z(0)``/``x(0)`` bounded only (3 divergences), a narrower
+``z(0)`` prior (sd 0.15: 22 divergences, 19 of them in one chain's excursion where RM-HC_R's ``x(0)``
+sat 2.4 sd high), both model and data smoothed in time by a Gaussian of sd 1 (11 divergences, R-hat
+1.0041: the onset-sample shifts (b) are not the cause).  The ``"slow"`` prior is a poor fit for
+``benchmarks/vep_fit.py``'s synthetic patients, which start off the manifold (``x = -2`` plus jitter)
+and are seen 0.25 later: R-hat 1.026 against 1.0016, so it is not the library's default.
+
 Latest (2026-12-06, idle machine, the defaults, sampler seed 0) with the unimodal x0 prior
 (``VEPPriors.x0_scale`` 1.0, the default since then, was 1.5: its mode sat at -3.80 against the
 bound, where the many regions the contacts barely see piled up): **216 s** (was 438 s; MAP 12 s,
