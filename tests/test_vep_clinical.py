@@ -250,6 +250,9 @@ def test_cli_refuses_a_bipolar_envelope_and_bad_choices(tmp_path, capsys):
     assert main(base + ["--step-pool", "max"]) == 2
     err = capsys.readouterr().err
     assert "step_pool" in err and "min or median or chain" in err and "Traceback" not in err
+    assert main(base + ["--initial", "calm"]) == 2
+    err = capsys.readouterr().err
+    assert "initial" in err and "prior or rest or slow" in err and "Traceback" not in err
 
 
 # ---------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def interictal_z(z, I1: float = 3.1, *, margin: float = 0.1, width: float = 0.1,
 
     Example
     -------
-    >>> float(interictal_z(4.0)), round(float(interictal_z(-10.0)), 4)
+    >>> round(float(interictal_z(4.0)), 4), round(float(interictal_z(-10.0)), 4)
     (4.0, 3.0148)
     """
     lo = knee_z(I1) + margin

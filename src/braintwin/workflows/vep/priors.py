@@ -76,9 +76,9 @@ class VEPPriors:
         the initial state are not traded against each other along a transient).
         ``"slow"``: the recording starts interictal on the slow manifold: ``z(0)``
         is ``N(z_init_loc, z_init_scale)`` kept smoothly above the knee of the
-        ``x`` nullcline (:func:`braintwin.vep.model.interictal_z`), and ``x(0)``
+        ``x`` nullcline (:func:`braintwin.workflows.vep.equilibrium.interictal_z`), and ``x(0)``
         is the relaxed fast variable, the lower branch of the nullcline at that
-        ``z(0)`` (:func:`braintwin.vep.model.relaxed_x`); ``x_init_loc`` and
+        ``z(0)`` (:func:`braintwin.workflows.vep.equilibrium.relaxed_x`); ``x_init_loc`` and
         ``x_init_scale`` are not used and no ``x_init_star`` is sampled.  Use it
         for real recordings, whose window starts interictal, where ``x`` relaxes
         within about one time unit and so is never off the manifold.  Why it
