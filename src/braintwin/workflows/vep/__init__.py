@@ -55,6 +55,7 @@ from .labels import (PZ_THRESHOLD, UNDETERMINED, X0_CRITICAL, LabelTable, chain_
                      label_probabilities, label_regions, refuse_labels, twin_labels)
 from .model import VEPPriors, VEPProblem, critical_x0, make_forward, max_step, observe_sources, seeg_envelope, vep_model
 from .npe import fit_npe
+from .refine import Refinement, refine_posterior
 from .synthetic import SyntheticPatient, patient_gain, select_contacts, suggest_pz, synthetic_patient
 
 __all__ = [
@@ -75,6 +76,8 @@ __all__ = [
     "fit",
     "fit_patient",
     "fit_npe",
+    "refine_posterior",
+    "Refinement",
     "compare_hypotheses",
     "HypothesisComparison",
     "hypothesis_prior",

@@ -52,8 +52,11 @@ __all__ = ["LabelTable", "VEPFit", "fit", "fit_patient", "initial_guess", "label
 DIAG_SITES = ("x0", "K", "amplitude", "offset", "eps")
 
 
-def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, noise_seed: int = 0):
-    """Posterior-predictive network and isolated simulations of the given draws (inside x64)."""
+def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, noise_seed: int = 0, alone: bool = True):
+    """Posterior-predictive network and isolated simulations of the given draws (inside x64).
+
+    ``alone=False`` skips the isolated runs (``xa`` is then the network's ``x``).
+    """
     import jax
     import jax.numpy as jnp
 
@@ -62,7 +65,7 @@ def _ppc_simulations(problem: VEPProblem, draws: Mapping[str, np.ndarray], *, no
     def one(x0, K, xi, zi, amp, off):
         init = jnp.stack([xi, zi])
         x = fwd(x0, K, problem.tau0, problem.I1, init)
-        xa = fwd(x0, 0.0 * K, problem.tau0, problem.I1, init)
+        xa = fwd(x0, 0.0 * K, problem.tau0, problem.I1, init) if alone else x
         return x, xa, observe_sources(x, problem, amp, off, m=jnp)
 
     f = jax.jit(jax.vmap(one))
@@ -90,17 +93,10 @@ def initial_guess(problem: VEPProblem, *, smooth: int = 5, fractions: Sequence[f
     fraction.  The MAP search keeps the best optimum of all its starts, so a
     poor guess costs time, not correctness.
     """
-    import scipy.ndimage
-    import scipy.optimize
-
-    T = problem.n_times
-    y = scipy.ndimage.uniform_filter1d(problem.observation, size=max(1, int(smooth)), axis=0, mode="nearest")
-    k = max(2, T // 10)
     if problem.montage is not None:  # bipolar differences: no non-negative inversion; the MAP starts from the prior
         return []
-    E, off = _linear_power(problem, y, k)
-    dE = np.maximum(E - E[:k].mean(axis=0), 0.0)
-    S = np.stack([scipy.optimize.nnls(problem.gain, e)[0] for e in dE])
+    T = problem.n_times
+    S, off = _rise_series(problem, smooth)
     mx = S.max(axis=0)
     out: list[dict] = []
     if not np.any(mx > 0):
@@ -121,6 +117,36 @@ def initial_guess(problem: VEPProblem, *, smooth: int = 5, fractions: Sequence[f
         for K in (K_values if j == 0 else K_values[:1]):
             out.append({"x0": x0.copy(), "offset": off, "K": float(K)})
     return out
+
+
+def _rise_series(problem: VEPProblem, smooth: int = 5) -> tuple[np.ndarray, float]:
+    """Each region's non-negative rise above the first tenth of the samples (n_times, n_regions), and the offset guess.
+
+    ``exp((y_t - b) / a) - exp((y_0 - b) / a) = gain (e^{x_t} - e^{x_0})`` solved sample by sample
+    by non-negative least squares after a moving average of ``smooth`` samples (monopolar only).
+    """
+    import scipy.ndimage
+    import scipy.optimize
+
+    y = scipy.ndimage.uniform_filter1d(problem.observation, size=max(1, int(smooth)), axis=0, mode="nearest")
+    k = max(2, problem.n_times // 10)
+    E, off = _linear_power(problem, y, k)
+    dE = np.maximum(E - E[:k].mean(axis=0), 0.0)
+    return np.stack([scipy.optimize.nnls(problem.gain, e)[0] for e in dE]), off
+
+
+def region_rise(problem: VEPProblem, smooth: int = 5) -> np.ndarray:
+    """How much each region's activity rises during the recording (n_regions,), from the envelope alone.
+
+    The largest over time of the non-negative inversion of the gain (see :func:`initial_guess`):
+    the seizing regions rise, the others stay near zero.  Used to start the MAP search and to
+    choose the regions a refinement spends its simulations on
+    (:func:`braintwin.vep.refine.refine_posterior`).  Needs the monopolar envelope.
+    """
+    if problem.montage is not None:
+        raise InputError("the rise inversion needs the monopolar envelope, not bipolar differences",
+                         source="VEP fit", field="montage")
+    return _rise_series(problem, smooth)[0].max(axis=0)
 
 
 def _linear_power(problem: VEPProblem, y: np.ndarray, k: int) -> tuple[np.ndarray, float]:
