@@ -274,6 +274,9 @@ def fit_cmd(
     estimator: Optional[Path] = typer.Option(None, "--estimator", help="With --method npe: a trained estimator file (refused if made for another connectome or contact set)."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="With --method npe: estimator cache (default ~/.cache/braintwin/vep_npe)."),
     max_epochs: int = typer.Option(200, "--max-epochs", help="With --method npe: most training epochs (early stopping decides)."),
+    refine_rounds: int = typer.Option(0, "--refine-rounds", min=0, help="With --method npe: refine the amortised posterior for this recording "
+                                      "by N rounds of truncated sequential NPE over the regions that rise (6 recommended: ~200 s for tvb76 on 2 cores, "
+                                      "labels as NUTS on the benchmark's patients; 0: amortised only)."),
     observation: str = _OPTS["observation"],
     scale: str = _OPTS["scale"],
     montage: str = _OPTS["montage"],
@@ -334,7 +337,7 @@ def fit_cmd(
     if method == "npe":
         f = vep.fit_npe(y, gain_m, conn, dt=dt, tau0=tau0, estimator=estimator, n_sims=n_sims, cache_dir=cache_dir, seed=seed,
                         progress=progress, contact_labels=list(labels), train_kwargs={"max_epochs": max_epochs},
-                        ez_rule=ez_rule, pz_rule=pz_rule)
+                        ez_rule=ez_rule, pz_rule=pz_rule, refine_rounds=refine_rounds)
     else:
         f = vep.fit(y, gain_m, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed,
                     progress=progress, priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init, eps_floor=eps_floor, initial=initial), max_dt=max_dt,
