@@ -90,7 +90,7 @@ def test_estimator_of_another_contact_set_is_refused(first_fit, patient):
                     estimator=f.estimator_info["path"], **SMALL)
 
 
-def test_refinement_narrows_the_posterior_around_the_truth(first_fit, patient):
+def test_refinement_narrows_the_posterior_around_the_truth(first_fit, patient, tmp_path):
     """Truncated sequential NPE over the rising regions: boxes shrink, the EZ sharpens and keeps its truth."""
     f, cache = first_fit
     opts = {"n_candidates": 2, "n_per_round": 300, "n_components": 12, "max_epochs": 60, "n_contacts": 4,
@@ -116,6 +116,12 @@ def test_refinement_narrows_the_posterior_around_the_truth(first_fit, patient):
     rest = [i for i, l in enumerate(patient.connectome.labels) if l not in ref["candidates"]]
     assert np.all((x[:, rest] >= -4.0) & (x[:, rest] <= -2.5))
     assert g.labels.ez == ["rTCC"] and g.timings["refine"] > 0
+    # the refinement's record travels with the twin
+    from braintwin.workflows.vep.workflow import twin_from_fit
+
+    back = bt.Twin.load(twin_from_fit(g, patient.connectome, tau0=patient.tau0).save(tmp_path / "r.h5"))
+    assert back.posterior.info["refinement"]["candidates"] == ref["candidates"]
+    np.testing.assert_allclose(back.posterior["x0"], x)
     with pytest.raises(InputError, match="quantile"):
         vep.refine_posterior(g.problems[0], n_candidates=2, quantile=0.7)
     with pytest.raises(InputError, match="n_candidates"):
