@@ -7,10 +7,39 @@ samples of dt = 0.25, measurement noise 0.1); one campaign of ``--n-sims``
 simulations (+ ``--n-test`` held out for the calibration), the ``vep_sbi``
 features, one NPE, then the posterior and the labels of each patient
 (:func:`braintwin.vep.fit_npe`, the VEP's labelling rule on 200 posterior draws
-simulated in the network and alone).  ``seconds`` is the wall time of all of it
-(campaign, training, calibration, 10 posteriors with their labels); the patients'
-own simulation (the seed search of ``vep_patient``) is not counted
-(``patients_seconds``).
+simulated in the network and alone), refined for each patient by ``--refine-rounds``
+rounds of ``--refine-sims`` simulations of truncated sequential NPE over the regions
+that rise (:func:`braintwin.vep.refine_posterior`; ``--refine-rounds 0``: the amortised
+posterior alone, as before 2026-12-06).  ``seconds`` is the issue's target: the wall time
+of the campaign, features, training, calibration and the first patient's posterior with
+its labels (refinement included); ``seconds_all_patients`` that of all 10.  The patients'
+own simulation (the seed search of ``vep_patient``) is not counted (``patients_seconds``).
+
+**Latest (2026-12-06, idle 2-core machine, defaults: 10,000 amortised simulations, then 6
+rounds of 3,000 per patient).**  ``seconds`` 249.9 (campaign 8.9 s +
+features 7.4 s, training 36.1 s at 78 epochs, calibration 13.1 s, the first patient's
+refinement 181.8 s and labels), so the 600 s target holds; all 10 patients in 2,002 s
+(refinement 154-290 s each).  Labels pooled over the 10 patients: **EZ precision 0.909,
+EZ recall 1.0, PZ precision 1.0, PZ recall 0.967**, all 76 labels right in 8 of 10
+(amortised only: 0.571 / 0.4 / 0.0).  EZ recall and PZ recall meet their targets; EZ
+precision misses 0.95 by two regions: patient 38 called rPFCCL (a PZ candidate at
+x0 = -2.2 that the true seizure does not recruit) EZ, patient 121 called rPFCDL (a PZ,
+x0 = -2.2) EZ instead of PZ.  Both are regions 0.15 below the critical -2.05 whose
+refined posterior still straddles it after 6 rounds (an experiment run of patient 38 gave
+rPFCCL healthy with P(EZ) 0.31: the label is on the edge).  More rounds narrow these boxes
+further (~30 s per round); not measured for lack of session time.  The refinement costs
+18,000 simulations per patient on top of the amortised 10,000: it is a per-recording
+posterior (truncated sequential NPE), not an amortised one.  The amortised calibration
+(SBC min KS p 8e-5 over 77 parameters, TARP 0.067) still fails, and is reported.
+
+Refinement experiments (3 patients, 38/4/22, scripts not kept): candidates = the 8 regions
+that rise most (they hold every EZ and PZ of the 10 patients); boxes at the posterior's
+0.1-99.9 % quantiles widened by a quarter did not narrow (2 rounds: EZ precision 0.71,
+recall 0.83, PZ recall 0.56); the same with the 1-99 % quantiles, unwidened, 4 rounds: 1.0 /
+0.83 / 0.78; 6 rounds: 1.0 / 1.0 / 1.0 (x0 sds 0.01-0.08).  Conditioning on a ridge inverse
+of the gain restricted to the candidates, or on degree-2 regression summaries, was no
+sharper than principal components of the contacts' envelopes; a linearised score summary at
+the current mean (Alsing et al. 2018) did not converge.
 
 Choices and why:
 
