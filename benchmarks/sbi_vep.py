@@ -26,8 +26,9 @@ precision misses 0.95 by two regions: patient 38 called rPFCCL (a PZ candidate a
 x0 = -2.2 that the true seizure does not recruit) EZ, patient 121 called rPFCDL (a PZ,
 x0 = -2.2) EZ instead of PZ.  Both are regions 0.15 below the critical -2.05 whose
 refined posterior still straddles it after 6 rounds (an experiment run of patient 38 gave
-rPFCCL healthy with P(EZ) 0.31: the label is on the edge).  More rounds narrow these boxes
-further (~30 s per round); not measured for lack of session time.  The refinement costs
+rPFCCL healthy with P(EZ) 0.31: the label is on the edge).  More rounds do not fix patient
+121: 9 rounds (27,000 refinement simulations; run alongside the test suite, so its 847 s is
+not a timing) still call rPFCDL EZ, so what is left is not the number of rounds.  The refinement costs
 18,000 simulations per patient on top of the amortised 10,000: it is a per-recording
 posterior (truncated sequential NPE), not an amortised one.  The amortised calibration
 (SBC min KS p 8e-5 over 77 parameters, TARP 0.067) still fails, and is reported.
