@@ -126,6 +126,9 @@ def test_refinement_narrows_the_posterior_around_the_truth(first_fit, patient, t
         vep.refine_posterior(g.problems[0], n_candidates=2, quantile=0.7)
     with pytest.raises(InputError, match="n_candidates"):
         vep.refine_posterior(g.problems[0], n_candidates=5)
+    with pytest.raises(InputError, match="obs_noise"):
+        vep.refine_posterior(g.problems[0], n_candidates=2, obs_noise=-0.1)
+    assert all(r["n_dropped_total"] == 0 for r in ref["rounds"])  # no simulation of this stable set-up diverged
 
 
 def test_twin_from_an_npe_fit(first_fit, patient, tmp_path):

@@ -363,7 +363,7 @@ def fit_npe(observation, gain, connectome, *, estimator=None, n_sims: int = 10_0
         ``diagnostics`` an :class:`NPEDiagnostics` (the calibration; a failed
         one warns and makes ``fit.ok`` False), ``posterior`` the
         ``Posterior(method="npe")`` with the calibration in its diagnostics,
-        ``timings`` (``estimator``, ``features``, ``posterior``, ``ppc``, ``total``).
+        ``timings`` (``estimator``, ``features``, ``posterior``, ``refine``, ``ppc``, ``total``).
 
     Example
     -------

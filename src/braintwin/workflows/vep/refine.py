@@ -90,9 +90,9 @@ class Refinement:
                 "rounds": self.rounds}
 
 
-def _check(n_candidates, rounds, n_per_round, quantile, x0_range, K_range, n_regions):
-    bad = [(n, f"{n} must be a positive integer, got {v!r}") for n, v in
-           (("n_candidates", n_candidates), ("rounds", rounds), ("n_per_round", n_per_round))
+def _check(n_candidates, rounds, n_per_round, quantile, x0_range, K_range, n_regions, **positive):
+    ints = {"n_candidates": n_candidates, "rounds": rounds, "n_per_round": n_per_round, **positive}
+    bad = [(n, f"{n} must be a positive integer, got {v!r}") for n, v in ints.items()
            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1]
     if not bad and n_candidates > n_regions:
         bad.append(("n_candidates", f"n_candidates ({n_candidates}) exceeds the {n_regions} regions"))
@@ -187,7 +187,12 @@ def refine_posterior(problem: VEPProblem, *, n_candidates: int = 8, rounds: int 
 
     t_all = time.perf_counter()
     R = problem.n_regions
-    _check(n_candidates, rounds, n_per_round, quantile, x0_range, K_range, R)
+    _check(n_candidates, rounds, n_per_round, quantile, x0_range, K_range, R, n_contacts=n_contacts,
+           n_per_candidate=n_per_candidate, stride=stride, n_components=n_components, max_epochs=max_epochs,
+           n_draws=n_draws)
+    for name, v in (("init_jitter", init_jitter), ("obs_noise", obs_noise)):
+        if not (np.isfinite(v) and v >= 0):
+            raise InputError(f"{name} must be a finite number >= 0, got {v!r}", source=SOURCE, field=name)
     if problem.montage is not None:
         raise InputError("refinement needs the monopolar envelope (the gain's non-negative inversion)", source=SOURCE,
                          field="montage")
@@ -216,7 +221,9 @@ def refine_posterior(problem: VEPProblem, *, n_candidates: int = 8, rounds: int 
         record.append({"round": r, "n_sims": int(n_per_round), "low": box_lo.tolist(), "high": box_hi.tolist(),
                        "mean_width": float(np.mean(box_hi - box_lo)), "posterior_sd": post.std(axis=0).tolist(),
                        "val_loss": est.training["members"][0]["best_val_loss"],
-                       "epochs": est.training["members"][0]["epochs"], "seconds": time.perf_counter() - t0})
+                       "epochs": est.training["members"][0]["epochs"],
+                       # simulations with non-finite envelopes (diverged) are dropped from training, never silently
+                       "n_dropped_total": int(est.training.get("n_dropped", 0)), "seconds": time.perf_counter() - t0})
         box_lo, box_hi = np.maximum(lo, q0), np.minimum(hi, q1)
         say(progress, f"refine round {r + 1}/{rounds}: box width {record[-1]['mean_width']:.3f}, "
                       f"posterior sd {np.mean(post.std(axis=0)):.3f} ({record[-1]['seconds']:.0f} s)")
