@@ -253,6 +253,28 @@ def test_cli_refuses_a_bipolar_envelope_and_bad_choices(tmp_path, capsys):
     assert main(base + ["--initial", "calm"]) == 2
     err = capsys.readouterr().err
     assert "initial" in err and "prior or rest or slow" in err and "Traceback" not in err
+    assert main(base + ["--initial", "slow", "--x-init", "-1.9"]) == 2  # x(0) follows z(0): never silently ignored
+    err = capsys.readouterr().err
+    assert "x_init" in err and "--initial slow" in err and "Traceback" not in err
+
+
+def test_twin_build_toml_takes_initial_and_eps_floor_and_refuses_what_it_cannot_honour(tmp_path, capsys):
+    from braintwin.cli import main
+
+    cfg = tmp_path / "b.toml"
+    head = 'seeg = "s.npy"\nconnectome = "tvb76"\ngain = "g.npy"\n'
+    cfg.write_text(head + 'initial = "calm"\n')
+    assert main(["twin", "build", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert str(cfg) in err and "initial" in err and "calm" in err and "Traceback" not in err
+    cfg.write_text(head + 'initial = "slow"\nx_init = -1.9\n')
+    assert main(["twin", "build", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "x_init" in err and "slow" in err
+    cfg.write_text(head + 'initial = "slow"\neps_floor = 0.2\n')  # both keys accepted: the refusal is now the missing file
+    assert main(["twin", "build", str(cfg)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown key" not in err and "s.npy" in err
 
 
 # ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ app.add_typer(twin_app, name="twin")
 
 BUILD_KEYS = {"seeg", "gain", "contacts", "connectome", "subject_id", "out", "dt", "tau0", "I1", "chains", "warmup", "samples", "seed", "metadata",
               "recording", "window", "parcellation", "lut", "tractography", "n_times", "baseline", "workflow",
-              "observation", "scale", "montage", "max_dt", "x_init", "z_init"}
+              "observation", "scale", "montage", "max_dt", "x_init", "z_init", "initial", "eps_floor"}
 
 
 @twin_app.command("build")
@@ -72,6 +72,12 @@ def _build_vep(config: Path, cfg: dict) -> None:
         cfg["connectome"] = cfg["tractography"]
     if "gain" not in cfg and "contacts" not in cfg:
         raise InputError("give 'gain' (a matrix file) or 'contacts' (label x y z)", source=str(config), field="gain")
+    initial = cfg.get("initial", "prior")
+    if initial not in ("prior", "rest", "slow"):  # checked before the data are read and the chains run
+        raise InputError(f"must be prior, rest or slow, got {initial!r}", source=str(config), field="initial")
+    if initial == "slow" and "x_init" in cfg:  # x(0) follows z(0) there: an x_init would be silently ignored
+        raise InputError("x_init has no effect with initial = \"slow\" (x(0) relaxes onto z(0)); remove it",
+                         source=str(config), field="x_init")
     chains = int(cfg.get("chains", 4))
     _devices(chains)
     import braintwin as bt
@@ -119,7 +125,8 @@ def _build_vep(config: Path, cfg: dict) -> None:
                 num_chains=chains, num_warmup=int(cfg.get("warmup", 300)), num_samples=int(cfg.get("samples", 300)),
                 seed=int(cfg.get("seed", 0)), progress=True, max_dt=None if max_dt is None else float(max_dt),
                 priors=vep.VEPPriors(x_init_loc=float(cfg.get("x_init", -2.0)), z_init_loc=float(cfg.get("z_init", 4.0)),
-                                     eps_floor=None if cfg.get("eps_floor") is None else float(cfg["eps_floor"])), **okw)
+                                     eps_floor=None if cfg.get("eps_floor") is None else float(cfg["eps_floor"]),
+                                     initial=initial), **okw)
     twin = twin_from_fit(f, conn, subject_id=cfg.get("subject_id"), tau0=float(cfg.get("tau0", 20.0)), I1=float(cfg.get("I1", 3.1)),
                          contact_labels=contact_names, seeds={"fit": int(cfg.get("seed", 0))}, config=cfg, metadata=cfg.get("metadata"))
     for k in ("seeg", "gain", "contacts", "parcellation", "tractography"):

@@ -281,7 +281,8 @@ def fit_cmd(
     scale: str = _OPTS["scale"],
     montage: str = _OPTS["montage"],
     max_dt: Optional[float] = _OPTS["max_dt"],
-    x_init: float = typer.Option(-2.0, "--x-init", help="Prior centre of every region's initial x."),
+    x_init: Optional[float] = typer.Option(None, "--x-init", help="Prior centre of every region's initial x (default -2; "
+                                           "refused with --initial slow, where x(0) follows z(0))."),
     z_init: float = typer.Option(4.0, "--z-init", help="Prior centre of every region's initial z."),
     initial: str = typer.Option("prior", "--initial", help="Initial-state prior: 'prior' (x and z free around --x-init, "
                                 "--z-init), 'rest' (the network's resting state plus deviations) or 'slow' (the window starts "
@@ -321,6 +322,9 @@ def fit_cmd(
         if value not in allowed:  # checked before the fit, not after minutes of sampling
             raise InputError(f"--{name.replace('_', '-')} must be {' or '.join(allowed)}, got {value!r}",
                              source="braintwin vep fit", field=name)
+    if initial == "slow" and x_init is not None:  # x(0) relaxes onto z(0) there: the value would be silently ignored
+        raise InputError("--x-init has no effect with --initial slow (x(0) relaxes onto z(0)); drop it",
+                         source="braintwin vep fit", field="x_init")
     if method == "npe" and (observation != "envelope" or montage != "monopolar"):
         raise InputError("--method npe is trained on the monopolar log-power envelope (vep_sbi features); "
                          "use --observation envelope --montage monopolar", source="braintwin vep fit", field="observation")
@@ -340,7 +344,7 @@ def fit_cmd(
                         ez_rule=ez_rule, pz_rule=pz_rule, refine_rounds=refine_rounds)
     else:
         f = vep.fit(y, gain_m, conn, dt=dt, tau0=tau0, num_chains=chains, num_warmup=warmup, num_samples=samples, seed=seed,
-                    progress=progress, priors=vep.VEPPriors(x_init_loc=x_init, z_init_loc=z_init, eps_floor=eps_floor, initial=initial), max_dt=max_dt,
+                    progress=progress, priors=vep.VEPPriors(x_init_loc=-2.0 if x_init is None else x_init, z_init_loc=z_init, eps_floor=eps_floor, initial=initial), max_dt=max_dt,
                     target_accept_prob=target_accept, min_shrinkage=min_shrinkage or None, map_maxiter=map_maxiter,
                     ez_rule=ez_rule, pz_rule=pz_rule, chain_method=chain_method, step_pool=step_pool, **okw)
     _report(f, con)
