@@ -276,7 +276,7 @@ def fit_cmd(
     max_epochs: int = typer.Option(200, "--max-epochs", help="With --method npe: most training epochs (early stopping decides)."),
     refine_rounds: int = typer.Option(0, "--refine-rounds", min=0, help="With --method npe: refine the amortised posterior for this recording "
                                       "by N rounds of truncated sequential NPE over the regions that rise (6 recommended: ~200 s for tvb76 on 2 cores; "
-                                      "on the benchmark's 10 patients EZ precision 0.91, recall 1.0, PZ recall 0.97; 0: amortised only)."),
+                                      "on the benchmark's 10 patients EZ precision 0.95-1.0, recall 1.0, PZ recall 1.0; 0: amortised only)."),
     observation: str = _OPTS["observation"],
     scale: str = _OPTS["scale"],
     montage: str = _OPTS["montage"],
