@@ -186,7 +186,7 @@ the sbi_calibration benchmark and other engineers' test runs alongside):
   clique above), not by the number of simulations.
 
 Run: ``python benchmarks/sbi_vep.py [--patients 10] [--n-sims 10000] [--n-test 200]
-[--x0-prior LOC,SCALE] [--refine-rounds 6] [--refine-sims 3000] [--out bench_out/sbi_vep]``.  An estimator already in ``--out`` is reused (delete
+[--x0-prior LOC,SCALE] [--refine-rounds 6] [--refine-sims 3000] [--fit-seed 0] [--out bench_out/sbi_vep]``.  An estimator already in ``--out`` is reused (delete
 the folder for a cold run); the JSON says whether it was trained.
 """
 

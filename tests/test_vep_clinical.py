@@ -277,6 +277,31 @@ def test_twin_build_toml_takes_initial_and_eps_floor_and_refuses_what_it_cannot_
     assert "unknown key" not in err and "s.npy" in err
 
 
+def test_twin_build_toml_passes_initial_and_eps_floor_to_the_fit(tmp_path, monkeypatch):
+    import braintwin.vep as vep
+    from braintwin.cli import main
+
+    np.save(tmp_path / "s.npy", np.ones((20, 3)))
+    np.save(tmp_path / "g.npy", np.ones((3, 76)))
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def fake_fit(*args, priors, **kw):  # stands in for the chains: only the priors the TOML made are looked at
+        seen["priors"] = priors
+        raise Stop
+
+    monkeypatch.setattr(vep, "fit", fake_fit)
+    cfg = tmp_path / "b.toml"
+    cfg.write_text('seeg = "s.npy"\nconnectome = "tvb76"\ngain = "g.npy"\nchains = 1\ninitial = "slow"\neps_floor = 0.2\n'
+                   'z_init = 3.5\n')
+    with pytest.raises(Stop):
+        main(["twin", "build", str(cfg)])
+    assert seen["priors"].initial == "slow"
+    assert seen["priors"].eps_floor == 0.2 and seen["priors"].z_init_loc == 3.5
+
+
 # ---------------------------------------------------------------------------
 # a reduced sensor-level patient: every EZ and PZ recovered (issue 17, "Done when")
 

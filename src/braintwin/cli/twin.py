@@ -72,9 +72,11 @@ def _build_vep(config: Path, cfg: dict) -> None:
         cfg["connectome"] = cfg["tractography"]
     if "gain" not in cfg and "contacts" not in cfg:
         raise InputError("give 'gain' (a matrix file) or 'contacts' (label x y z)", source=str(config), field="gain")
+    from ..workflows.vep.priors import INITIAL_STATES
+
     initial = cfg.get("initial", "prior")
-    if initial not in ("prior", "rest", "slow"):  # checked before the data are read and the chains run
-        raise InputError(f"must be prior, rest or slow, got {initial!r}", source=str(config), field="initial")
+    if initial not in INITIAL_STATES:  # checked before the data are read and the chains run
+        raise InputError(f"must be {' or '.join(INITIAL_STATES)}, got {initial!r}", source=str(config), field="initial")
     if initial == "slow" and "x_init" in cfg:  # x(0) follows z(0) there: an x_init would be silently ignored
         raise InputError("x_init has no effect with initial = \"slow\" (x(0) relaxes onto z(0)); remove it",
                          source=str(config), field="x_init")

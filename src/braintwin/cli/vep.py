@@ -312,13 +312,15 @@ def fit_cmd(
     --dt is the model time between samples: it is split into integration sub-steps when it exceeds the step the
     model's time scales allow (tau0 and the fast rate of x), so a coarse --dt never silently distorts the fit.
     """
+    from ..workflows.vep.priors import INITIAL_STATES
+
     if method not in ("nuts", "npe"):
         raise InputError(f"--method must be nuts or npe, got {method!r}", source="braintwin vep fit", field="method")
     for name, value, allowed in (("ez_rule", ez_rule, ("simulation", "threshold")),
                                  ("pz_rule", pz_rule, ("recruited", "threshold", "either")),
                                  ("chain_method", chain_method, ("auto", "parallel", "sequential", "vectorized")),
                                  ("step_pool", step_pool, ("min", "median", "chain")),
-                                 ("initial", initial, ("prior", "rest", "slow"))):
+                                 ("initial", initial, INITIAL_STATES)):
         if value not in allowed:  # checked before the fit, not after minutes of sampling
             raise InputError(f"--{name.replace('_', '-')} must be {' or '.join(allowed)}, got {value!r}",
                              source="braintwin vep fit", field=name)

@@ -12,11 +12,15 @@ import numpy as np
 
 from ...errors import InputError
 
-__all__ = ["VEPPriors", "PersonPrior", "EPS_FLOOR"]
+__all__ = ["VEPPriors", "PersonPrior", "EPS_FLOOR", "INITIAL_STATES"]
 
 #: Default model-error floor of the observation noise per observation model, in the data's unit
 #: (see ``VEPPriors.eps_floor``; the value for sensor-level data is measured in ``benchmarks/vep_clinical.py``).
 EPS_FLOOR = {"log": 0.0, "linear": 0.1}
+
+
+#: The initial-state priors :class:`VEPPriors` knows (see its ``initial``); the CLI checks against the same tuple.
+INITIAL_STATES = ("prior", "rest", "slow")
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ class VEPPriors:
     initial: str = "prior"
 
     def __post_init__(self):
-        if self.initial not in ("prior", "rest", "slow"):
+        if self.initial not in INITIAL_STATES:
             raise InputError(f"initial must be 'prior', 'rest' or 'slow', got {self.initial!r}", source="VEPPriors", field="initial")
         lo, hi = self.x0_bounds
         if not lo < self.x0_loc < hi:
